@@ -1,0 +1,134 @@
+//! Static metadata: every type's fields, every enum's values, every operation, with their
+//! first-seen releases. Data only, so it costs little to compile.
+
+use std::fmt::Write;
+
+use super::{header, Ctx};
+use crate::model::Field;
+
+fn field_info(f: &Field) -> String {
+    format!(
+        "FieldInfo {{ name: \"{}\", ty: \"{}\", optional: {}, array: {}, since: \"{}\" }}",
+        f.name,
+        f.ty.to_text(),
+        f.occurs.optional(),
+        f.occurs.array(),
+        f.since
+    )
+}
+
+/// Emits `meta.rs`.
+pub fn emit(ctx: &Ctx) -> String {
+    let m = ctx.m;
+    let mut out = String::with_capacity(2 << 20);
+    header(&mut out, "Type, enum and operation metadata", m);
+    let _ = writeln!(
+        out,
+        "/// The API release these bindings were generated for.\npub const RELEASE: &str = \"{}\";",
+        m.release
+    );
+    let _ = writeln!(
+        out,
+        "/// The releases compared to find first-seen releases, oldest first.\npub const COMPARED: &[&str] = &[{}];",
+        m.compared.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "/// Every data object and fault type, sorted by name.\npub static TYPES: &[TypeInfo] = &["
+    );
+    for t in m.types.values() {
+        let base = t
+            .base
+            .as_ref()
+            .map(|b| format!("Some(\"{b}\")"))
+            .unwrap_or_else(|| "None".into());
+        let fields: Vec<String> = t.fields.iter().map(field_info).collect();
+        let _ = writeln!(
+            out,
+            "    TypeInfo {{ name: \"{}\", base: {base}, since: \"{}\", fields: &[{}] }},",
+            t.name,
+            t.since,
+            fields.join(", ")
+        );
+    }
+    out.push_str("];\n");
+    let _ = writeln!(out, "/// Every `ArrayOf*` wrapper: (name, item element, item type), sorted by name.\npub static ARRAYS: &[(&str, &str, &str)] = &[");
+    for a in m.arrays.values() {
+        let _ = writeln!(
+            out,
+            "    (\"{}\", \"{}\", \"{}\"),",
+            a.name,
+            a.item_name,
+            a.item.to_text()
+        );
+    }
+    out.push_str("];\n");
+    let _ = writeln!(
+        out,
+        "/// Every enum with its values, sorted by name.\npub static ENUMS: &[EnumInfo] = &["
+    );
+    for e in m.enums.values() {
+        let vals: Vec<String> = e
+            .values
+            .iter()
+            .map(|v| format!("(\"{}\", \"{}\")", v.name, v.since))
+            .collect();
+        let _ = writeln!(
+            out,
+            "    EnumInfo {{ name: \"{}\", since: \"{}\", values: &[{}] }},",
+            e.name,
+            e.since,
+            vals.join(", ")
+        );
+    }
+    out.push_str("];\n");
+    let _ = writeln!(
+        out,
+        "/// Every operation, sorted by name.\npub static OPERATIONS: &[OperationInfo] = &["
+    );
+    for o in m.operations.values() {
+        let params: Vec<String> = o.params.iter().map(field_info).collect();
+        let owner = o
+            .owner
+            .as_ref()
+            .map(|b| format!("Some(\"{b}\")"))
+            .unwrap_or_else(|| "None".into());
+        let ret = o
+            .returns
+            .as_ref()
+            .map(|r| format!("Some(\"{}\")", r.ty.to_text()))
+            .unwrap_or_else(|| "None".into());
+        let faults: Vec<String> = o.faults.iter().map(|f| format!("\"{f}\"")).collect();
+        let _ = writeln!(
+            out,
+            "    OperationInfo {{ name: \"{}\", owner: {owner}, since: \"{}\", params: &[{}], returns: {ret}, faults: &[{}] }},",
+            o.name,
+            o.since,
+            params.join(", "),
+            faults.join(", ")
+        );
+    }
+    out.push_str("];\n");
+    let _ = writeln!(out, "/// Every managed object type, sorted by name.\npub static MANAGED_OBJECTS: &[ManagedObjectInfo] = &[");
+    for mo in m.managed_objects.values() {
+        let base = mo
+            .base
+            .as_ref()
+            .map(|b| format!("Some(\"{b}\")"))
+            .unwrap_or_else(|| "None".into());
+        let props: Vec<String> = mo
+            .properties
+            .iter()
+            .map(|p| format!("PropertyInfo {{ name: \"{}\", ty: \"{}\", optional: {}, array: {}, since: \"{}\" }}", p.name, p.ty.to_text(), p.optional, p.array, p.since))
+            .collect();
+        let _ = writeln!(
+            out,
+            "    ManagedObjectInfo {{ name: \"{}\", base: {base}, since: \"{}\", properties: &[{}] }},",
+            mo.name,
+            mo.since,
+            props.join(", ")
+        );
+    }
+    out.push_str("];\n");
+    out
+}

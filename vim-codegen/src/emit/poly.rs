@@ -1,0 +1,216 @@
+//! One enum per polymorphic base: a value declared as `B` may be `B` or any subtype, told
+//! apart on the wire by `xsi:type`. `AnyData` covers every data object type (for `anyType`).
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use super::{header, naming, Ctx};
+use crate::model::TypeRef;
+
+/// The bases that get an enum: those referenced as a field, parameter, result or property
+/// type, plus `MethodFault` (faults) and `DynamicData` (`AnyData`).
+pub fn referenced_bases(ctx: &Ctx) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut add = |t: &TypeRef| {
+        if let TypeRef::Named(n) = t {
+            if ctx.descendants.contains_key(n) {
+                out.insert(n.clone());
+            }
+        }
+    };
+    for t in ctx.m.types.values() {
+        t.fields.iter().for_each(|f| add(&f.ty));
+    }
+    for a in ctx.m.arrays.values() {
+        add(&a.item);
+    }
+    for o in ctx.m.operations.values() {
+        o.params.iter().for_each(|p| add(&p.ty));
+        if let Some(r) = &o.returns {
+            add(&r.ty);
+        }
+        if let Some(r) = &o.task_result {
+            add(&r.ty);
+        }
+    }
+    for mo in ctx.m.managed_objects.values() {
+        mo.properties.iter().for_each(|p| add(&p.ty));
+    }
+    out.insert("MethodFault".into());
+    out.remove("DynamicData");
+    out
+}
+
+/// Emits `poly.rs`.
+pub fn emit(ctx: &Ctx) -> String {
+    let mut out = String::with_capacity(2 << 20);
+    header(&mut out, "Polymorphic value enums", ctx.m);
+    for base in referenced_bases(ctx) {
+        let mut variants = vec![base.clone()];
+        variants.extend(ctx.descendants[&base].iter().cloned());
+        variants.sort();
+        emit_enum(ctx, &base, &variants, &mut out);
+    }
+    let all: Vec<String> = ctx
+        .m
+        .types
+        .keys()
+        .filter(|n| *n != "ManagedObjectReference")
+        .cloned()
+        .collect();
+    emit_enum(ctx, "DynamicData", &all, &mut out);
+    out
+}
+
+fn emit_enum(ctx: &Ctx, base: &str, variants: &[String], out: &mut String) {
+    let en = naming::poly_enum(base);
+    let table = format!(
+        "{}_NAMES",
+        naming::snake(&en)
+            .trim_start_matches("r#")
+            .to_ascii_uppercase()
+    );
+    if base == "DynamicData" {
+        let _ = writeln!(
+            out,
+            "/// Any data object or fault type, told apart by `xsi:type`: the value of an `anyType` slot or a\n\
+             /// field declared `DynamicData`. Types this model does not know decode as `Unknown`."
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "/// A value declared as [`{base}`]: the type itself or one of its {} subtypes, told apart by\n\
+             /// `xsi:type`. A subtype this model does not know decodes as `Unknown`, with the fields of\n\
+             /// `{base}` and its wire name.",
+            variants.len() - 1
+        );
+    }
+    let _ = writeln!(out, "pub enum {en} {{");
+    for v in variants {
+        let _ = writeln!(out, "    /// Wire type [`{v}`].\n    {v}(Box<{v}>),");
+    }
+    let _ = writeln!(
+        out,
+        "    /// A type this model does not know, decoded as `{base}`.\n    Unknown {{\n        \
+         /// The wire type name (`xsi:type`).\n        wire_type: String,\n        \
+         /// The fields of `{base}` that were present.\n        value: Box<{base}>,\n    }},\n}}"
+    );
+    let _ = writeln!(out, "static {table}: [&str; {}] = [", variants.len());
+    for v in variants {
+        let _ = writeln!(out, "    \"{v}\",");
+    }
+    out.push_str("];\n");
+
+    let _ = writeln!(out, "impl {en} {{");
+    out.push_str("    /// The wire type name of the value.\n    pub fn type_name(&self) -> &str {\n        match self {\n");
+    for v in variants {
+        let _ = writeln!(out, "            Self::{v}(_) => \"{v}\",");
+    }
+    out.push_str("            Self::Unknown { wire_type, .. } => wire_type,\n        }\n    }\n");
+    out.push_str("    /// The value as its field reader/writer.\n    pub fn as_fields(&self) -> &dyn Fields {\n        match self {\n");
+    for v in variants {
+        let _ = writeln!(out, "            Self::{v}(v) => &**v,");
+    }
+    out.push_str("            Self::Unknown { value, .. } => &**value,\n        }\n    }\n");
+    if ctx.embeds(base) {
+        let _ = writeln!(out, "    /// The fields declared by `{base}` and its ancestors, whatever the concrete type.");
+        let _ = writeln!(
+            out,
+            "    pub fn base(&self) -> &{base} {{\n        match self {{"
+        );
+        for v in variants {
+            let _ = writeln!(
+                out,
+                "            Self::{v}(v) => {},",
+                access(&base_path(ctx, v, base), false)
+            );
+        }
+        out.push_str("            Self::Unknown { value, .. } => value,\n        }\n    }\n");
+        let _ = writeln!(
+            out,
+            "    /// Mutable access to the fields declared by `{base}` and its ancestors."
+        );
+        let _ = writeln!(
+            out,
+            "    pub fn base_mut(&mut self) -> &mut {base} {{\n        match self {{"
+        );
+        for v in variants {
+            let _ = writeln!(
+                out,
+                "            Self::{v}(v) => {},",
+                access(&base_path(ctx, v, base), true)
+            );
+        }
+        out.push_str("            Self::Unknown { value, .. } => value,\n        }\n    }\n");
+    }
+    let _ = writeln!(
+        out,
+        "    fn decode_variant(i: usize, r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {{"
+    );
+    out.push_str("        Ok(match i {\n");
+    for (i, v) in variants.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "            {i} => Self::{v}(Box::new(Decode::decode(r)?)),"
+        );
+    }
+    out.push_str("            _ => return Err(r.error(DecodeErrorKind::Unexpected(\"type index out of range\".into()))),\n");
+    out.push_str("        })\n    }\n}\n");
+
+    let _ = writeln!(
+        out,
+        "impl Default for {en} {{ fn default() -> Self {{ Self::{base}(Box::default()) }} }}"
+    );
+    let _ = writeln!(
+        out,
+        "impl Clone for {en} {{\n    fn clone(&self) -> Self {{\n        match self {{"
+    );
+    for v in variants {
+        let _ = writeln!(out, "            Self::{v}(v) => Self::{v}(v.clone()),");
+    }
+    out.push_str(
+        "            Self::Unknown { wire_type, value } => Self::Unknown { wire_type: wire_type.clone(), value: value.clone() },\n        }\n    }\n}\n",
+    );
+    let _ = writeln!(
+        out,
+        "impl fmt::Debug for {en} {{\n    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{\n        \
+         match self {{\n            Self::Unknown {{ wire_type, value }} => f.debug_struct(\"Unknown\").field(\"wire_type\", wire_type).field(\"value\", value).finish(),\n            \
+         other => fmt::Debug::fmt(other.as_fields(), f),\n        }}\n    }}\n}}"
+    );
+    let _ = writeln!(
+        out,
+        "impl Decode for {en} {{\n    fn decode(r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {{\n        \
+         match r.lookup_type(&{table}) {{\n            TypeLookup::Absent => Ok(Self::{base}(Box::new(Decode::decode(r)?))),\n            \
+         TypeLookup::Found(i) => Self::decode_variant(i, r),\n            \
+         TypeLookup::Unknown(wire_type) => Ok(Self::Unknown {{ wire_type, value: Box::new(Decode::decode(r)?) }}),\n        }}\n    }}\n}}"
+    );
+    let _ = writeln!(
+        out,
+        "impl Encode for {en} {{\n    fn encode(&self, w: &mut XmlWriter, name: &str) {{\n        \
+         match self {{\n            Self::{base}(v) => Encode::encode(&**v, w, name),\n            \
+         other => w.typed(name, other.type_name(), other.as_fields()),\n        }}\n    }}\n}}\n"
+    );
+}
+
+/// `.base.base` from `v` up to `base`.
+fn base_path(ctx: &Ctx, from: &str, base: &str) -> String {
+    let mut path = String::new();
+    let mut cur = from.to_string();
+    while cur != base {
+        path.push_str(".base");
+        match ctx.m.types.get(&cur).and_then(|t| t.base.clone()) {
+            Some(b) => cur = b,
+            None => break,
+        }
+    }
+    path
+}
+
+fn access(path: &str, mutable: bool) -> String {
+    let m = if mutable { "mut " } else { "" };
+    if path.is_empty() {
+        format!("&{m}**v")
+    } else {
+        format!("&{m}v{path}")
+    }
+}

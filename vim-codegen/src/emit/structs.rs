@@ -1,0 +1,189 @@
+//! One struct per data object type, with its field reader and writer.
+
+use std::fmt::Write;
+
+use super::{header, naming, Ctx};
+use crate::model::{ComplexType, Field};
+
+/// Emits `types.rs`.
+pub fn emit(ctx: &Ctx) -> String {
+    let mut out = String::with_capacity(4 << 20);
+    header(&mut out, "Data object and fault types", ctx.m);
+    for t in ctx.m.types.values() {
+        if t.name == "ManagedObjectReference" {
+            continue;
+        }
+        emit_struct(ctx, t, &mut out);
+    }
+    out
+}
+
+fn field_doc(ctx: &Ctx, f: &Field) -> String {
+    let mut d = format!("Wire field `{}`: {}", f.name, f.ty.to_text());
+    if f.occurs.array() {
+        d.push_str(", array");
+    } else if f.occurs.optional() {
+        d.push_str(", optional");
+    }
+    if let Some(mo) = &f.mo_type {
+        let _ = write!(d, ", refers to a `{mo}`");
+    }
+    let _ = write!(d, "; since {}.", f.since);
+    let _ = ctx;
+    naming::doc(&d)
+}
+
+fn emit_struct(ctx: &Ctx, t: &ComplexType, out: &mut String) {
+    let name = &t.name;
+    let names = ctx.field_names(name);
+    let base = ctx.embedded_base(name);
+    let _ = writeln!(out, "/// Wire type `{name}`; since {}.", t.since);
+    if let Some(b) = &t.base {
+        let _ = writeln!(out, "///\n/// Extends [`{b}`].");
+    }
+    if ctx.m.is_fault(name) {
+        out.push_str("///\n/// A fault type (a `MethodFault`).\n");
+    }
+    let _ = writeln!(out, "pub struct {name} {{");
+    if let Some(b) = base {
+        let _ = writeln!(out, "    /// The fields inherited from [`{b}`] (also reachable through `Deref`).\n    pub base: {b},");
+    }
+    for (f, rn) in t.fields.iter().zip(names) {
+        let _ = writeln!(
+            out,
+            "    /// {}\n    pub {rn}: {},",
+            field_doc(ctx, f),
+            ctx.field_type(name, f)
+        );
+    }
+    out.push_str("}\n");
+
+    // Default
+    let _ = write!(
+        out,
+        "impl Default for {name} {{ fn default() -> Self {{ {name} {{ "
+    );
+    if base.is_some() {
+        out.push_str("base: Default::default(), ");
+    }
+    for rn in names {
+        let _ = write!(out, "{rn}: Default::default(), ");
+    }
+    out.push_str("} } }\n");
+
+    // Clone
+    let _ = write!(
+        out,
+        "impl Clone for {name} {{ fn clone(&self) -> Self {{ {name} {{ "
+    );
+    if base.is_some() {
+        out.push_str("base: self.base.clone(), ");
+    }
+    for rn in names {
+        let _ = write!(out, "{rn}: self.{rn}.clone(), ");
+    }
+    out.push_str("} } }\n");
+
+    // Debug
+    let _ = write!(
+        out,
+        "impl fmt::Debug for {name} {{ fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{ f.debug_struct(\"{name}\")"
+    );
+    if base.is_some() {
+        out.push_str(".field(\"base\", &self.base)");
+    }
+    for rn in names {
+        let label = rn.trim_start_matches("r#");
+        let _ = write!(out, ".field(\"{label}\", &self.{rn})");
+    }
+    out.push_str(".finish() } }\n");
+
+    // Deref to the base
+    if let Some(b) = base {
+        let _ = writeln!(
+            out,
+            "impl core::ops::Deref for {name} {{ type Target = {b}; fn deref(&self) -> &{b} {{ &self.base }} }}\n\
+             impl core::ops::DerefMut for {name} {{ fn deref_mut(&mut self) -> &mut {b} {{ &mut self.base }} }}"
+        );
+    }
+
+    // Reader
+    let _ = writeln!(
+        out,
+        "impl Fields for {name} {{\n    fn type_name(&self) -> &'static str {{ \"{name}\" }}\n    \
+         fn read_field(&mut self, r: &mut XmlReader<'_>, name: &[u8]) -> Result<bool, DecodeError> {{"
+    );
+    if t.fields.is_empty() {
+        match base {
+            Some(_) => out.push_str("        self.base.read_field(r, name)\n    }\n"),
+            None => out.push_str("        let _ = (r, name);\n        Ok(false)\n    }\n"),
+        }
+    } else {
+        out.push_str("        match name {\n");
+        for (f, rn) in t.fields.iter().zip(names) {
+            let boxed = ctx.is_boxed(name, &f.name);
+            let stmt = if f.occurs.array() {
+                if boxed {
+                    format!("self.{rn}.push(Box::new(req(r)?))")
+                } else {
+                    format!("push(r, &mut self.{rn})?")
+                }
+            } else if f.occurs.optional() {
+                if boxed {
+                    format!("self.{rn} = opt(r)?.map(Box::new)")
+                } else {
+                    format!("self.{rn} = opt(r)?")
+                }
+            } else if boxed {
+                format!("self.{rn} = Box::new(req(r)?)")
+            } else {
+                format!("self.{rn} = req(r)?")
+            };
+            let _ = writeln!(out, "            b\"{}\" => {stmt},", f.name);
+        }
+        match base {
+            Some(_) => out.push_str("            _ => return self.base.read_field(r, name),\n"),
+            None => out.push_str("            _ => return Ok(false),\n"),
+        }
+        out.push_str("        }\n        Ok(true)\n    }\n");
+    }
+
+    // Writer
+    out.push_str("    fn write_fields(&self, w: &mut XmlWriter) {\n");
+    if t.fields.is_empty() && base.is_none() {
+        out.push_str("        let _ = w;\n");
+    }
+    if base.is_some() {
+        out.push_str("        self.base.write_fields(w);\n");
+    }
+    for (f, rn) in t.fields.iter().zip(names) {
+        let boxed = ctx.is_boxed(name, &f.name);
+        let val = if boxed { "&**v" } else { "v" };
+        let line = if f.occurs.array() {
+            format!(
+                "for v in &self.{rn} {{ Encode::encode({val}, w, \"{}\"); }}",
+                f.name
+            )
+        } else if f.occurs.optional() {
+            format!(
+                "if let Some(v) = &self.{rn} {{ Encode::encode({val}, w, \"{}\"); }}",
+                f.name
+            )
+        } else if boxed {
+            format!("Encode::encode(&*self.{rn}, w, \"{}\");", f.name)
+        } else {
+            format!("Encode::encode(&self.{rn}, w, \"{}\");", f.name)
+        };
+        let idx = ctx.since_index(&f.since);
+        if idx > 0 {
+            let _ = writeln!(out, "        if w.knows({idx}) {{ {line} }}");
+        } else {
+            let _ = writeln!(out, "        {line}");
+        }
+    }
+    out.push_str("    }\n}\n");
+    let _ = writeln!(
+        out,
+        "impl DataObject for {name} {{ const TYPE_NAME: &'static str = \"{name}\"; }}\n"
+    );
+}
