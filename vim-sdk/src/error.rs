@@ -1,0 +1,98 @@
+//! The errors of a call: transport, SOAP fault, decoding. Each says which call and which object.
+
+use std::fmt;
+
+use crate::transport::TransportError;
+use crate::types::AnyMethodFault;
+use crate::xml::DecodeError;
+
+/// A SOAP fault returned by the server, with the typed `MethodFault` from its detail.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// `faultcode` (e.g. `ServerFaultCode`).
+    pub code: String,
+    /// `faultstring`: the server's message.
+    pub message: String,
+    /// The typed fault from `detail`, if the server sent one.
+    pub detail: Option<AnyMethodFault>,
+}
+
+impl Fault {
+    /// The fault type's wire name (`InvalidLogin`), or `"unknown"` without detail.
+    pub fn type_name(&self) -> &str {
+        self.detail.as_ref().map(|d| d.type_name()).unwrap_or("unknown")
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.type_name(), self.message)
+    }
+}
+
+/// What failed in a call.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The HTTP exchange failed (connect, TLS, timeout, status).
+    Transport(TransportError),
+    /// The server answered with a SOAP fault.
+    Fault(Box<Fault>),
+    /// The reply could not be decoded.
+    Decode(DecodeError),
+}
+
+/// An error from a vSphere call, naming the operation and the object it was called on.
+#[derive(Debug)]
+pub struct Error {
+    /// The operation (`PowerOnVM_Task`), or a helper's name.
+    pub method: String,
+    /// The object the operation was called on (`VirtualMachine:vm-42`), if any.
+    pub object: Option<String>,
+    /// What failed.
+    pub kind: ErrorKind,
+}
+
+impl Error {
+    /// An error of `kind` in `method` on `object`.
+    pub fn new(method: impl Into<String>, object: Option<String>, kind: ErrorKind) -> Self {
+        Error { method: method.into(), object, kind }
+    }
+
+    /// The SOAP fault, if this is one.
+    pub fn fault(&self) -> Option<&Fault> {
+        match &self.kind {
+            ErrorKind::Fault(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The fault's wire type name (`InvalidLogin`), if this is a fault.
+    pub fn fault_type(&self) -> Option<&str> {
+        self.fault().map(|f| f.type_name())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.method)?;
+        if let Some(o) = &self.object {
+            write!(f, " on {o}")?;
+        }
+        match &self.kind {
+            ErrorKind::Transport(e) => write!(f, ": {e}"),
+            ErrorKind::Fault(e) => write!(f, ": fault {e}"),
+            ErrorKind::Decode(e) => write!(f, ": cannot decode reply: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Transport(e) => Some(e),
+            ErrorKind::Decode(e) => Some(e),
+            ErrorKind::Fault(_) => None,
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Support for the generated managed object handles.
+
+use std::marker::PhantomData;
+
+use crate::mo::Task;
+
+/// A task started by a `*_Task` operation, typed by what its `info.result` holds on success
+/// (`()` when the task yields nothing).
+pub struct TaskOf<R> {
+    /// The task.
+    pub task: Task,
+    result: PhantomData<fn() -> R>,
+}
+
+impl<R> TaskOf<R> {
+    /// Wraps a task handle.
+    pub fn new(task: Task) -> Self {
+        TaskOf { task, result: PhantomData }
+    }
+}
+
+impl<R> Clone for TaskOf<R> {
+    fn clone(&self) -> Self {
+        TaskOf::new(self.task.clone())
+    }
+}
+
+impl<R> std::fmt::Debug for TaskOf<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TaskOf<{}>({})", std::any::type_name::<R>(), self.task.reference())
+    }
+}
+
+/// Defines the common impls of a handle that extends another.
+macro_rules! managed_object {
+    ($name:ident, $base:ident) => {
+        impl $name {
+            /// A handle for `r`. The reference's type is not checked: it may name a subtype.
+            pub fn from_ref(r: ManagedObjectReference) -> Self {
+                $name($base::from_ref(r))
+            }
+        }
+        impl core::ops::Deref for $name {
+            type Target = $base;
+            fn deref(&self) -> &$base {
+                &self.0
+            }
+        }
+        impl Clone for $name {
+            fn clone(&self) -> Self {
+                $name(self.0.clone())
+            }
+        }
+        impl core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.reference())
+            }
+        }
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.reference() == other.reference()
+            }
+        }
+        impl Eq for $name {}
+        impl From<$name> for ManagedObjectReference {
+            fn from(h: $name) -> Self {
+                h.0.into()
+            }
+        }
+        impl types::FromAny for $name {
+            fn from_any(value: types::Any) -> Result<Self, types::Any> {
+                <ManagedObjectReference as types::FromAny>::from_any(value).map($name::from_ref)
+            }
+        }
+    };
+}
+
+/// Defines the common impls of a handle at the root of the managed object hierarchy.
+macro_rules! managed_object_root {
+    ($name:ident) => {
+        impl $name {
+            /// A handle for `r`. The reference's type is not checked: it may name a subtype.
+            pub fn from_ref(r: ManagedObjectReference) -> Self {
+                $name(r)
+            }
+            /// The wire reference.
+            pub fn reference(&self) -> &ManagedObjectReference {
+                &self.0
+            }
+        }
+        impl core::ops::Deref for $name {
+            type Target = ManagedObjectReference;
+            fn deref(&self) -> &ManagedObjectReference {
+                &self.0
+            }
+        }
+        impl Clone for $name {
+            fn clone(&self) -> Self {
+                $name(self.0.clone())
+            }
+        }
+        impl core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.0 == other.0
+            }
+        }
+        impl Eq for $name {}
+        impl From<$name> for ManagedObjectReference {
+            fn from(h: $name) -> Self {
+                h.0
+            }
+        }
+        impl types::FromAny for $name {
+            fn from_any(value: types::Any) -> Result<Self, types::Any> {
+                <ManagedObjectReference as types::FromAny>::from_any(value).map($name)
+            }
+        }
+    };
+}
+
+pub(crate) use managed_object;
+pub(crate) use managed_object_root;
+
+/// The record types of [`crate::meta`].
+pub mod meta_types {
+    /// A field of a data object type, or a parameter of an operation.
+    #[derive(Debug, Clone, Copy)]
+    pub struct FieldInfo {
+        /// Wire name.
+        pub name: &'static str,
+        /// Wire type (`xsd:string`, `VirtualDevice`).
+        pub ty: &'static str,
+        /// May be absent.
+        pub optional: bool,
+        /// May repeat.
+        pub array: bool,
+        /// First release seen.
+        pub since: &'static str,
+    }
+
+    /// A data object or fault type.
+    #[derive(Debug, Clone, Copy)]
+    pub struct TypeInfo {
+        /// Wire name.
+        pub name: &'static str,
+        /// Base type.
+        pub base: Option<&'static str>,
+        /// First release seen.
+        pub since: &'static str,
+        /// Own fields in schema order.
+        pub fields: &'static [FieldInfo],
+    }
+
+    /// An enum type.
+    #[derive(Debug, Clone, Copy)]
+    pub struct EnumInfo {
+        /// Wire name.
+        pub name: &'static str,
+        /// First release seen.
+        pub since: &'static str,
+        /// `(value, first release seen)` in schema order.
+        pub values: &'static [(&'static str, &'static str)],
+    }
+
+    /// An operation.
+    #[derive(Debug, Clone, Copy)]
+    pub struct OperationInfo {
+        /// Wire name.
+        pub name: &'static str,
+        /// Owning managed object type.
+        pub owner: Option<&'static str>,
+        /// First release seen.
+        pub since: &'static str,
+        /// Parameters, `_this` first.
+        pub params: &'static [FieldInfo],
+        /// Result type.
+        pub returns: Option<&'static str>,
+        /// Declared faults.
+        pub faults: &'static [&'static str],
+    }
+
+    /// A managed object property.
+    #[derive(Debug, Clone, Copy)]
+    pub struct PropertyInfo {
+        /// Name.
+        pub name: &'static str,
+        /// Wire type; a managed object type name means a reference.
+        pub ty: &'static str,
+        /// May be unset.
+        pub optional: bool,
+        /// Holds an array.
+        pub array: bool,
+        /// Release that introduced it.
+        pub since: &'static str,
+    }
+
+    /// A managed object type.
+    #[derive(Debug, Clone, Copy)]
+    pub struct ManagedObjectInfo {
+        /// Type name.
+        pub name: &'static str,
+        /// Base type.
+        pub base: Option<&'static str>,
+        /// Release that introduced it.
+        pub since: &'static str,
+        /// Own properties.
+        pub properties: &'static [PropertyInfo],
+    }
+}

@@ -1,0 +1,81 @@
+//! Decoding errors: what went wrong, and where in the document.
+
+use std::fmt;
+
+/// What kind of problem stopped decoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeErrorKind {
+    /// The bytes are not well-formed XML (including mismatched or truncated tags).
+    Syntax(String),
+    /// The document ended before the element being decoded was closed.
+    UnexpectedEof,
+    /// Text that cannot be read as the declared type (`int`, `boolean`, base64, ...).
+    InvalidValue {
+        /// The XML Schema type expected.
+        expected: &'static str,
+        /// The offending text (cut to 64 characters).
+        found: String,
+    },
+    /// Elements nested deeper than the reader's limit.
+    TooDeep {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// The document is larger than the reader's limit.
+    TooLarge {
+        /// The limit in force, in bytes.
+        limit: u64,
+    },
+    /// A required element is missing where the reply cannot do without it.
+    Missing(&'static str),
+    /// The document has the wrong shape (e.g. no SOAP Body).
+    Unexpected(String),
+}
+
+/// A decoding error, with the element path and byte offset where it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// What went wrong.
+    pub kind: DecodeErrorKind,
+    /// Element path from the document root, e.g. `/Envelope/Body/RetrievePropertiesExResponse/returnval`.
+    pub path: String,
+    /// Byte offset in the (decompressed) document.
+    pub position: u64,
+}
+
+impl fmt::Display for DecodeErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeErrorKind::Syntax(m) => write!(f, "malformed XML: {m}"),
+            DecodeErrorKind::UnexpectedEof => {
+                f.write_str("document ends before the element is closed")
+            }
+            DecodeErrorKind::InvalidValue { expected, found } => {
+                write!(f, "invalid {expected} value {found:?}")
+            }
+            DecodeErrorKind::TooDeep { limit } => write!(f, "elements nested deeper than {limit}"),
+            DecodeErrorKind::TooLarge { limit } => write!(f, "document larger than {limit} bytes"),
+            DecodeErrorKind::Missing(what) => write!(f, "missing {what}"),
+            DecodeErrorKind::Unexpected(m) => f.write_str(m),
+        }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at {} (byte {})",
+            self.kind,
+            if self.path.is_empty() {
+                "/"
+            } else {
+                &self.path
+            },
+            self.position
+        )
+    }
+}
+
+impl std::error::Error for DecodeError {}

@@ -1,0 +1,127 @@
+//! The XML codec the generated bindings are written against.
+//!
+//! Decoding is a pull parser over [`quick_xml`] ([`XmlReader`]): each generated type reads its
+//! own child elements by local name, unknown elements are skipped, `xsi:type` and `xsi:nil` are
+//! resolved through the namespace declarations in scope (never by assuming a prefix), and depth
+//! and size are bounded. Encoding ([`XmlWriter`]) appends to a byte buffer. Neither is generic
+//! over the types it handles, so thousands of generated types stay cheap to compile.
+
+mod error;
+mod reader;
+mod values;
+mod writer;
+
+pub use error::{DecodeError, DecodeErrorKind};
+pub use reader::{Limits, TypeLookup, TypeNs, XmlReader, XsiType};
+pub use values::ManagedObjectReference;
+pub use writer::XmlWriter;
+
+/// The XML Schema instance namespace (`xsi:type`, `xsi:nil`).
+pub const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
+/// The XML Schema namespace (`xsd:string`, ...).
+pub const XSD_NS: &str = "http://www.w3.org/2001/XMLSchema";
+/// The vim25 namespace.
+pub const VIM25_NS: &str = "urn:vim25";
+
+/// A value that can be read from the element the reader has just entered.
+pub trait Decode: Sized {
+    /// Reads the value from the current element (its start tag already consumed) through its
+    /// end tag.
+    fn decode(r: &mut XmlReader<'_>) -> Result<Self, DecodeError>;
+}
+
+/// A value that can be written as an element.
+pub trait Encode {
+    /// Writes `<name>...</name>` (with `xsi:type` where the value's type needs stating).
+    fn encode(&self, w: &mut XmlWriter, name: &str);
+}
+
+/// The field reader and writer of a data object (object-safe, so the runtime's loops over
+/// fields are not generic).
+pub trait Fields: std::fmt::Debug {
+    /// The wire name of the value's type.
+    fn type_name(&self) -> &'static str;
+    /// Reads the child element `name` into the matching field; `Ok(false)` if no field matches.
+    fn read_field(&mut self, r: &mut XmlReader<'_>, name: &[u8]) -> Result<bool, DecodeError>;
+    /// Writes all fields, inherited ones first, in schema order.
+    fn write_fields(&self, w: &mut XmlWriter);
+}
+
+/// A data object type: a struct with [`Fields`] and a `Default` to decode into.
+pub trait DataObject: Fields + Default {
+    /// The wire name of the type.
+    const TYPE_NAME: &'static str;
+}
+
+impl<T: DataObject> Decode for T {
+    fn decode(r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {
+        let mut v = T::default();
+        r.read_fields(&mut v)?;
+        Ok(v)
+    }
+}
+
+impl<T: DataObject> Encode for T {
+    fn encode(&self, w: &mut XmlWriter, name: &str) {
+        w.start(name, None);
+        self.write_fields(w);
+        w.end(name);
+    }
+}
+
+/// Decodes a value of type `T` from a standalone document whose root element holds it.
+pub fn decode_document<T: Decode>(xml: &[u8]) -> Result<T, DecodeError> {
+    let mut r = XmlReader::from_slice(xml);
+    r.enter_root()?;
+    T::decode(&mut r)
+}
+
+/// Encodes a value as a standalone document with root element `name` (namespaces declared).
+pub fn encode_document(value: &dyn Encode, name: &str) -> Vec<u8> {
+    let mut w = XmlWriter::new();
+    w.declare_namespaces_on_next();
+    value.encode(&mut w, name);
+    w.into_bytes()
+}
+
+/// Reads a required value; `xsi:nil` gives the default.
+#[inline]
+pub fn req<T: Decode + Default>(r: &mut XmlReader<'_>) -> Result<T, DecodeError> {
+    if r.is_nil() {
+        r.skip()?;
+        Ok(T::default())
+    } else {
+        T::decode(r)
+    }
+}
+
+/// Reads an optional value; `xsi:nil` gives `None`.
+#[inline]
+pub fn opt<T: Decode>(r: &mut XmlReader<'_>) -> Result<Option<T>, DecodeError> {
+    if r.is_nil() {
+        r.skip()?;
+        Ok(None)
+    } else {
+        T::decode(r).map(Some)
+    }
+}
+
+/// Reads one more item of a repeated field; an `xsi:nil` item is dropped.
+#[inline]
+pub fn push<T: Decode>(r: &mut XmlReader<'_>, v: &mut Vec<T>) -> Result<(), DecodeError> {
+    if r.is_nil() {
+        r.skip()
+    } else {
+        v.push(T::decode(r)?);
+        Ok(())
+    }
+}
+
+/// Reads the items of an `ArrayOf*` wrapper element (each child is one item).
+pub fn items<T: Decode>(r: &mut XmlReader<'_>) -> Result<Vec<T>, DecodeError> {
+    let mut out = Vec::new();
+    while r.enter_child()? {
+        push(r, &mut out)?;
+    }
+    Ok(out)
+}
