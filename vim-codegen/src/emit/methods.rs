@@ -217,7 +217,11 @@ fn emit_op(ctx: &Ctx, op: &Operation, owner: Option<&str>, out: &mut String) {
         "    pub async fn {fname}({sig}) -> Result<{ret}, Error> {{"
     );
     let m = if params.is_empty() { "" } else { "mut " };
-    let _ = writeln!(out, "        let {m}q = client.request(\"{}\", {this});", op.name);
+    let _ = writeln!(
+        out,
+        "        let {m}q = client.request(\"{}\", {this});",
+        op.name
+    );
     for (p, n) in params.iter().zip(&pnames) {
         let line = if p.occurs.array() {
             format!(

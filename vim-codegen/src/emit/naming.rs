@@ -61,7 +61,8 @@ pub fn variant(wire: &str) -> String {
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|p| !p.is_empty())
     {
-        let part = if part.chars().all(|c| !c.is_ascii_lowercase()) && part.len() > 1 {
+        let letters = part.chars().filter(|c| c.is_ascii_alphabetic()).count();
+        let part = if letters > 1 && part.chars().all(|c| !c.is_ascii_lowercase()) {
             let lower = part.to_ascii_lowercase();
             let mut cs = lower.chars();
             let first = cs
