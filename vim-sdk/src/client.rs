@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{Error, ErrorKind};
 use crate::soap::{Request, Response};
-use crate::transport::Transport;
+use crate::transport::{SoapResponse, Transport};
 use crate::xml::ManagedObjectReference;
 
 /// The API version sent in `SOAPAction` until one is negotiated.
@@ -30,7 +30,10 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("transport", &self.transport).field("version", &self.api_version()).finish()
+        f.debug_struct("Client")
+            .field("transport", &self.transport)
+            .field("version", &self.api_version())
+            .finish()
     }
 }
 
@@ -39,7 +42,11 @@ impl Client {
     pub fn new(transport: Transport) -> Self {
         Client {
             transport,
-            state: Arc::new(Mutex::new(State { cookie: None, version: DEFAULT_API_VERSION.into(), level: None })),
+            state: Arc::new(Mutex::new(State {
+                cookie: None,
+                version: DEFAULT_API_VERSION.into(),
+                level: None,
+            })),
             max_body: DEFAULT_MAX_BODY,
         }
     }
@@ -79,7 +86,10 @@ impl Client {
 
     /// The `ServiceInstance` handle every session starts from.
     pub fn service_instance(&self) -> crate::mo::ServiceInstance {
-        crate::mo::ServiceInstance::from_ref(ManagedObjectReference::new("ServiceInstance", "ServiceInstance"))
+        crate::mo::ServiceInstance::from_ref(ManagedObjectReference::new(
+            "ServiceInstance",
+            "ServiceInstance",
+        ))
     }
 
     /// Starts a request for `op` on `this`.
@@ -87,9 +97,9 @@ impl Client {
         Request::new(op, this, self.state().level)
     }
 
-    /// Sends a request and reads the whole reply; SOAP faults become errors when the result is
-    /// read from the [`Response`].
-    pub async fn invoke(&self, req: Request) -> Result<Response, Error> {
+    /// Sends a request and returns the reply with its body not yet read (status 200 or 500), so
+    /// that it can be decoded as it arrives; a session cookie it sets is kept.
+    pub async fn send(&self, req: Request) -> Result<SoapResponse, Error> {
         let op = req.op();
         let object = req.object().to_string();
         let (action, cookie) = {
@@ -97,12 +107,28 @@ impl Client {
             (format!("urn:vim25/{}", s.version), s.cookie.clone())
         };
         let body = bytes::Bytes::from(req.finish());
-        let err = |e| Error::new(op, Some(object.clone()), ErrorKind::Transport(e));
-        let resp = self.transport.soap_call(&action, cookie.as_deref(), body).await.map_err(err)?;
-        if let Some(c) = resp.session_cookie {
-            self.state().cookie = Some(c);
+        let resp = self
+            .transport
+            .soap_call(&action, cookie.as_deref(), body)
+            .await
+            .map_err(|e| Error::new(op, Some(object), ErrorKind::Transport(e)))?;
+        if let Some(c) = &resp.session_cookie {
+            self.state().cookie = Some(c.clone());
         }
-        let body = resp.body.collect(self.max_body).await.map_err(err)?;
+        Ok(resp)
+    }
+
+    /// Sends a request and reads the whole reply; SOAP faults become errors when the result is
+    /// read from the [`Response`].
+    pub async fn invoke(&self, req: Request) -> Result<Response, Error> {
+        let op = req.op();
+        let object = req.object().to_string();
+        let resp = self.send(req).await?;
+        let body = resp
+            .body
+            .collect(self.max_body)
+            .await
+            .map_err(|e| Error::new(op, Some(object.clone()), ErrorKind::Transport(e)))?;
         Ok(Response::new(op, object, body))
     }
 }
@@ -111,9 +137,14 @@ impl Client {
 /// `version`: a field first seen in compared release `n` may be sent iff `n <= level`.
 pub fn server_level(version: &str) -> u8 {
     let key = version_key(version);
-    crate::meta::COMPARED.iter().filter(|c| version_key(c) < key).count() as u8
+    crate::meta::COMPARED
+        .iter()
+        .filter(|c| version_key(c) < key)
+        .count() as u8
 }
 
 fn version_key(v: &str) -> Vec<u32> {
-    v.split('.').map(|p| p.trim().parse().unwrap_or(0)).collect()
+    v.split('.')
+        .map(|p| p.trim().parse().unwrap_or(0))
+        .collect()
 }

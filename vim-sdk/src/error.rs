@@ -20,7 +20,10 @@ pub struct Fault {
 impl Fault {
     /// The fault type's wire name (`InvalidLogin`), or `"unknown"` without detail.
     pub fn type_name(&self) -> &str {
-        self.detail.as_ref().map(|d| d.type_name()).unwrap_or("unknown")
+        self.detail
+            .as_ref()
+            .map(|d| d.type_name())
+            .unwrap_or("unknown")
     }
 }
 
@@ -56,7 +59,11 @@ pub struct Error {
 impl Error {
     /// An error of `kind` in `method` on `object`.
     pub fn new(method: impl Into<String>, object: Option<String>, kind: ErrorKind) -> Self {
-        Error { method: method.into(), object, kind }
+        Error {
+            method: method.into(),
+            object,
+            kind,
+        }
     }
 
     /// The SOAP fault, if this is one.

@@ -14,8 +14,8 @@ pub mod types {
 
     pub use crate::xml::ManagedObjectReference;
     use crate::xml::{
-        items, opt, push, req, DataObject, Decode, DecodeError, DecodeErrorKind, Encode, Fields, TypeLookup, XmlReader,
-        XmlWriter,
+        items, opt, push, req, DataObject, Decode, DecodeError, DecodeErrorKind, Encode, Fields,
+        TypeLookup, XmlReader, XmlWriter,
     };
 
     include!(concat!(env!("OUT_DIR"), "/types.rs"));
@@ -31,9 +31,9 @@ pub mod types {
 pub mod mo {
     use crate::client::Client;
     use crate::error::Error;
+    pub use crate::managed::TaskOf;
     use crate::managed::{managed_object, managed_object_root};
     use crate::mo;
-    pub use crate::managed::TaskOf;
     use crate::types;
     use crate::xml::{Encode, ManagedObjectReference};
 
@@ -41,7 +41,12 @@ pub mod mo {
 }
 
 /// Operations whose owning managed object type is not known: free functions taking `_this`.
-#[allow(non_camel_case_types, unused_imports, clippy::all, clippy::too_many_arguments)]
+#[allow(
+    non_camel_case_types,
+    unused_imports,
+    clippy::all,
+    clippy::too_many_arguments
+)]
 pub mod methods {
     use crate::client::Client;
     use crate::error::Error;

@@ -15,7 +15,10 @@ pub struct TaskOf<R> {
 impl<R> TaskOf<R> {
     /// Wraps a task handle.
     pub fn new(task: Task) -> Self {
-        TaskOf { task, result: PhantomData }
+        TaskOf {
+            task,
+            result: PhantomData,
+        }
     }
 }
 
@@ -27,7 +30,12 @@ impl<R> Clone for TaskOf<R> {
 
 impl<R> std::fmt::Debug for TaskOf<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "TaskOf<{}>({})", std::any::type_name::<R>(), self.task.reference())
+        write!(
+            f,
+            "TaskOf<{}>({})",
+            std::any::type_name::<R>(),
+            self.task.reference()
+        )
     }
 }
 

@@ -2,7 +2,9 @@
 
 use crate::error::{Error, ErrorKind, Fault};
 use crate::types::AnyMethodFault;
-use crate::xml::{opt, Decode, DecodeError, DecodeErrorKind, ManagedObjectReference, XmlReader, XmlWriter};
+use crate::xml::{
+    opt, Decode, DecodeError, DecodeErrorKind, ManagedObjectReference, XmlReader, XmlWriter,
+};
 
 const SOAPENV_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 
@@ -27,7 +29,11 @@ impl Request {
         w.raw(op);
         w.raw(" xmlns=\"urn:vim25\">");
         w.reference("_this", None, this);
-        Request { op, object: this.to_string(), w }
+        Request {
+            op,
+            object: this.to_string(),
+            w,
+        }
     }
 
     /// The operation's wire name.
@@ -128,7 +134,11 @@ impl Response {
 }
 
 fn missing_returnval() -> DecodeError {
-    DecodeError { kind: DecodeErrorKind::Missing("returnval"), path: "/Envelope/Body".into(), position: 0 }
+    DecodeError {
+        kind: DecodeErrorKind::Missing("returnval"),
+        path: "/Envelope/Body".into(),
+        position: 0,
+    }
 }
 
 /// What a SOAP body holds.
@@ -165,7 +175,11 @@ pub fn enter_body(r: &mut XmlReader<'_>) -> Result<BodyContent, DecodeError> {
 
 /// Reads a `Fault` element just entered.
 pub fn read_fault(r: &mut XmlReader<'_>) -> Result<Fault, DecodeError> {
-    let mut fault = Fault { code: String::new(), message: String::new(), detail: None };
+    let mut fault = Fault {
+        code: String::new(),
+        message: String::new(),
+        detail: None,
+    };
     while r.enter_child()? {
         match r.current_name() {
             b"faultcode" => fault.code = r.read_text()?,

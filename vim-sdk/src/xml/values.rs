@@ -91,7 +91,9 @@ impl Decode for Vec<u8> {
     fn decode(r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {
         let s = r.read_text()?;
         let compact: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()).map_err(|_| r.invalid("base64Binary", &s))
+        base64::engine::general_purpose::STANDARD
+            .decode(compact.as_bytes())
+            .map_err(|_| r.invalid("base64Binary", &s))
     }
 }
 

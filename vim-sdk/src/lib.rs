@@ -1,0 +1,24 @@
+//! `vim-sdk`: a native Rust client for VMware's vSphere Web Services API (SOAP, `urn:vim25`).
+//!
+//! The typed bindings ([`types`], [`mo`], [`methods`], [`meta`]) are generated at build time by
+//! `vim-codegen` from the committed model in the repository's `wsdl/` folder (or from a WSDL
+//! set named by `VIM_WSDL_DIR`). The hand-written runtime lives beside them: the XML codec
+//! ([`xml`]), SOAP envelopes and faults ([`soap`]), the HTTPS transport ([`transport`]) and the
+//! [`client::Client`].
+
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod error;
+mod generated;
+pub mod managed;
+pub mod soap;
+pub mod transport;
+pub mod xml;
+
+pub use client::Client;
+pub use error::{Error, ErrorKind, Fault};
+pub use generated::{meta, methods, mo, types};
+
+#[cfg(feature = "vcsim")]
+pub mod testing; // testing: vcsim harness

@@ -1,0 +1,594 @@
+//! Response bodies (buffered or streamed to a blocking reader, gunzipped on the fly) and the
+//! streaming upload body.
+
+use std::fmt;
+use std::io::{self, BufRead, Read};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
+use hyper::body::{Frame, Incoming, SizeHint};
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio::sync::mpsc;
+
+use super::error::TransportError;
+
+/// How many body chunks may wait between the network task and a blocking reader.
+const READER_CHANNEL_CHUNKS: usize = 8;
+
+/// Size of the chunks an upload reads from its source.
+const UPLOAD_CHUNK: usize = 64 * 1024;
+
+/// Where the bytes of a [`ResponseBody`] come from.
+enum Source {
+    /// A live HTTP response.
+    Http(Incoming),
+    /// Bytes already in memory (what [`ResponseBody::from_bytes`] makes).
+    Memory(Option<Bytes>),
+}
+
+/// The body of a response: read it whole with [`collect`](Self::collect), or stream it through
+/// [`into_blocking_reader`](Self::into_blocking_reader). A `Content-Encoding: gzip` body is
+/// inflated either way, so callers always see the decoded bytes.
+///
+/// Reading waits at most the transport's `read_idle_timeout` for each chunk. Dropping the body
+/// before its end closes the connection instead of returning it to the pool.
+pub struct ResponseBody {
+    source: Source,
+    gzip: bool,
+    content_length: Option<u64>,
+    idle_timeout: Duration,
+    path: Arc<str>,
+    handle: Option<tokio::runtime::Handle>,
+}
+
+impl fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseBody")
+            .field("path", &self.path)
+            .field("gzip", &self.gzip)
+            .field("content_length", &self.content_length)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Converts a failed body read to the `io::Error` a reader returns.
+fn to_io_error(err: TransportError) -> io::Error {
+    match err {
+        TransportError::Io(e) => e,
+        e @ TransportError::Timeout { .. } => io::Error::new(io::ErrorKind::TimedOut, e),
+        e => io::Error::other(e),
+    }
+}
+
+impl ResponseBody {
+    pub(crate) fn from_http(
+        incoming: Incoming,
+        gzip: bool,
+        content_length: Option<u64>,
+        idle_timeout: Duration,
+        path: Arc<str>,
+    ) -> Self {
+        ResponseBody {
+            source: Source::Http(incoming),
+            gzip,
+            content_length,
+            idle_timeout,
+            path,
+            handle: tokio::runtime::Handle::try_current().ok(),
+        }
+    }
+
+    /// A body holding `bytes` (already decoded), for tests and for layers that replay
+    /// recorded responses.
+    pub fn from_bytes(bytes: Bytes) -> Self {
+        ResponseBody {
+            content_length: Some(bytes.len() as u64),
+            source: Source::Memory(Some(bytes)),
+            gzip: false,
+            idle_timeout: Duration::MAX,
+            path: Arc::from(""),
+            handle: None,
+        }
+    }
+
+    /// The `Content-Length` the server announced (of the encoded body, before gunzip).
+    pub fn content_length(&self) -> Option<u64> {
+        self.content_length
+    }
+
+    /// Whether the server sent the body gzip-encoded.
+    pub fn is_gzip(&self) -> bool {
+        self.gzip
+    }
+
+    /// The next non-empty chunk of the raw (still encoded) body, `None` at its end.
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, TransportError> {
+        let idle = self.idle_timeout;
+        match &mut self.source {
+            Source::Memory(bytes) => Ok(bytes.take().filter(|b| !b.is_empty())),
+            Source::Http(incoming) => loop {
+                match tokio::time::timeout(idle, incoming.frame()).await {
+                    Err(_) => {
+                        return Err(TransportError::Timeout {
+                            after: idle,
+                            waiting_for: "response body",
+                        })
+                    }
+                    Ok(None) => return Ok(None),
+                    Ok(Some(Err(e))) => {
+                        return Err(TransportError::Http {
+                            message: format!("reading the response body failed: {e}"),
+                            source: Some(Box::new(e)),
+                        })
+                    }
+                    Ok(Some(Ok(frame))) => {
+                        // Trailers carry nothing the SOAP layer needs; skip them.
+                        if let Ok(data) = frame.into_data() {
+                            if !data.is_empty() {
+                                return Ok(Some(data));
+                            }
+                        }
+                    }
+                }
+            },
+        }
+    }
+
+    /// Reads the whole body, inflating it when it is gzip-encoded. Fails with
+    /// [`TransportError::BodyTooLarge`] as soon as the decoded size would exceed `limit`
+    /// bytes (a compressed body is also refused once its compressed size passes
+    /// `limit + limit / 8 + 1 KiB`, which no honest gzip stream of `limit` bytes reaches).
+    pub async fn collect(mut self, limit: usize) -> Result<Bytes, TransportError> {
+        if !self.gzip && self.content_length.is_some_and(|n| n > limit as u64) {
+            return Err(TransportError::BodyTooLarge { limit });
+        }
+        let raw_limit = if self.gzip {
+            limit.saturating_add(limit / 8).saturating_add(1024)
+        } else {
+            limit
+        };
+        // Reserve the announced length up front (bounded by the limit) to avoid regrowing.
+        let announced = self.content_length.unwrap_or(0).min(raw_limit as u64) as usize;
+        let mut raw = Vec::with_capacity(announced);
+        while let Some(chunk) = self.next_chunk().await? {
+            if raw.len() + chunk.len() > raw_limit {
+                return Err(TransportError::BodyTooLarge { limit });
+            }
+            raw.extend_from_slice(&chunk);
+        }
+        let raw_len = raw.len();
+        let decoded = if self.gzip {
+            let mut out = Vec::new();
+            flate2::read::MultiGzDecoder::new(&raw[..])
+                .take(limit as u64 + 1)
+                .read_to_end(&mut out)?;
+            if out.len() > limit {
+                return Err(TransportError::BodyTooLarge { limit });
+            }
+            out
+        } else {
+            raw
+        };
+        tracing::debug!(
+            path = %self.path,
+            wire_bytes = raw_len,
+            bytes = decoded.len(),
+            gzip = self.gzip,
+            "response body received"
+        );
+        Ok(Bytes::from(decoded))
+    }
+
+    /// Reads at most about `raw_limit` raw bytes for an error message, waiting at most
+    /// `wait` in total; returns what could be decoded, lossily, trimmed and cut to `max`
+    /// bytes (plus an ellipsis when cut).
+    pub(crate) async fn snippet(mut self, raw_limit: usize, wait: Duration, max: usize) -> String {
+        let mut raw = Vec::new();
+        let _ = tokio::time::timeout(wait, async {
+            while raw.len() < raw_limit {
+                match self.next_chunk().await {
+                    Ok(Some(chunk)) => raw.extend_from_slice(&chunk),
+                    _ => break,
+                }
+            }
+        })
+        .await;
+        let decoded = if self.gzip {
+            let mut out = Vec::new();
+            // A partial stream is fine here: keep whatever inflated before the error.
+            let _ = flate2::read::MultiGzDecoder::new(&raw[..])
+                .take(max as u64)
+                .read_to_end(&mut out);
+            out
+        } else {
+            raw
+        };
+        let text = String::from_utf8_lossy(&decoded);
+        let text = text.trim();
+        if text.len() <= max {
+            return text.to_string();
+        }
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &text[..end])
+    }
+
+    /// Turns the body into a blocking [`BufRead`] that yields the decoded bytes as they
+    /// arrive, so a decoder running in [`tokio::task::spawn_blocking`] can work on a reply
+    /// without it ever being buffered whole.
+    ///
+    /// A task on the current tokio runtime feeds the reader through a bounded channel (a few
+    /// chunks), so a slow reader applies back-pressure to the connection. Failures while
+    /// streaming (connection reset, idle timeout — [`io::ErrorKind::TimedOut`] — or a corrupt
+    /// gzip stream) surface as `io::Error`s from the reader.
+    ///
+    /// Call this inside a tokio runtime; read the result outside async code (blocking reads
+    /// on a runtime thread would stall it, and panic on a current-thread runtime).
+    pub fn into_blocking_reader(self) -> BlockingBodyReader {
+        let gzip = self.gzip;
+        let raw = match self.source {
+            Source::Memory(bytes) => ChunkReader {
+                rx: None,
+                current: bytes.unwrap_or_default(),
+                failed: None,
+            },
+            Source::Http(_) => {
+                let (tx, rx) = mpsc::channel(READER_CHANNEL_CHUNKS);
+                let handle = self
+                    .handle
+                    .clone()
+                    .or_else(|| tokio::runtime::Handle::try_current().ok());
+                match handle {
+                    Some(handle) => {
+                        handle.spawn(feed(self, tx));
+                    }
+                    None => {
+                        let _ = tx.try_send(Err(io::Error::other(
+                            "into_blocking_reader called outside a tokio runtime",
+                        )));
+                    }
+                }
+                ChunkReader {
+                    rx: Some(rx),
+                    current: Bytes::new(),
+                    failed: None,
+                }
+            }
+        };
+        let inner = if gzip {
+            ReaderInner::GzipPending(Some(raw))
+        } else {
+            ReaderInner::Plain(raw)
+        };
+        BlockingBodyReader { inner }
+    }
+}
+
+/// Moves the body's chunks into the channel until the end, an error, or the reader is gone.
+async fn feed(mut body: ResponseBody, tx: mpsc::Sender<io::Result<Bytes>>) {
+    let mut total = 0usize;
+    loop {
+        let next = tokio::select! {
+            next = body.next_chunk() => next,
+            // The reader was dropped: stop reading (the connection is closed with the body).
+            _ = tx.closed() => return,
+        };
+        match next {
+            Ok(Some(chunk)) => {
+                total += chunk.len();
+                if tx.send(Ok(chunk)).await.is_err() {
+                    return;
+                }
+            }
+            Ok(None) => {
+                tracing::debug!(path = %body.path, wire_bytes = total, gzip = body.gzip,
+                    "response body streamed");
+                return;
+            }
+            Err(e) => {
+                tracing::debug!(path = %body.path, wire_bytes = total, error = %e,
+                    "response body stream failed");
+                let _ = tx.send(Err(to_io_error(e))).await;
+                return;
+            }
+        }
+    }
+}
+
+/// The raw (still encoded) chunks as a blocking `BufRead`.
+struct ChunkReader {
+    rx: Option<mpsc::Receiver<io::Result<Bytes>>>,
+    current: Bytes,
+    /// Once the stream failed, every later read fails the same way (never a silent EOF).
+    failed: Option<(io::ErrorKind, String)>,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for ChunkReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.current.is_empty() {
+            if let Some((kind, message)) = &self.failed {
+                return Err(io::Error::new(*kind, message.clone()));
+            }
+            let Some(rx) = self.rx.as_mut() else {
+                break;
+            };
+            match rx.blocking_recv() {
+                Some(Ok(chunk)) => self.current = chunk,
+                Some(Err(e)) => {
+                    self.failed = Some((e.kind(), e.to_string()));
+                    self.rx = None;
+                    return Err(e);
+                }
+                None => self.rx = None,
+            }
+        }
+        Ok(&self.current)
+    }
+
+    fn consume(&mut self, amt: usize) {
+        let _ = self.current.split_to(amt.min(self.current.len()));
+    }
+}
+
+enum ReaderInner {
+    Plain(ChunkReader),
+    /// A gzip body not read yet: flate2 parses the gzip header as soon as its decoder is
+    /// built, which must not happen on the async thread that creates the reader.
+    GzipPending(Option<ChunkReader>),
+    Gzip(io::BufReader<flate2::bufread::MultiGzDecoder<ChunkReader>>),
+}
+
+/// A blocking reader over a streamed response body (see
+/// [`ResponseBody::into_blocking_reader`]): yields the decoded bytes as they arrive.
+pub struct BlockingBodyReader {
+    inner: ReaderInner,
+}
+
+impl BlockingBodyReader {
+    fn active(&mut self) -> &mut dyn BufRead {
+        if let ReaderInner::GzipPending(raw) = &mut self.inner {
+            let raw = raw.take().expect("pending gzip reader is present");
+            self.inner = ReaderInner::Gzip(io::BufReader::new(
+                flate2::bufread::MultiGzDecoder::new(raw),
+            ));
+        }
+        match &mut self.inner {
+            ReaderInner::Plain(r) => r,
+            ReaderInner::Gzip(r) => r,
+            ReaderInner::GzipPending(_) => unreachable!("replaced above"),
+        }
+    }
+}
+
+impl fmt::Debug for BlockingBodyReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let gzip = !matches!(self.inner, ReaderInner::Plain(_));
+        f.debug_struct("BlockingBodyReader")
+            .field("gzip", &gzip)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Read for BlockingBodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.active().read(buf)
+    }
+}
+
+impl BufRead for BlockingBodyReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.active().fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.active().consume(amt)
+    }
+}
+
+/// Progress and completion of an upload, shared with the watchdog in `put_stream`.
+#[derive(Debug)]
+pub(crate) struct UploadActivity {
+    start: Instant,
+    /// Milliseconds since `start` at the last chunk handed to the connection.
+    last_ms: AtomicU64,
+    /// Whether the whole declared length has been handed over.
+    done: AtomicBool,
+}
+
+impl UploadActivity {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(UploadActivity {
+            start: Instant::now(),
+            last_ms: AtomicU64::new(0),
+            done: AtomicBool::new(false),
+        })
+    }
+
+    fn touch(&self) {
+        let ms = self.start.elapsed().as_millis().min(u64::MAX as u128) as u64;
+        self.last_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Time since the last chunk (or since the start).
+    pub(crate) fn idle_for(&self) -> Duration {
+        let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
+        self.start.elapsed().saturating_sub(last)
+    }
+
+    /// Whether the body has been handed over completely.
+    pub(crate) fn is_done(&self) -> bool {
+        self.done.load(Ordering::Relaxed)
+    }
+}
+
+/// A request body read from an [`AsyncRead`] in chunks, exactly `remaining` bytes long, without
+/// buffering more than one chunk. Calls `progress` with each chunk's size as it is handed to
+/// the connection.
+pub(crate) struct UploadBody<R> {
+    reader: R,
+    remaining: u64,
+    buf: Vec<u8>,
+    progress: Box<dyn Fn(u64) + Send>,
+    activity: Arc<UploadActivity>,
+}
+
+impl<R> UploadBody<R> {
+    pub(crate) fn new(
+        reader: R,
+        content_length: u64,
+        progress: Box<dyn Fn(u64) + Send>,
+        activity: Arc<UploadActivity>,
+    ) -> Self {
+        let cap = content_length.min(UPLOAD_CHUNK as u64) as usize;
+        if content_length == 0 {
+            activity.done.store(true, Ordering::Relaxed);
+        }
+        UploadBody {
+            reader,
+            remaining: content_length,
+            buf: vec![0; cap],
+            progress,
+            activity,
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> hyper::body::Body for UploadBody<R> {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = self.get_mut();
+        if this.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        let want = this.remaining.min(this.buf.len() as u64) as usize;
+        let mut read_buf = ReadBuf::new(&mut this.buf[..want]);
+        match Pin::new(&mut this.reader).poll_read(cx, &mut read_buf) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(Ok(())) => {
+                let n = read_buf.filled().len();
+                if n == 0 {
+                    return Poll::Ready(Some(Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "upload source ended {} bytes short of the declared length",
+                            this.remaining
+                        ),
+                    ))));
+                }
+                this.remaining -= n as u64;
+                let chunk = Bytes::copy_from_slice(&this.buf[..n]);
+                this.activity.touch();
+                if this.remaining == 0 {
+                    this.activity.done.store(true, Ordering::Relaxed);
+                }
+                (this.progress)(n as u64);
+                Poll::Ready(Some(Ok(Frame::data(chunk))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn chunk_reader_reports_errors_again_after_the_first() {
+        let (tx, rx) = mpsc::channel(4);
+        tx.try_send(Ok(Bytes::from_static(b"abc"))).unwrap();
+        tx.try_send(Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset")))
+            .unwrap();
+        drop(tx);
+        let mut r = ChunkReader {
+            rx: Some(rx),
+            current: Bytes::new(),
+            failed: None,
+        };
+        let mut buf = [0u8; 8];
+        assert_eq!(r.read(&mut buf).unwrap(), 3);
+        assert_eq!(&buf[..3], b"abc");
+        assert_eq!(
+            r.read(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::ConnectionReset
+        );
+        assert_eq!(
+            r.read(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::ConnectionReset
+        );
+    }
+
+    #[test]
+    fn gzip_reader_over_chunks_inflates() {
+        let data = b"hello hello hello hello gzip".repeat(100);
+        let compressed = gzip(&data);
+        let (tx, rx) = mpsc::channel(1024);
+        for piece in compressed.chunks(7) {
+            tx.try_send(Ok(Bytes::copy_from_slice(piece))).unwrap();
+        }
+        drop(tx);
+        let raw = ChunkReader {
+            rx: Some(rx),
+            current: Bytes::new(),
+            failed: None,
+        };
+        let mut r = BlockingBodyReader {
+            inner: ReaderInner::GzipPending(Some(raw)),
+        };
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap();
+        assert_eq!(out, data);
+    }
+
+    #[tokio::test]
+    async fn memory_body_collects_and_enforces_limit() {
+        let body = ResponseBody::from_bytes(Bytes::from_static(b"0123456789"));
+        assert_eq!(&body.collect(10).await.unwrap()[..], b"0123456789");
+        let body = ResponseBody::from_bytes(Bytes::from_static(b"0123456789"));
+        assert!(matches!(
+            body.collect(9).await,
+            Err(TransportError::BodyTooLarge { limit: 9 })
+        ));
+        let mut r = ResponseBody::from_bytes(Bytes::from_static(b"xyz")).into_blocking_reader();
+        let mut s = String::new();
+        r.read_to_string(&mut s).unwrap();
+        assert_eq!(s, "xyz");
+    }
+}
