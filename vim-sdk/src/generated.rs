@@ -14,7 +14,7 @@ pub mod types {
 
     pub use crate::xml::ManagedObjectReference;
     use crate::xml::{
-        items, opt, push, req, DataObject, Decode, DecodeError, DecodeErrorKind, Encode, Fields,
+        boxed, items, opt_box_into, opt_into, push, req_into, DataObject, Decode, DecodeError, DecodeErrorKind, Encode, Fields,
         TypeLookup, XmlReader, XmlWriter,
     };
 

@@ -44,15 +44,8 @@ pub fn emit(ctx: &Ctx) -> String {
         );
     }
     out.push_str("        }\n    }\n    /// True if there are no items.\n    pub fn is_empty(&self) -> bool { self.len() == 0 }\n");
-    out.push_str("    fn decode_variant(i: usize, r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {\n        Ok(match i {\n");
-    for (i, a) in arrays.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "            {i} => Self::{}(items(r)?),",
-            variant_of(&a.name)
-        );
-    }
-    out.push_str("            _ => return Err(r.error(DecodeErrorKind::Unexpected(\"type index out of range\".into()))),\n        })\n    }\n");
+    let names: Vec<String> = arrays.iter().map(|a| variant_of(&a.name)).collect();
+    super::poly::decoder_table("AnyArray", names.len(), &mut out, |v| format!("AnyArray::{v}(items(r)?)"), &names);
     out.push_str("    fn encode_items(&self, w: &mut XmlWriter) {\n        match self {\n");
     for a in &arrays {
         let _ = writeln!(

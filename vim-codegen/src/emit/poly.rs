@@ -143,19 +143,8 @@ fn emit_enum(ctx: &Ctx, base: &str, variants: &[String], out: &mut String) {
         }
         out.push_str("            Self::Unknown { value, .. } => value,\n        }\n    }\n");
     }
-    let _ = writeln!(
-        out,
-        "    fn decode_variant(i: usize, r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {{"
-    );
-    out.push_str("        Ok(match i {\n");
-    for (i, v) in variants.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "            {i} => Self::{v}(Box::new(Decode::decode(r)?)),"
-        );
-    }
-    out.push_str("            _ => return Err(r.error(DecodeErrorKind::Unexpected(\"type index out of range\".into()))),\n");
-    out.push_str("        })\n    }\n}\n");
+    decoder_table(&en, variants.len(), out, |v| format!("{en}::{v}(boxed(r)?)"), variants);
+    out.push_str("}\n");
 
     let _ = writeln!(
         out,
@@ -213,4 +202,27 @@ fn access(path: &str, mutable: bool) -> String {
     } else {
         format!("&{m}v{path}")
     }
+}
+
+/// Emits `decode_variant` as a table of small decoder functions, one per variant, so that no
+/// single function holds a stack slot for every variant (debug builds do not share them).
+pub(crate) fn decoder_table(
+    en: &str,
+    n: usize,
+    out: &mut String,
+    arm: impl Fn(&str) -> String,
+    variants: &[String],
+) {
+    let _ = writeln!(
+        out,
+        "    fn decode_variant(i: usize, r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {{\n        \
+         type D = fn(&mut XmlReader<'_>) -> Result<{en}, DecodeError>;\n        static DECODERS: [D; {n}] = ["
+    );
+    for v in variants {
+        let _ = writeln!(out, "            |r| Ok({}),", arm(v));
+    }
+    out.push_str(
+        "        ];\n        match DECODERS.get(i) {\n            Some(d) => d(r),\n            \
+         None => Err(r.error(DecodeErrorKind::Unexpected(\"type index out of range\".into()))),\n        }\n    }\n",
+    );
 }

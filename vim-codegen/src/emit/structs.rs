@@ -124,20 +124,20 @@ fn emit_struct(ctx: &Ctx, t: &ComplexType, out: &mut String) {
             let boxed = ctx.is_boxed(name, &f.name);
             let stmt = if f.occurs.array() {
                 if boxed {
-                    format!("self.{rn}.push(Box::new(req(r)?))")
+                    format!("self.{rn}.push(boxed(r)?)")
                 } else {
                     format!("push(r, &mut self.{rn})?")
                 }
             } else if f.occurs.optional() {
                 if boxed {
-                    format!("self.{rn} = opt(r)?.map(Box::new)")
+                    format!("opt_box_into(r, &mut self.{rn})?")
                 } else {
-                    format!("self.{rn} = opt(r)?")
+                    format!("opt_into(r, &mut self.{rn})?")
                 }
             } else if boxed {
-                format!("self.{rn} = Box::new(req(r)?)")
+                format!("req_into(r, &mut *self.{rn})?")
             } else {
-                format!("self.{rn} = req(r)?")
+                format!("req_into(r, &mut self.{rn})?")
             };
             let _ = writeln!(out, "            b\"{}\" => {stmt},", f.name);
         }

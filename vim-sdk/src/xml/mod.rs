@@ -95,6 +95,32 @@ pub fn req<T: Decode + Default>(r: &mut XmlReader<'_>) -> Result<T, DecodeError>
     }
 }
 
+/// Reads a required value into `slot` (in place, so callers keep small stack frames).
+#[inline(never)]
+pub fn req_into<T: Decode + Default>(r: &mut XmlReader<'_>, slot: &mut T) -> Result<(), DecodeError> {
+    *slot = req(r)?;
+    Ok(())
+}
+
+/// Reads an optional value into `slot`.
+#[inline(never)]
+pub fn opt_into<T: Decode>(r: &mut XmlReader<'_>, slot: &mut Option<T>) -> Result<(), DecodeError> {
+    *slot = opt(r)?;
+    Ok(())
+}
+
+/// Reads an optional value into a boxed `slot`.
+pub fn opt_box_into<T: Decode>(r: &mut XmlReader<'_>, slot: &mut Option<Box<T>>) -> Result<(), DecodeError> {
+    *slot = opt(r)?.map(Box::new);
+    Ok(())
+}
+
+/// Reads a value into a new box.
+#[inline(never)]
+pub fn boxed<T: Decode>(r: &mut XmlReader<'_>) -> Result<Box<T>, DecodeError> {
+    Ok(Box::new(T::decode(r)?))
+}
+
 /// Reads an optional value; `xsi:nil` gives `None`.
 #[inline]
 pub fn opt<T: Decode>(r: &mut XmlReader<'_>) -> Result<Option<T>, DecodeError> {

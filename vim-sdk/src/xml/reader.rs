@@ -70,6 +70,8 @@ pub struct XmlReader<'r> {
     /// Element path: names separated by '/', and where each level starts.
     path: Vec<u8>,
     marks: Vec<usize>,
+    /// The path segment of the element most recently closed (for value errors).
+    last_closed: Vec<u8>,
     /// Attributes of the element most recently entered.
     xsi_type: Option<(TypeNs, Vec<u8>)>,
     xsi_nil: bool,
@@ -106,6 +108,7 @@ impl<'r> XmlReader<'r> {
             limits: Limits::default(),
             path: Vec::with_capacity(256),
             marks: Vec::with_capacity(32),
+            last_closed: Vec::with_capacity(64),
             xsi_type: None,
             xsi_nil: false,
             type_attr: Vec::new(),
@@ -136,10 +139,12 @@ impl<'r> XmlReader<'r> {
         make_error(&self.path, self.inner.buffer_position(), kind)
     }
 
-    /// An invalid-value error for `text` read as `expected`.
+    /// An invalid-value error for `text` read as `expected` from the element just closed.
     pub fn invalid(&self, expected: &'static str, text: &str) -> DecodeError {
         let found: String = text.chars().take(64).collect();
-        self.error(DecodeErrorKind::InvalidValue { expected, found })
+        let mut e = self.error(DecodeErrorKind::InvalidValue { expected, found });
+        e.path.push_str(&String::from_utf8_lossy(&self.last_closed));
+        e
     }
 
     /// The `xsi:type` of the element most recently entered, if it had one.
@@ -308,6 +313,8 @@ impl<'r> XmlReader<'r> {
                 }
                 Event::End(_) => {
                     if let Some(m) = self.marks.pop() {
+                        self.last_closed.clear();
+                        self.last_closed.extend_from_slice(&self.path[m..]);
                         self.path.truncate(m);
                     }
                     return Ok(Step::End);
