@@ -112,7 +112,7 @@ fn emit_enum(ctx: &Ctx, base: &str, variants: &[String], out: &mut String) {
         let _ = writeln!(out, "            Self::{v}(v) => &**v,");
     }
     out.push_str("            Self::Unknown { value, .. } => &**value,\n        }\n    }\n");
-    if ctx.embeds(base) {
+    if ctx.embeds(base) && variants.iter().all(|v| ctx.m.is_a(v, base)) {
         let _ = writeln!(out, "    /// The fields declared by `{base}` and its ancestors, whatever the concrete type.");
         let _ = writeln!(
             out,
