@@ -3,7 +3,7 @@
 use std::io::BufRead;
 
 use quick_xml::events::Event;
-use quick_xml::name::{Namespace, QName, ResolveResult};
+use quick_xml::name::{LocalName, Namespace, QName, ResolveResult};
 use quick_xml::NsReader;
 
 use super::error::{DecodeError, DecodeErrorKind};
@@ -61,10 +61,45 @@ pub enum TypeLookup {
 /// Longest element name the field matcher handles; longer names are skipped as unknown.
 const MAX_NAME: usize = 128;
 
+/// Where the bytes come from: a slice is parsed in place, a stream through a buffer.
+enum Source<'r> {
+    Slice(NsReader<&'r [u8]>),
+    Stream(NsReader<Box<dyn BufRead + 'r>>),
+}
+
+impl Source<'_> {
+    fn position(&self) -> u64 {
+        match self {
+            Source::Slice(r) => r.buffer_position(),
+            Source::Stream(r) => r.buffer_position(),
+        }
+    }
+
+    fn resolve_attribute<'n>(&self, name: QName<'n>) -> (ResolveResult<'_>, LocalName<'n>) {
+        match self {
+            Source::Slice(r) => r.resolve_attribute(name),
+            Source::Stream(r) => r.resolve_attribute(name),
+        }
+    }
+
+    fn resolve_element<'n>(&self, name: QName<'n>) -> (ResolveResult<'_>, LocalName<'n>) {
+        match self {
+            Source::Slice(r) => r.resolve_element(name),
+            Source::Stream(r) => r.resolve_element(name),
+        }
+    }
+}
+
+fn configure(cfg: &mut quick_xml::reader::Config) {
+    cfg.expand_empty_elements = true;
+    cfg.check_end_names = true;
+    cfg.trim_text(false);
+}
+
 /// A namespace-aware pull reader over an XML document, with the current element's `xsi:type`,
 /// `xsi:nil` and `type` attributes at hand.
 pub struct XmlReader<'r> {
-    inner: NsReader<Box<dyn BufRead + 'r>>,
+    inner: Source<'r>,
     buf: Vec<u8>,
     limits: Limits,
     /// Element path: names separated by '/', and where each level starts.
@@ -90,18 +125,21 @@ enum Step {
 }
 
 impl<'r> XmlReader<'r> {
-    /// A reader over a complete document in memory.
+    /// A reader over a complete document in memory (parsed in place, without copying).
     pub fn from_slice(xml: &'r [u8]) -> Self {
-        Self::from_bufread(Box::new(xml))
+        let mut inner = NsReader::from_reader(xml);
+        configure(inner.config_mut());
+        Self::with_source(Source::Slice(inner))
     }
 
     /// A reader over a stream (e.g. a response body as it arrives).
     pub fn from_bufread(src: Box<dyn BufRead + 'r>) -> Self {
         let mut inner = NsReader::from_reader(src);
-        let cfg = inner.config_mut();
-        cfg.expand_empty_elements = true;
-        cfg.check_end_names = true;
-        cfg.trim_text(false);
+        configure(inner.config_mut());
+        Self::with_source(Source::Stream(inner))
+    }
+
+    fn with_source(inner: Source<'r>) -> Self {
         XmlReader {
             inner,
             buf: Vec::with_capacity(1024),
@@ -136,7 +174,7 @@ impl<'r> XmlReader<'r> {
 
     /// Builds an error at the current position.
     pub fn error(&self, kind: DecodeErrorKind) -> DecodeError {
-        make_error(&self.path, self.inner.buffer_position(), kind)
+        make_error(&self.path, self.inner.position(), kind)
     }
 
     /// An invalid-value error for `text` read as `expected` from the element just closed.
@@ -228,11 +266,15 @@ impl<'r> XmlReader<'r> {
     fn step(&mut self, text: Option<&mut String>) -> Result<Step, DecodeError> {
         loop {
             self.buf.clear();
-            let ev = match self.inner.read_event_into(&mut self.buf) {
+            let read = match &mut self.inner {
+                Source::Slice(r) => r.read_event(),
+                Source::Stream(r) => r.read_event_into(&mut self.buf),
+            };
+            let ev = match read {
                 Ok(ev) => ev,
                 Err(e) => return Err(self.syntax(e)),
             };
-            if self.inner.buffer_position() > self.limits.max_bytes {
+            if self.inner.position() > self.limits.max_bytes {
                 return Err(self.error(DecodeErrorKind::TooLarge {
                     limit: self.limits.max_bytes,
                 }));
@@ -243,7 +285,7 @@ impl<'r> XmlReader<'r> {
                         let kind = DecodeErrorKind::TooDeep {
                             limit: self.limits.max_depth,
                         };
-                        return Err(make_error(&self.path, self.inner.buffer_position(), kind));
+                        return Err(make_error(&self.path, self.inner.position(), kind));
                     }
                     let local = start.local_name();
                     let local = local.as_ref();
@@ -265,11 +307,7 @@ impl<'r> XmlReader<'r> {
                             Ok(a) => a,
                             Err(e) => {
                                 let kind = DecodeErrorKind::Syntax(e.to_string());
-                                return Err(make_error(
-                                    &self.path,
-                                    self.inner.buffer_position(),
-                                    kind,
-                                ));
+                                return Err(make_error(&self.path, self.inner.position(), kind));
                             }
                         };
                         let (ns, local) = self.inner.resolve_attribute(attr.key);
@@ -325,11 +363,7 @@ impl<'r> XmlReader<'r> {
                             Ok(s) => out.push_str(&s),
                             Err(e) => {
                                 let kind = DecodeErrorKind::Syntax(e.to_string());
-                                return Err(make_error(
-                                    &self.path,
-                                    self.inner.buffer_position(),
-                                    kind,
-                                ));
+                                return Err(make_error(&self.path, self.inner.position(), kind));
                             }
                         }
                         return Ok(Step::Text);
