@@ -14,8 +14,8 @@ pub mod types {
 
     pub use crate::xml::ManagedObjectReference;
     use crate::xml::{
-        boxed, items, opt_box_into, opt_into, push, req_into, DataObject, Decode, DecodeError, DecodeErrorKind, Encode, Fields,
-        TypeLookup, XmlReader, XmlWriter,
+        boxed, items, opt_box_into, opt_into, push, req_into, DataObject, Decode, DecodeError,
+        DecodeErrorKind, Encode, Fields, TypeLookup, XmlReader, XmlWriter,
     };
 
     include!(concat!(env!("OUT_DIR"), "/types.rs"));
@@ -32,9 +32,12 @@ pub mod mo {
     use crate::client::Client;
     use crate::error::Error;
     pub use crate::managed::TaskOf;
-    use crate::managed::{managed_object, managed_object_root};
+    use crate::managed::{
+        managed_object, managed_object_root, property_array_into, property_into, PropertySet,
+    };
     use crate::mo;
     use crate::types;
+    use crate::xml::{DecodeError, XmlReader};
     use crate::xml::{Encode, ManagedObjectReference};
 
     include!(concat!(env!("OUT_DIR"), "/mo.rs"));

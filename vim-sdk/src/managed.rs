@@ -3,6 +3,97 @@
 use std::marker::PhantomData;
 
 use crate::mo::Task;
+use crate::types::{Any, DynamicProperty, MissingProperty};
+use crate::xml::{items, opt, Decode, DecodeError, ManagedObjectReference, XmlReader};
+
+/// The typed properties of one managed object type (`mo::VirtualMachineProperties`, ...), filled
+/// from `ObjectContent.propSet` by property name.
+pub trait PropertySet: Default {
+    /// The managed object type's name.
+    const TYPE_NAME: &'static str;
+    /// Decodes the `val` element just entered into property `name`; `Ok(false)` (with the
+    /// element untouched) if `name` is not a property of this type (e.g. a nested path).
+    fn set_property(&mut self, name: &str, r: &mut XmlReader<'_>) -> Result<bool, DecodeError>;
+}
+
+/// Reads a property value into `slot`.
+pub fn property_into<T: Decode>(
+    r: &mut XmlReader<'_>,
+    slot: &mut Option<T>,
+) -> Result<(), DecodeError> {
+    *slot = opt(r)?;
+    Ok(())
+}
+
+/// Reads an array property value (an `ArrayOf*` wrapper) into `slot`.
+pub fn property_array_into<T: Decode>(
+    r: &mut XmlReader<'_>,
+    slot: &mut Option<Vec<T>>,
+) -> Result<(), DecodeError> {
+    if r.is_nil() {
+        r.skip()?;
+        *slot = Some(Vec::new());
+    } else {
+        *slot = Some(items(r)?);
+    }
+    Ok(())
+}
+
+/// One `ObjectContent` with its properties decoded into a typed [`PropertySet`].
+#[derive(Debug, Clone)]
+pub struct TypedObject<P> {
+    /// The object.
+    pub obj: ManagedObjectReference,
+    /// The properties that are properties of `P`'s type.
+    pub props: P,
+    /// Other retrieved values (nested paths such as `summary.quickStats.overallCpuUsage`).
+    pub other: Vec<DynamicProperty>,
+    /// Properties the server could not read, with its fault.
+    pub missing: Vec<MissingProperty>,
+}
+
+/// Decodes the `ObjectContent` element just entered (an `objects` element of a
+/// `RetrieveResult`) into typed properties.
+pub fn decode_object_content<P: PropertySet>(
+    r: &mut XmlReader<'_>,
+) -> Result<TypedObject<P>, DecodeError> {
+    let mut out = TypedObject {
+        obj: ManagedObjectReference::default(),
+        props: P::default(),
+        other: Vec::new(),
+        missing: Vec::new(),
+    };
+    while r.enter_child()? {
+        match r.current_name() {
+            b"obj" => out.obj = ManagedObjectReference::decode(r)?,
+            b"propSet" => {
+                let mut name = String::new();
+                while r.enter_child()? {
+                    match r.current_name() {
+                        b"name" => name = r.read_text()?,
+                        b"val" => {
+                            if !out.props.set_property(&name, r)? {
+                                let val = Any::decode(r)?;
+                                out.other.push(DynamicProperty {
+                                    name: name.clone(),
+                                    val,
+                                });
+                            }
+                        }
+                        _ => r.skip()?,
+                    }
+                }
+            }
+            b"missingSet" => {
+                if let Some(m) = opt::<MissingProperty>(r)? {
+                    out.missing.push(m);
+                }
+            }
+            _ => r.skip()?,
+        }
+    }
+    Ok(out)
+}
 
 /// A task started by a `*_Task` operation, typed by what its `info.result` holds on success
 /// (`()` when the task yields nothing).
@@ -80,6 +171,11 @@ macro_rules! managed_object {
                 <ManagedObjectReference as types::FromAny>::from_any(value).map($name::from_ref)
             }
         }
+        impl crate::xml::Decode for $name {
+            fn decode(r: &mut crate::xml::XmlReader<'_>) -> Result<Self, crate::xml::DecodeError> {
+                <ManagedObjectReference as crate::xml::Decode>::decode(r).map($name::from_ref)
+            }
+        }
     };
 }
 
@@ -126,6 +222,11 @@ macro_rules! managed_object_root {
         impl types::FromAny for $name {
             fn from_any(value: types::Any) -> Result<Self, types::Any> {
                 <ManagedObjectReference as types::FromAny>::from_any(value).map($name)
+            }
+        }
+        impl crate::xml::Decode for $name {
+            fn decode(r: &mut crate::xml::XmlReader<'_>) -> Result<Self, crate::xml::DecodeError> {
+                <ManagedObjectReference as crate::xml::Decode>::decode(r).map($name)
             }
         }
     };

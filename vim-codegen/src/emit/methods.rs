@@ -65,8 +65,127 @@ pub fn emit_managed(ctx: &Ctx) -> String {
             emit_op(ctx, op, Some(name), &mut out);
         }
         out.push_str("}\n\n");
+        emit_properties(ctx, mo, &mut out);
     }
     out
+}
+
+/// A struct of typed properties per managed object type, each `None` until retrieved, filled
+/// straight from `ObjectContent.propSet` by property name.
+fn emit_properties(ctx: &Ctx, mo: &crate::model::ManagedObject, out: &mut String) {
+    let name = &mo.name;
+    let sname = format!("{name}Properties");
+    let base = mo
+        .base
+        .as_deref()
+        .filter(|b| ctx.m.managed_objects.contains_key(*b));
+    let mut fields = Vec::new();
+    for p in &mo.properties {
+        let mut rn = naming::snake(&p.name);
+        if rn == "base" {
+            rn = "base_".into();
+        }
+        let v = qualified(ctx, &p.ty, p.mo_type.as_deref());
+        let ty = if p.array { format!("Vec<{v}>") } else { v };
+        fields.push((p, rn, ty));
+    }
+    let _ = writeln!(
+        out,
+        "/// The properties of a [`{name}`], typed, each `None` until retrieved (see\n\
+         /// [`PropertySet`](crate::managed::PropertySet)); nested paths such as\n\
+         /// `summary.quickStats` are not fields here.\npub struct {sname} {{"
+    );
+    if let Some(b) = base {
+        let _ = writeln!(
+            out,
+            "    /// The properties inherited from [`{b}`].\n    pub base: {b}Properties,"
+        );
+    }
+    for (p, rn, ty) in &fields {
+        let mut d = format!("`{}`: {}", p.name, p.ty.to_text());
+        if let Some(m) = &p.mo_type {
+            let _ = write!(d, " (`{m}`)");
+        }
+        if p.array {
+            d.push_str(", array");
+        }
+        if p.optional {
+            d.push_str(", may be unset");
+        }
+        let _ = writeln!(
+            out,
+            "    /// {}; since {}.\n    pub {rn}: Option<{ty}>,",
+            naming::doc(&d),
+            p.since
+        );
+    }
+    out.push_str("}\n");
+    let inits: Vec<String> = base
+        .map(|_| "base: Default::default()".to_string())
+        .into_iter()
+        .chain(fields.iter().map(|(_, rn, _)| format!("{rn}: None")))
+        .collect();
+    let clones: Vec<String> = base
+        .map(|_| "base: self.base.clone()".to_string())
+        .into_iter()
+        .chain(
+            fields
+                .iter()
+                .map(|(_, rn, _)| format!("{rn}: self.{rn}.clone()")),
+        )
+        .collect();
+    let dbg: String =
+        base.map(|_| ".field(\"base\", &self.base)".to_string())
+            .into_iter()
+            .chain(fields.iter().map(|(_, rn, _)| {
+                format!(".field(\"{}\", &self.{rn})", rn.trim_start_matches("r#"))
+            }))
+            .collect();
+    let _ = writeln!(
+        out,
+        "impl Default for {sname} {{ fn default() -> Self {{ {sname} {{ {} }} }} }}\n\
+         impl Clone for {sname} {{ fn clone(&self) -> Self {{ {sname} {{ {} }} }} }}\n\
+         impl core::fmt::Debug for {sname} {{ fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {{ f.debug_struct(\"{sname}\"){dbg}.finish() }} }}",
+        inits.join(", "),
+        clones.join(", ")
+    );
+    if let Some(b) = base {
+        let _ = writeln!(
+            out,
+            "impl core::ops::Deref for {sname} {{ type Target = {b}Properties; fn deref(&self) -> &{b}Properties {{ &self.base }} }}\n\
+             impl core::ops::DerefMut for {sname} {{ fn deref_mut(&mut self) -> &mut {b}Properties {{ &mut self.base }} }}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "impl PropertySet for {sname} {{\n    const TYPE_NAME: &'static str = \"{name}\";\n    \
+         fn set_property(&mut self, name: &str, r: &mut XmlReader<'_>) -> Result<bool, DecodeError> {{"
+    );
+    if fields.is_empty() {
+        match base {
+            Some(_) => out.push_str("        self.base.set_property(name, r)\n    }\n}\n"),
+            None => out.push_str("        let _ = (name, r);\n        Ok(false)\n    }\n}\n"),
+        }
+        return;
+    }
+    out.push_str("        match name {\n");
+    for (p, rn, _) in &fields {
+        let how = if p.array {
+            "property_array_into"
+        } else {
+            "property_into"
+        };
+        let _ = writeln!(
+            out,
+            "            \"{}\" => {how}(r, &mut self.{rn})?,",
+            p.name
+        );
+    }
+    match base {
+        Some(_) => out.push_str("            _ => return self.base.set_property(name, r),\n"),
+        None => out.push_str("            _ => return Ok(false),\n"),
+    }
+    out.push_str("        }\n        Ok(true)\n    }\n}\n\n");
 }
 
 /// The Rust type of a value of `t` as seen from the `mo`/`methods` modules.
