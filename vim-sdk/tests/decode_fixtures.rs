@@ -3,7 +3,8 @@
 
 use vim_sdk::soap::Response;
 use vim_sdk::types::{
-    Any, AnyArray, AnyData, AnyMethodFault, AnyVirtualDevice, RetrieveResult, ServiceContent, VirtualMachinePowerState,
+    Any, AnyArray, AnyData, AnyMethodFault, AnyVirtualDevice, RetrieveResult, ServiceContent,
+    VirtualMachinePowerState,
 };
 use vim_sdk::xml::{decode_document, DecodeErrorKind, Limits, ManagedObjectReference, XmlReader};
 use vim_sdk::ErrorKind;
@@ -14,28 +15,48 @@ fn fixture(path: &str) -> bytes::Bytes {
 }
 
 fn response(path: &str) -> Response {
-    Response::new("RetrievePropertiesEx", "PropertyCollector:propertyCollector".into(), fixture(path))
+    Response::new(
+        "RetrievePropertiesEx",
+        "PropertyCollector:propertyCollector".into(),
+        fixture(path),
+    )
 }
 
 fn prop<'a>(obj: &'a vim_sdk::types::ObjectContent, name: &str) -> &'a Any {
-    &obj.prop_set.iter().find(|p| p.name == name).unwrap_or_else(|| panic!("no property {name}")).val
+    &obj.prop_set
+        .iter()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("no property {name}"))
+        .val
 }
 
 #[test]
 fn vcsim_esx_virtual_machines() {
-    let res: RetrieveResult = response("vcsim/esx-retrieve-vm-all.xml").one().expect("decodes");
+    let res: RetrieveResult = response("vcsim/esx-retrieve-vm-all.xml")
+        .one()
+        .expect("decodes");
     assert_eq!(res.objects.len(), 2);
     for obj in &res.objects {
         assert_eq!(obj.obj.r#type, "VirtualMachine");
         let mut names: Vec<&str> = obj.prop_set.iter().map(|p| p.name.as_str()).collect();
         names.sort();
         assert_eq!(names, ["config", "guest", "name", "runtime", "summary"]);
-        let Any::String(name) = prop(obj, "name") else { panic!("name is a string") };
+        let Any::String(name) = prop(obj, "name") else {
+            panic!("name is a string")
+        };
         let Any::Data(AnyData::VirtualMachineConfigInfo(config)) = prop(obj, "config") else {
-            panic!("config is a VirtualMachineConfigInfo: {:?}", prop(obj, "config"))
+            panic!(
+                "config is a VirtualMachineConfigInfo: {:?}",
+                prop(obj, "config")
+            )
         };
         assert_eq!(&config.name, name);
-        assert!(config.files.vm_path_name.as_deref().unwrap_or("").ends_with(".vmx"));
+        assert!(config
+            .files
+            .vm_path_name
+            .as_deref()
+            .unwrap_or("")
+            .ends_with(".vmx"));
         let hw = &config.hardware;
         assert_eq!(hw.num_cpu, 1);
         assert_eq!(hw.memory_mb, 32);
@@ -50,12 +71,20 @@ fn vcsim_esx_virtual_machines() {
             .collect();
         assert_eq!(disks.len(), 1);
         assert_ne!(disks[0].key, 0, "inherited VirtualDevice.key through Deref");
-        let label = disks[0].device_info.as_ref().map(|d| d.base().label.clone());
+        let label = disks[0]
+            .device_info
+            .as_ref()
+            .map(|d| d.base().label.clone());
         assert!(label.unwrap_or_default().starts_with("disk-"));
         assert!(hw.device.iter().any(|d| d.type_name() == "VirtualE1000"));
-        assert!(hw.device.iter().all(|d| !matches!(d, AnyVirtualDevice::Unknown { .. })));
+        assert!(hw
+            .device
+            .iter()
+            .all(|d| !matches!(d, AnyVirtualDevice::Unknown { .. })));
         assert!(hw.device.iter().any(|d| d.base().device_info.is_some()));
-        let Any::Data(AnyData::VirtualMachineRuntimeInfo(rt)) = prop(obj, "runtime") else { panic!("runtime") };
+        let Any::Data(AnyData::VirtualMachineRuntimeInfo(rt)) = prop(obj, "runtime") else {
+            panic!("runtime")
+        };
         assert_eq!(rt.power_state, VirtualMachinePowerState::PoweredOn);
         assert_eq!(rt.host.as_ref().map(|h| h.value.as_str()), Some("ha-host"));
     }
@@ -63,7 +92,9 @@ fn vcsim_esx_virtual_machines() {
 
 #[test]
 fn vcsim_vpx_hosts_with_arrays_and_nested_paths() {
-    let res: RetrieveResult = response("vcsim/vpx-retrieve-host.xml").one().expect("decodes");
+    let res: RetrieveResult = response("vcsim/vpx-retrieve-host.xml")
+        .one()
+        .expect("decodes");
     assert!(!res.objects.is_empty());
     for obj in &res.objects {
         assert_eq!(obj.obj.r#type, "HostSystem");
@@ -71,48 +102,93 @@ fn vcsim_vpx_hosts_with_arrays_and_nested_paths() {
             panic!("datastore is an ArrayOfManagedObjectReference")
         };
         assert!(ds.iter().all(|r| r.r#type == "Datastore"));
-        let Any::Data(AnyData::AboutInfo(product)) = prop(obj, "config.product") else { panic!("config.product") };
+        let Any::Data(AnyData::AboutInfo(product)) = prop(obj, "config.product") else {
+            panic!("config.product")
+        };
         assert_eq!(product.api_version, "6.5");
-        assert!(matches!(prop(obj, "summary"), Any::Data(AnyData::HostListSummary(_))));
+        assert!(matches!(
+            prop(obj, "summary"),
+            Any::Data(AnyData::HostListSummary(_))
+        ));
     }
 }
 
 #[test]
 fn vcsim_service_content_and_fault() {
-    let r = Response::new("RetrieveServiceContent", "ServiceInstance:ServiceInstance".into(), fixture("vcsim/service-content.xml"));
+    let r = Response::new(
+        "RetrieveServiceContent",
+        "ServiceInstance:ServiceInstance".into(),
+        fixture("vcsim/service-content.xml"),
+    );
     let sc: ServiceContent = r.one().expect("decodes");
-    assert_eq!(sc.root_folder, ManagedObjectReference::new("Folder", "group-d1"));
+    assert_eq!(
+        sc.root_folder,
+        ManagedObjectReference::new("Folder", "group-d1")
+    );
     assert_eq!(sc.about.api_type, "VirtualCenter");
 
-    let r = Response::new("Login", "SessionManager:SessionManager".into(), fixture("vcsim/fault-invalid-login.xml"));
+    let r = Response::new(
+        "Login",
+        "SessionManager:SessionManager".into(),
+        fixture("vcsim/fault-invalid-login.xml"),
+    );
     let err = r.empty().expect_err("a fault");
     assert_eq!(err.fault_type(), Some("InvalidLogin"));
-    assert!(err.to_string().contains("Login on SessionManager:SessionManager"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("Login on SessionManager:SessionManager"),
+        "{err}"
+    );
 }
 
 #[test]
 fn newer_server_types_values_and_fields_are_tolerated() {
-    let res: RetrieveResult = response("handwritten/newer-server.xml").one().expect("decodes");
+    let res: RetrieveResult = response("handwritten/newer-server.xml")
+        .one()
+        .expect("decodes");
     assert_eq!(res.token.as_deref(), Some("page-2"));
     let vm = &res.objects[0];
     assert!(matches!(prop(vm, "name"), Any::String(s) if s == "future & past"));
     // An enum value from a newer server is kept.
-    let Any::Enum { wire_type, value } = prop(vm, "runtime.powerState") else { panic!("an enum value") };
+    let Any::Enum { wire_type, value } = prop(vm, "runtime.powerState") else {
+        panic!("an enum value")
+    };
     assert_eq!(wire_type, "VirtualMachinePowerState");
-    assert_eq!(VirtualMachinePowerState::from_wire(value), VirtualMachinePowerState::Unrecognized("poweredSideways".into()));
+    assert_eq!(
+        VirtualMachinePowerState::from_wire(value),
+        VirtualMachinePowerState::Unrecognized("poweredSideways".into())
+    );
     // A subtype this model does not know decodes as the declared type and keeps its name.
-    let Any::Array(AnyArray::VirtualDevice(devices)) = prop(vm, "config.hardware.device") else { panic!("devices") };
+    let Any::Array(AnyArray::VirtualDevice(devices)) = prop(vm, "config.hardware.device") else {
+        panic!("devices")
+    };
     assert_eq!(devices.len(), 2);
-    let AnyVirtualDevice::VirtualDisk(disk) = &devices[0] else { panic!("a disk") };
+    let AnyVirtualDevice::VirtualDisk(disk) = &devices[0] else {
+        panic!("a disk")
+    };
     assert_eq!(disk.capacity_in_kb, 1048576);
-    let AnyVirtualDevice::Unknown { wire_type, value } = &devices[1] else { panic!("an unknown device") };
+    let AnyVirtualDevice::Unknown { wire_type, value } = &devices[1] else {
+        panic!("an unknown device")
+    };
     assert_eq!(wire_type, "VirtualQuantumEntangler");
     assert_eq!(value.key, 4242);
     assert_eq!(value.controller_key, Some(100));
-    assert_eq!(devices[1].base().device_info.as_ref().map(|d| d.base().label.as_str()), Some("Entangler 1"));
+    assert_eq!(
+        devices[1]
+            .base()
+            .device_info
+            .as_ref()
+            .map(|d| d.base().label.as_str()),
+        Some("Entangler 1")
+    );
     // An unknown data object type in an anyType slot is kept by name.
-    assert!(matches!(prop(vm, "config.quantum"), Any::Unknown { wire_type, .. } if wire_type == "QuantumConfigInfo"));
-    assert!(matches!(prop(vm, "summary.quickStats.overallCpuUsage"), Any::Int(123)));
+    assert!(
+        matches!(prop(vm, "config.quantum"), Any::Unknown { wire_type, .. } if wire_type == "QuantumConfigInfo")
+    );
+    assert!(matches!(
+        prop(vm, "summary.quickStats.overallCpuUsage"),
+        Any::Int(123)
+    ));
     assert!(matches!(prop(vm, "guest.net"), Any::Array(AnyArray::GuestNicInfo(v)) if v.is_empty()));
     // A managed object type this model does not know is just a string.
     let thing = &res.objects[1];
@@ -122,14 +198,27 @@ fn newer_server_types_values_and_fields_are_tolerated() {
 
 #[test]
 fn fault_with_cause_chain_is_typed() {
-    let r = Response::new("ReconfigVM_Task", "VirtualMachine:vm-1".into(), fixture("handwritten/fault-chain.xml"));
+    let r = Response::new(
+        "ReconfigVM_Task",
+        "VirtualMachine:vm-1".into(),
+        fixture("handwritten/fault-chain.xml"),
+    );
     let err = r.empty().expect_err("a fault");
-    let ErrorKind::Fault(f) = &err.kind else { panic!("a fault") };
-    assert_eq!(f.message, "A specified parameter was not correct: spec.deviceChange");
-    let Some(AnyMethodFault::InvalidArgument(ia)) = &f.detail else { panic!("InvalidArgument: {:?}", f.detail) };
+    let ErrorKind::Fault(f) = &err.kind else {
+        panic!("a fault")
+    };
+    assert_eq!(
+        f.message,
+        "A specified parameter was not correct: spec.deviceChange"
+    );
+    let Some(AnyMethodFault::InvalidArgument(ia)) = &f.detail else {
+        panic!("InvalidArgument: {:?}", f.detail)
+    };
     assert_eq!(ia.invalid_property.as_deref(), Some("spec.deviceChange"));
     let cause = ia.fault_cause.as_ref().expect("a cause");
-    let AnyMethodFault::FileNotFound(fnf) = &cause.fault else { panic!("FileNotFound cause") };
+    let AnyMethodFault::FileNotFound(fnf) = &cause.fault else {
+        panic!("FileNotFound cause")
+    };
     assert_eq!(fnf.file, "[ds1] vm/disk.vmdk");
     assert_eq!(ia.fault_message[0].key, "msg.disk.noBackEnd");
     assert!(matches!(&ia.fault_message[0].arg[0].value, Any::String(s) if s == "disk.vmdk"));
@@ -137,16 +226,26 @@ fn fault_with_cause_chain_is_typed() {
 
 #[test]
 fn unknown_fault_keeps_its_name() {
-    let r = Response::new("Frobnicate", "Folder:group-d1".into(), fixture("handwritten/fault-unknown.xml"));
+    let r = Response::new(
+        "Frobnicate",
+        "Folder:group-d1".into(),
+        fixture("handwritten/fault-unknown.xml"),
+    );
     let err = r.empty().expect_err("a fault");
     assert_eq!(err.fault_type(), Some("QuantumCollapse"));
-    let Some(AnyMethodFault::Unknown { value, .. }) = &err.fault().unwrap().detail else { panic!("unknown") };
+    let Some(AnyMethodFault::Unknown { value, .. }) = &err.fault().unwrap().detail else {
+        panic!("unknown")
+    };
     assert_eq!(value.fault_message[0].key, "q");
 }
 
 #[test]
 fn old_servers_dynamic_type_elements_are_skipped() {
-    let r = Response::new("RetrieveServiceContent", "ServiceInstance:ServiceInstance".into(), fixture("handwritten/old-dynamic-type.xml"));
+    let r = Response::new(
+        "RetrieveServiceContent",
+        "ServiceInstance:ServiceInstance".into(),
+        fixture("handwritten/old-dynamic-type.xml"),
+    );
     let sc: ServiceContent = r.one().expect("decodes");
     assert_eq!(sc.about.api_version, "4.1");
     assert_eq!(sc.about.full_name, "VMware ESX 4.1.0 build-260247");
@@ -155,7 +254,11 @@ fn old_servers_dynamic_type_elements_are_skipped() {
 
 #[test]
 fn nil_and_missing_required_fields() {
-    let r = Response::new("RetrieveServiceContent", "ServiceInstance:ServiceInstance".into(), fixture("handwritten/nil-and-missing.xml"));
+    let r = Response::new(
+        "RetrieveServiceContent",
+        "ServiceInstance:ServiceInstance".into(),
+        fixture("handwritten/nil-and-missing.xml"),
+    );
     let sc: ServiceContent = r.one().expect("decodes despite missing required fields");
     assert_eq!(sc.setting, None);
     assert_eq!(sc.about.full_name, "");
@@ -167,16 +270,34 @@ fn nil_and_missing_required_fields() {
 fn malformed_truncated_and_hostile_input_gives_typed_errors() {
     let full = fixture("vcsim/esx-retrieve-vm-all.xml");
     let cut = bytes::Bytes::copy_from_slice(&full[..full.len() / 2]);
-    let err = Response::new("RetrievePropertiesEx", "pc".into(), cut).one::<RetrieveResult>().expect_err("truncated");
-    let ErrorKind::Decode(e) = &err.kind else { panic!("decode error") };
-    assert!(e.path.starts_with("/Envelope/Body/RetrievePropertiesExResponse/returnval/objects"), "{}", e.path);
+    let err = Response::new("RetrievePropertiesEx", "pc".into(), cut)
+        .one::<RetrieveResult>()
+        .expect_err("truncated");
+    let ErrorKind::Decode(e) = &err.kind else {
+        panic!("decode error")
+    };
+    assert!(
+        e.path
+            .starts_with("/Envelope/Body/RetrievePropertiesExResponse/returnval/objects"),
+        "{}",
+        e.path
+    );
 
     let bad = b"<a><b>1</c></a>";
     let e = decode_document::<vim_sdk::types::AboutInfo>(bad).expect_err("mismatched");
     assert!(matches!(e.kind, DecodeErrorKind::Syntax(_)), "{e}");
 
-    let e = decode_document::<vim_sdk::types::VirtualMachineConfigSummary>(b"<s><numCpu>lots</numCpu></s>").expect_err("bad int");
-    assert_eq!(e.kind, DecodeErrorKind::InvalidValue { expected: "int", found: "lots".into() });
+    let e = decode_document::<vim_sdk::types::VirtualMachineConfigSummary>(
+        b"<s><numCpu>lots</numCpu></s>",
+    )
+    .expect_err("bad int");
+    assert_eq!(
+        e.kind,
+        DecodeErrorKind::InvalidValue {
+            expected: "int",
+            found: "lots".into()
+        }
+    );
     assert_eq!(e.path, "/s/numCpu");
 
     let e = decode_document::<vim_sdk::types::ObjectContent>(
@@ -185,16 +306,26 @@ fn malformed_truncated_and_hostile_input_gives_typed_errors() {
     .expect_err("too deep");
     assert!(matches!(e.kind, DecodeErrorKind::TooDeep { .. }), "{e}");
 
-    let mut r = XmlReader::from_slice(&full).with_limits(Limits { max_depth: 256, max_bytes: 4096 });
+    let mut r = XmlReader::from_slice(&full).with_limits(Limits {
+        max_depth: 256,
+        max_bytes: 4096,
+    });
     let e = vim_sdk::soap::enter_body(&mut r)
         .and_then(|_| vim_sdk::xml::items::<RetrieveResult>(&mut r))
         .expect_err("too large");
-    assert!(matches!(e.kind, DecodeErrorKind::TooLarge { limit: 4096 }), "{e}");
+    assert!(
+        matches!(e.kind, DecodeErrorKind::TooLarge { limit: 4096 }),
+        "{e}"
+    );
 }
 
 #[test]
 fn no_panic_on_any_prefix_or_byte_flip() {
-    for name in ["vcsim/esx-retrieve-vm-all.xml", "handwritten/newer-server.xml", "handwritten/fault-chain.xml"] {
+    for name in [
+        "vcsim/esx-retrieve-vm-all.xml",
+        "handwritten/newer-server.xml",
+        "handwritten/fault-chain.xml",
+    ] {
         let full = fixture(name);
         for end in (0..full.len()).step_by(37) {
             let r = Response::new("X", "y".into(), bytes::Bytes::copy_from_slice(&full[..end]));

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 fn check_release(release: &str) {
@@ -20,15 +23,28 @@ fn check_release(release: &str) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
         .current_dir(&root)
-        .args(["check", "-p", "vim-sdk", "--lib", "--quiet", "--message-format=short"])
+        .args([
+            "check",
+            "-p",
+            "vim-sdk",
+            "--lib",
+            "--quiet",
+            "--message-format=short",
+        ])
         .env("VIM_WSDL_DIR", &set)
         .env("CARGO_TARGET_DIR", root.join("target/other-releases"))
         .env_remove("RUSTFLAGS")
         .output()
         .expect("run cargo");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the {release} bindings do not compile:\n{stderr}");
-    assert!(!stderr.contains("warning"), "the {release} bindings compile with warnings:\n{stderr}");
+    assert!(
+        out.status.success(),
+        "the {release} bindings do not compile:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("warning"),
+        "the {release} bindings compile with warnings:\n{stderr}"
+    );
 }
 
 #[test]

@@ -18,14 +18,21 @@ struct Synth {
 impl Synth {
     fn new() -> Self {
         let types: HashMap<_, _> = TYPES.iter().map(|t| (t.name, t)).collect();
-        let enums = ENUMS.iter().filter_map(|e| e.values.first().map(|v| (e.name, v.0))).collect();
+        let enums = ENUMS
+            .iter()
+            .filter_map(|e| e.values.first().map(|v| (e.name, v.0)))
+            .collect();
         let mut subtypes = HashMap::new();
         for t in TYPES {
             if let Some(b) = t.base {
                 subtypes.entry(b).or_insert(t.name);
             }
         }
-        Synth { types, enums, subtypes }
+        Synth {
+            types,
+            enums,
+            subtypes,
+        }
     }
 
     /// The fields of `ty`, inherited ones first.
@@ -61,7 +68,11 @@ impl Synth {
             t if self.enums.contains_key(t) => simple(out, self.enums[t]),
             t => {
                 // A polymorphic field carries a subtype where there is one.
-                let concrete = if depth == 1 { self.subtypes.get(t).copied().unwrap_or(t) } else { t };
+                let concrete = if depth == 1 {
+                    self.subtypes.get(t).copied().unwrap_or(t)
+                } else {
+                    t
+                };
                 if concrete != t {
                     let _ = write!(out, "<{name} xsi:type=\"{concrete}\">");
                 } else {
@@ -147,6 +158,12 @@ fn every_data_type_round_trips() {
         }
         checked += 1;
     }
-    assert!(failures.is_empty(), "{} of {} types failed:\n{}", failures.len(), TYPES.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} types failed:\n{}",
+        failures.len(),
+        TYPES.len(),
+        failures.join("\n")
+    );
     assert!(checked > 2800, "only {checked} types checked");
 }

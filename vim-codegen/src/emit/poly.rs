@@ -143,7 +143,13 @@ fn emit_enum(ctx: &Ctx, base: &str, variants: &[String], out: &mut String) {
         }
         out.push_str("            Self::Unknown { value, .. } => value,\n        }\n    }\n");
     }
-    decoder_table(&en, variants.len(), out, |v| format!("{en}::{v}(boxed(r)?)"), variants);
+    decoder_table(
+        &en,
+        variants.len(),
+        out,
+        |v| format!("{en}::{v}(boxed(r)?)"),
+        variants,
+    );
     out.push_str("}\n");
 
     let _ = writeln!(

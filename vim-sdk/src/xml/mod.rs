@@ -97,7 +97,10 @@ pub fn req<T: Decode + Default>(r: &mut XmlReader<'_>) -> Result<T, DecodeError>
 
 /// Reads a required value into `slot` (in place, so callers keep small stack frames).
 #[inline(never)]
-pub fn req_into<T: Decode + Default>(r: &mut XmlReader<'_>, slot: &mut T) -> Result<(), DecodeError> {
+pub fn req_into<T: Decode + Default>(
+    r: &mut XmlReader<'_>,
+    slot: &mut T,
+) -> Result<(), DecodeError> {
     *slot = req(r)?;
     Ok(())
 }
@@ -110,7 +113,10 @@ pub fn opt_into<T: Decode>(r: &mut XmlReader<'_>, slot: &mut Option<T>) -> Resul
 }
 
 /// Reads an optional value into a boxed `slot`.
-pub fn opt_box_into<T: Decode>(r: &mut XmlReader<'_>, slot: &mut Option<Box<T>>) -> Result<(), DecodeError> {
+pub fn opt_box_into<T: Decode>(
+    r: &mut XmlReader<'_>,
+    slot: &mut Option<Box<T>>,
+) -> Result<(), DecodeError> {
     *slot = opt(r)?.map(Box::new);
     Ok(())
 }
