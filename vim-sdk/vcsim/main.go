@@ -17,9 +17,14 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -27,6 +32,7 @@ import (
 	"fmt"
 	"io"
 	"io/ioutil"
+	"math/big"
 	"net"
 	"net/url"
 	"os"
@@ -34,6 +40,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/vmware/govmomi/simulator"
 )
@@ -209,6 +216,36 @@ func thumbprint(sum []byte) string {
 }
 
 // startServer starts the HTTP(S) server, turning the simulator's panics into errors.
+// loopbackCertificate makes a self-signed ECDSA P-256 server certificate (not a CA) valid for
+// 127.0.0.1, ::1 and localhost for one day.
+func loopbackCertificate() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "vcsim loopback"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		DNSNames:              []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
 func startServer(m *simulator.Model) (srv *simulator.Server, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -241,7 +278,13 @@ func run(o *options) error {
 	}
 	m.Service.Listen = listen
 	if o.tls {
-		m.Service.TLS = new(tls.Config)
+		// govmomi 0.24's built-in test certificate has a 1024-bit RSA key, which rustls/ring
+		// refuse for handshake signatures; serve a fresh ECDSA P-256 one instead.
+		cert, err := loopbackCertificate()
+		if err != nil {
+			return fmt.Errorf("creating the TLS certificate: %v", err)
+		}
+		m.Service.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	}
 
 	srv, err := startServer(m)
