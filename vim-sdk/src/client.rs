@@ -1,9 +1,26 @@
 //! The SOAP client: one endpoint, one session cookie, the negotiated API version.
+//!
+//! Every call runs in a `tracing` span `vim_call` (fields `method`, `object`) and ends with a
+//! `debug` event giving the status, the bytes sent and received and the duration. Setting
+//! `VIM_SDK_WIRE_DUMP=<dir>` (or calling [`Client::set_wire_dump`]) writes each request and
+//! response body there, with passwords, session ids and the session cookie redacted (see
+//! [`crate::trace`]).
+//!
+//! [`Client::connect`] is the convenient entry point: it builds the transport, negotiates the
+//! version, logs in and returns a [`Session`].
 
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use tracing::Instrument as _;
 
 use crate::error::{Error, ErrorKind};
+use crate::session::{ConnectOptions, Session};
 use crate::soap::{Request, Response};
+use crate::trace::WireDump;
 use crate::transport::{SoapResponse, Transport};
 use crate::xml::ManagedObjectReference;
 
@@ -13,10 +30,20 @@ pub const DEFAULT_API_VERSION: &str = "8.0.2.0";
 /// Largest reply body accepted by [`Client::invoke`] (decompressed).
 pub const DEFAULT_MAX_BODY: usize = 1 << 30;
 
+/// A future returned by a [`ReloginHook`].
+pub type ReloginFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
+
+/// Logs a client in again after its session was lost (see [`Client::set_relogin`]). It is given
+/// a clone of the client, whose cookie has been cleared.
+pub type ReloginHook = Arc<dyn Fn(Client) -> ReloginFuture + Send + Sync>;
+
 struct State {
     cookie: Option<String>,
     version: String,
     level: Option<u8>,
+    last_activity: Instant,
+    relogin: Option<ReloginHook>,
+    dump: Option<Arc<WireDump>>,
 }
 
 /// A client for one vSphere endpoint. Cheap to clone: clones share the connection pool and the
@@ -25,6 +52,7 @@ struct State {
 pub struct Client {
     transport: Transport,
     state: Arc<Mutex<State>>,
+    relogin_lock: Arc<tokio::sync::Mutex<()>>,
     max_body: usize,
 }
 
@@ -39,16 +67,36 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// A client over `transport`, speaking [`DEFAULT_API_VERSION`] until told otherwise.
+    ///
+    /// When the environment variable [`WIRE_DUMP_ENV`](crate::trace::WIRE_DUMP_ENV) names a
+    /// directory, request and response bodies are dumped there (redacted).
     pub fn new(transport: Transport) -> Self {
+        let dump = std::env::var_os(crate::trace::WIRE_DUMP_ENV)
+            .filter(|d| !d.is_empty())
+            .map(|d| Arc::new(WireDump::new(PathBuf::from(d))));
         Client {
             transport,
             state: Arc::new(Mutex::new(State {
                 cookie: None,
                 version: DEFAULT_API_VERSION.into(),
                 level: None,
+                last_activity: Instant::now(),
+                relogin: None,
+                dump,
             })),
+            relogin_lock: Arc::new(tokio::sync::Mutex::new(())),
             max_body: DEFAULT_MAX_BODY,
         }
+    }
+
+    /// Connects to `url` (`https://[user[:password]@]host[:port][/sdk]`): builds the transport
+    /// with the options' TLS policy, negotiates the API version, retrieves the
+    /// `ServiceContent` and logs in (or reuses a cached session). See [`Session`].
+    ///
+    /// Credentials in the URL's userinfo take precedence over those of the options and are
+    /// removed from the URL the transport sees.
+    pub async fn connect(url: &str, options: ConnectOptions) -> Result<Session, Error> {
+        crate::session::connect(url, options).await
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -84,6 +132,69 @@ impl Client {
         self.state().cookie = cookie;
     }
 
+    /// How long since the last call was sent (or since the client was made).
+    pub fn idle_for(&self) -> Duration {
+        self.state().last_activity.elapsed()
+    }
+
+    /// Dumps request and response bodies into `dir` (redacted, see [`crate::trace`]), or stops
+    /// dumping with `None`.
+    pub fn set_wire_dump(&self, dir: Option<PathBuf>) {
+        self.state().dump = dir.map(|d| Arc::new(WireDump::new(d)));
+    }
+
+    /// The directory bodies are dumped into, if any.
+    pub fn wire_dump_dir(&self) -> Option<PathBuf> {
+        self.state().dump.as_ref().map(|d| d.dir().to_path_buf())
+    }
+
+    /// Installs (or removes) the hook [`with_relogin`](Self::with_relogin) uses to log in
+    /// again. [`Client::connect`] installs one holding the credentials when
+    /// [`ConnectOptions::relogin`] is set.
+    pub fn set_relogin(&self, hook: Option<ReloginHook>) {
+        self.state().relogin = hook;
+    }
+
+    /// Whether a re-login hook is installed.
+    pub fn has_relogin(&self) -> bool {
+        self.state().relogin.is_some()
+    }
+
+    /// Runs `call` and, if it fails with `NotAuthenticated` (the session expired or was
+    /// terminated) and a re-login hook is installed, logs in again and runs `call` once more.
+    ///
+    /// Only wrap idempotent calls (reads, or changes that are safe to repeat): the first attempt
+    /// may have been carried out before the fault. Concurrent callers that lose the session at
+    /// the same time share one new login.
+    pub async fn with_relogin<T, F, Fut>(&self, call: F) -> Result<T, Error>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let before = self.session_cookie();
+        match call(self.clone()).await {
+            Err(e) if e.is_not_authenticated() && self.has_relogin() => {
+                tracing::info!(method = %e.method, "session lost (NotAuthenticated); logging in again");
+                self.relogin(before).await?;
+                call(self.clone()).await
+            }
+            other => other,
+        }
+    }
+
+    /// Logs in again through the hook unless another task did since `lost` was the cookie.
+    pub(crate) async fn relogin(&self, lost: Option<String>) -> Result<(), Error> {
+        let _guard = self.relogin_lock.lock().await;
+        if self.session_cookie() != lost {
+            return Ok(());
+        }
+        let Some(hook) = self.state().relogin.clone() else {
+            return Ok(());
+        };
+        self.set_session_cookie(None);
+        hook(self.clone()).await
+    }
+
     /// The `ServiceInstance` handle every session starts from.
     pub fn service_instance(&self) -> crate::mo::ServiceInstance {
         crate::mo::ServiceInstance::from_ref(ManagedObjectReference::new(
@@ -99,21 +210,51 @@ impl Client {
 
     /// Sends a request and returns the reply with its body not yet read (status 200 or 500), so
     /// that it can be decoded as it arrives; a session cookie it sets is kept.
+    ///
+    /// Runs in a `vim_call` span; the response body is not dumped (it is streamed), the
+    /// request is.
     pub async fn send(&self, req: Request) -> Result<SoapResponse, Error> {
+        let span = call_span(req.op(), req.object());
+        self.send_inner(req, None).instrument(span).await
+    }
+
+    async fn send_inner(&self, req: Request, seq: Option<u64>) -> Result<SoapResponse, Error> {
         let op = req.op();
         let object = req.object().to_string();
-        let (action, cookie) = {
-            let s = self.state();
-            (format!("urn:vim25/{}", s.version), s.cookie.clone())
+        let (action, cookie, dump) = {
+            let mut s = self.state();
+            s.last_activity = Instant::now();
+            (
+                format!("urn:vim25/{}", s.version),
+                s.cookie.clone(),
+                s.dump.clone(),
+            )
         };
         let body = bytes::Bytes::from(req.finish());
+        let bytes_out = body.len();
+        if let Some(d) = &dump {
+            let seq = seq.unwrap_or_else(crate::trace::next_sequence);
+            d.write(seq, op, "request", &body, &[cookie.as_deref()]);
+        }
+        let started = Instant::now();
         let resp = self
             .transport
             .soap_call(&action, cookie.as_deref(), body)
             .await
-            .map_err(|e| Error::new(op, Some(object), ErrorKind::Transport(e)))?;
+            .map_err(|e| {
+                tracing::debug!(bytes_out, elapsed_us = elapsed_us(started), error = %e, "call failed");
+                Error::new(op, Some(object), ErrorKind::Transport(e))
+            })?;
         if let Some(c) = &resp.session_cookie {
             self.state().cookie = Some(c.clone());
+        }
+        if seq.is_none() {
+            tracing::debug!(
+                status = resp.status.as_u16(),
+                bytes_out,
+                elapsed_us = elapsed_us(started),
+                "call answered (body streamed)"
+            );
         }
         Ok(resp)
     }
@@ -121,16 +262,50 @@ impl Client {
     /// Sends a request and reads the whole reply; SOAP faults become errors when the result is
     /// read from the [`Response`].
     pub async fn invoke(&self, req: Request) -> Result<Response, Error> {
+        let span = call_span(req.op(), req.object());
+        self.invoke_inner(req).instrument(span).await
+    }
+
+    async fn invoke_inner(&self, req: Request) -> Result<Response, Error> {
         let op = req.op();
         let object = req.object().to_string();
-        let resp = self.send(req).await?;
+        let started = Instant::now();
+        let seq = crate::trace::next_sequence();
+        let cookie_before = self.session_cookie();
+        let resp = self.send_inner(req, Some(seq)).await?;
+        let status = resp.status.as_u16();
         let body = resp
             .body
             .collect(self.max_body)
             .await
             .map_err(|e| Error::new(op, Some(object.clone()), ErrorKind::Transport(e)))?;
+        tracing::debug!(
+            status,
+            bytes_in = body.len(),
+            elapsed_us = elapsed_us(started),
+            "call answered"
+        );
+        let dump = self.state().dump.clone();
+        if let Some(d) = dump {
+            let cookie_after = self.session_cookie();
+            d.write(
+                seq,
+                op,
+                "response",
+                &body,
+                &[cookie_before.as_deref(), cookie_after.as_deref()],
+            );
+        }
         Ok(Response::new(op, object, body))
     }
+}
+
+fn call_span(op: &str, object: &str) -> tracing::Span {
+    tracing::debug_span!("vim_call", method = op, object = object)
+}
+
+fn elapsed_us(started: Instant) -> u64 {
+    started.elapsed().as_micros() as u64
 }
 
 /// The number of compared releases (see [`crate::meta::COMPARED`]) strictly older than
@@ -143,8 +318,15 @@ pub fn server_level(version: &str) -> u8 {
         .count() as u8
 }
 
-fn version_key(v: &str) -> Vec<u32> {
-    v.split('.')
+/// A version string as numbers for comparison (`"8.0.2.0"` → `[8, 0, 2, 0]`); trailing zeros
+/// do not count, so `8.0` and `8.0.0.0` compare equal.
+pub(crate) fn version_key(v: &str) -> Vec<u32> {
+    let mut key: Vec<u32> = v
+        .split('.')
         .map(|p| p.trim().parse().unwrap_or(0))
-        .collect()
+        .collect();
+    while key.last() == Some(&0) {
+        key.pop();
+    }
+    key
 }

@@ -3,8 +3,8 @@
 use std::fmt;
 
 use crate::transport::TransportError;
-use crate::types::AnyMethodFault;
-use crate::xml::DecodeError;
+use crate::types::{AnyMethodFault, LocalizedMethodFault};
+use crate::xml::{DecodeError, ManagedObjectReference};
 
 /// A SOAP fault returned by the server, with the typed `MethodFault` from its detail.
 #[derive(Debug, Clone)]
@@ -43,6 +43,9 @@ pub enum ErrorKind {
     Fault(Box<Fault>),
     /// The reply could not be decoded.
     Decode(DecodeError),
+    /// A task ended in error (`TaskInfo.error`); the error's method and object name the
+    /// task's operation and entity.
+    Task(Box<TaskFault>),
 }
 
 /// An error from a vSphere call, naming the operation and the object it was called on.
@@ -74,9 +77,12 @@ impl Error {
         }
     }
 
-    /// The fault's wire type name (`InvalidLogin`), if this is a fault.
+    /// The fault's wire type name (`InvalidLogin`), if this is a fault or a failed task.
     pub fn fault_type(&self) -> Option<&str> {
-        self.fault().map(|f| f.type_name())
+        match &self.kind {
+            ErrorKind::Task(t) => Some(t.type_name()),
+            _ => self.fault().map(|f| f.type_name()),
+        }
     }
 }
 
@@ -90,6 +96,7 @@ impl fmt::Display for Error {
             ErrorKind::Transport(e) => write!(f, ": {e}"),
             ErrorKind::Fault(e) => write!(f, ": fault {e}"),
             ErrorKind::Decode(e) => write!(f, ": cannot decode reply: {e}"),
+            ErrorKind::Task(e) => write!(f, ": task failed: {e}"),
         }
     }
 }
@@ -99,7 +106,40 @@ impl std::error::Error for Error {
         match &self.kind {
             ErrorKind::Transport(e) => Some(e),
             ErrorKind::Decode(e) => Some(e),
-            ErrorKind::Fault(_) => None,
+            ErrorKind::Fault(_) | ErrorKind::Task(_) => None,
+        }
+    }
+}
+
+/// The failure of a task: `info.error`, with what the task was doing.
+#[derive(Debug, Clone)]
+pub struct TaskFault {
+    /// The task.
+    pub task: ManagedObjectReference,
+    /// The operation (`info.name`, else `info.descriptionId`).
+    pub method: String,
+    /// `info.entity`, the object the task ran on (not always a managed entity: a snapshot,
+    /// a `VirtualDiskManager`...).
+    pub entity: Option<ManagedObjectReference>,
+    /// `info.entityName`.
+    pub entity_name: Option<String>,
+    /// The typed fault and the server's message.
+    pub fault: LocalizedMethodFault,
+}
+
+impl TaskFault {
+    /// The fault's wire type name (`InvalidPowerState`).
+    pub fn type_name(&self) -> &str {
+        self.fault.fault.type_name()
+    }
+}
+
+impl fmt::Display for TaskFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.type_name(), self.task)?;
+        match self.fault.localized_message.as_deref() {
+            Some(m) if !m.is_empty() => write!(f, ": {m}"),
+            _ => Ok(()),
         }
     }
 }

@@ -9,10 +9,25 @@
 #![warn(missing_docs)]
 
 pub mod client;
+#[cfg(feature = "helpers")]
+pub mod datastore;
+#[cfg(feature = "helpers")]
+pub mod device;
 pub mod error;
+pub mod fault;
+#[cfg(feature = "helpers")]
+pub mod find;
 mod generated;
 pub mod managed;
+#[cfg(feature = "helpers")]
+pub mod ops;
+#[cfg(feature = "helpers")]
+pub mod property;
+pub mod session;
 pub mod soap;
+#[cfg(feature = "helpers")]
+pub mod task;
+pub mod trace;
 pub mod transport;
 pub mod xml;
 

@@ -1,5 +1,6 @@
 //! The bindings for the older WSDL sets in `../shared/wsdl` (vSphere 4.1 and 5.5) generate and
-//! compile with the whole runtime: `cargo check` of this crate with `VIM_WSDL_DIR` pointing at
+//! compile with the core runtime (codec, SOAP, transport, client, sessions; the `helpers`
+//! feature is written against 8.0): `cargo check` of this crate with `VIM_WSDL_DIR` pointing at
 //! each set, in a target directory of its own.
 
 use std::path::{Path, PathBuf};
@@ -28,6 +29,7 @@ fn check_release(release: &str) {
             "-p",
             "vim-sdk",
             "--lib",
+            "--no-default-features",
             "--quiet",
             "--message-format=short",
         ])

@@ -343,7 +343,10 @@ impl BufRead for ChunkReader {
     }
 
     fn consume(&mut self, amt: usize) {
-        let _ = self.current.split_to(amt.min(self.current.len()));
+        // `advance` moves the start in place; `split_to` would clone and drop a shared
+        // handle (two atomic operations) on every small read quick-xml makes.
+        let amt = amt.min(self.current.len());
+        bytes::Buf::advance(&mut self.current, amt);
     }
 }
 

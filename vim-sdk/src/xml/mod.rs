@@ -54,6 +54,8 @@ pub trait DataObject: Fields + Default {
 }
 
 impl<T: DataObject> Decode for T {
+    // One copy per type, not one per caller (`boxed`, `items`, `req_into`, ...): binary size.
+    #[inline(never)]
     fn decode(r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {
         let mut v = T::default();
         r.read_fields(&mut v)?;

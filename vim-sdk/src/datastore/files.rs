@@ -1,0 +1,53 @@
+//! Datastore folders and files through the `FileManager`: `MakeDirectory` and
+//! `DeleteDatastoreFile_Task`.
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::mo;
+use crate::ops::task_wait::{wait_task, TaskProgress};
+
+use super::DatastoreFiles;
+
+impl DatastoreFiles {
+    fn file_manager(&self, op: &str) -> Result<&mo::FileManager, Error> {
+        self.file_manager.as_ref().ok_or_else(|| {
+            crate::ops::unexpected(op, None, "the server offers no FileManager".into())
+        })
+    }
+
+    /// Creates the folder `path` (relative to the datastore root); with `parents`, also its
+    /// missing parents, and an existing folder is then no error (`FileAlreadyExists`
+    /// otherwise).
+    pub async fn make_directory(
+        &self,
+        client: &Client,
+        path: &str,
+        parents: bool,
+    ) -> Result<(), Error> {
+        self.file_manager("MakeDirectory")?
+            .make_directory(
+                client,
+                &self.location.datastore_path(path),
+                Some(self.datacenter.reference()),
+                Some(parents),
+            )
+            .await
+    }
+
+    /// Deletes the file or folder (recursively) at `path` and waits for the task; a missing
+    /// file gives the `FileNotFound` fault.
+    pub async fn delete(
+        &self,
+        client: &Client,
+        path: &str,
+        progress: impl FnMut(TaskProgress),
+    ) -> Result<(), Error> {
+        const OP: &str = "DeleteDatastoreFile_Task";
+        let fm = self.file_manager(OP)?;
+        let name = self.location.datastore_path(path);
+        let task = fm
+            .delete_datastore_file_task(client, &name, Some(self.datacenter.reference()))
+            .await?;
+        wait_task(client, &self.collector, &task, OP, Some(name), progress).await
+    }
+}

@@ -1,0 +1,301 @@
+//! Virtual machine conveniences: power operations and snapshots that wait for their task,
+//! and the references a VM holds (its host, datastores, networks).
+//!
+//! Each waiting operation makes one `RetrieveServiceContent` (for the property collector),
+//! the operation's call, then polls the task until it ends; `progress` sees each change of
+//! what the task reports.
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::mo;
+use crate::types::{Any, AnyData, FromAny, VirtualMachineSnapshotTree};
+
+use super::properties::{default_collector, one_object};
+use super::task_wait::{wait_task, TaskProgress};
+
+/// Waits for `task`, started by `op` on `on`, with the session's default property collector.
+pub(crate) async fn finish<R: FromAny>(
+    client: &Client,
+    task: mo::TaskOf<R>,
+    op: &str,
+    on: &crate::xml::ManagedObjectReference,
+    progress: impl FnMut(TaskProgress),
+) -> Result<R, Error> {
+    let collector = default_collector(client).await?;
+    wait_task(
+        client,
+        &collector,
+        &task,
+        op,
+        Some(on.to_string()),
+        progress,
+    )
+    .await
+}
+
+/// The references at `path` of `obj`, wrapped as handles.
+pub(crate) async fn follow_many<T>(
+    client: &Client,
+    obj: &crate::xml::ManagedObjectReference,
+    path: &str,
+    wrap: fn(crate::xml::ManagedObjectReference) -> T,
+) -> Result<Vec<T>, Error> {
+    let props = obj.properties(client, &[path]).await?;
+    Ok(props.references(path).iter().cloned().map(wrap).collect())
+}
+
+/// The reference at `path` of `obj`, wrapped as a handle; `None` when unset.
+pub(crate) async fn follow_one<T>(
+    client: &Client,
+    obj: &crate::xml::ManagedObjectReference,
+    path: &str,
+    wrap: fn(crate::xml::ManagedObjectReference) -> T,
+) -> Result<Option<T>, Error> {
+    let props = obj.properties(client, &[path]).await?;
+    Ok(props.reference(path).cloned().map(wrap))
+}
+
+/// Depth-first search of a snapshot tree for `name`.
+fn find_in_tree<'a>(
+    trees: &'a [VirtualMachineSnapshotTree],
+    name: &str,
+) -> Option<&'a VirtualMachineSnapshotTree> {
+    trees.iter().find_map(|t| {
+        if t.name == name {
+            Some(t)
+        } else {
+            find_in_tree(&t.child_snapshot_list, name)
+        }
+    })
+}
+
+impl mo::VirtualMachine {
+    /// Powers the VM on (`PowerOnVM_Task`) and waits. Faults `InvalidPowerState` when it is
+    /// already on.
+    pub async fn power_on(
+        &self,
+        client: &Client,
+        progress: impl FnMut(TaskProgress),
+    ) -> Result<(), Error> {
+        let task = self.power_on_vm_task(client, None).await?;
+        finish(client, task, "PowerOnVM_Task", self.reference(), progress).await
+    }
+
+    /// Powers the VM off (`PowerOffVM_Task`, a hard stop) and waits.
+    pub async fn power_off(
+        &self,
+        client: &Client,
+        progress: impl FnMut(TaskProgress),
+    ) -> Result<(), Error> {
+        let task = self.power_off_vm_task(client).await?;
+        finish(client, task, "PowerOffVM_Task", self.reference(), progress).await
+    }
+
+    /// Suspends the VM (`SuspendVM_Task`) and waits.
+    pub async fn suspend(
+        &self,
+        client: &Client,
+        progress: impl FnMut(TaskProgress),
+    ) -> Result<(), Error> {
+        let task = self.suspend_vm_task(client).await?;
+        finish(client, task, "SuspendVM_Task", self.reference(), progress).await
+    }
+
+    /// Resets the VM (`ResetVM_Task`) and waits.
+    pub async fn reset(
+        &self,
+        client: &Client,
+        progress: impl FnMut(TaskProgress),
+    ) -> Result<(), Error> {
+        let task = self.reset_vm_task(client).await?;
+        finish(client, task, "ResetVM_Task", self.reference(), progress).await
+    }
+
+    /// The power state's wire value (`poweredOn`, `poweredOff`, `suspended`).
+    pub async fn power_state(&self, client: &Client) -> Result<String, Error> {
+        let props = self.properties(client, &["runtime.powerState"]).await?;
+        props
+            .str("runtime.powerState")
+            .map(str::to_string)
+            .ok_or_else(|| {
+                super::unexpected(
+                    "RetrievePropertiesEx",
+                    Some(self.reference().to_string()),
+                    "the VM reports no runtime.powerState".into(),
+                )
+            })
+    }
+
+    /// Takes a snapshot (`CreateSnapshot_Task`) and waits; returns it.
+    pub async fn create_snapshot(
+        &self,
+        client: &Client,
+        name: &str,
+        description: Option<&str>,
+        memory: bool,
+        quiesce: bool,
+        progress: impl FnMut(TaskProgress),
+    ) -> Result<mo::VirtualMachineSnapshot, Error> {
+        let task = self
+            .create_snapshot_task(client, name, description, memory, quiesce)
+            .await?;
+        finish(
+            client,
+            task,
+            "CreateSnapshot_Task",
+            self.reference(),
+            progress,
+        )
+        .await
+    }
+
+    /// The snapshot trees and the current snapshot (`snapshot` property); empty when the VM
+    /// has none.
+    pub async fn snapshots(
+        &self,
+        client: &Client,
+    ) -> Result<
+        (
+            Vec<VirtualMachineSnapshotTree>,
+            Option<mo::VirtualMachineSnapshot>,
+        ),
+        Error,
+    > {
+        let collector = default_collector(client).await?;
+        let mut props = one_object(client, &collector, self.reference(), &["snapshot"]).await?;
+        match props.take("snapshot") {
+            Some(Any::Data(AnyData::VirtualMachineSnapshotInfo(info))) => Ok((
+                info.root_snapshot_list,
+                info.current_snapshot
+                    .map(mo::VirtualMachineSnapshot::from_ref),
+            )),
+            _ => Ok((Vec::new(), None)),
+        }
+    }
+
+    /// The first snapshot named `name` (depth first), if any.
+    pub async fn find_snapshot(
+        &self,
+        client: &Client,
+        name: &str,
+    ) -> Result<Option<mo::VirtualMachineSnapshot>, Error> {
+        let (trees, _) = self.snapshots(client).await?;
+        Ok(find_in_tree(&trees, name)
+            .map(|t| mo::VirtualMachineSnapshot::from_ref(t.snapshot.clone())))
+    }
+
+    /// The host the VM runs on or is registered with (`runtime.host`).
+    pub async fn host(&self, client: &Client) -> Result<Option<mo::HostSystem>, Error> {
+        follow_one(
+            client,
+            self.reference(),
+            "runtime.host",
+            mo::HostSystem::from_ref,
+        )
+        .await
+    }
+
+    /// The datastores holding the VM's files (`datastore`).
+    pub async fn datastores(&self, client: &Client) -> Result<Vec<mo::Datastore>, Error> {
+        follow_many(
+            client,
+            self.reference(),
+            "datastore",
+            mo::Datastore::from_ref,
+        )
+        .await
+    }
+
+    /// The networks the VM's NICs use (`network`).
+    pub async fn networks(&self, client: &Client) -> Result<Vec<mo::Network>, Error> {
+        follow_many(client, self.reference(), "network", mo::Network::from_ref).await
+    }
+
+    /// The resource pool the VM belongs to (`resourcePool`; unset for templates).
+    pub async fn resource_pool(&self, client: &Client) -> Result<Option<mo::ResourcePool>, Error> {
+        follow_one(
+            client,
+            self.reference(),
+            "resourcePool",
+            mo::ResourcePool::from_ref,
+        )
+        .await
+    }
+}
+
+impl mo::VirtualMachineSnapshot {
+    /// Makes this the VM's current state (`RevertToSnapshot_Task`) and waits.
+    pub async fn revert(
+        &self,
+        client: &Client,
+        progress: impl FnMut(TaskProgress),
+    ) -> Result<(), Error> {
+        let task = self.revert_to_snapshot_task(client, None, None).await?;
+        finish(
+            client,
+            task,
+            "RevertToSnapshot_Task",
+            self.reference(),
+            progress,
+        )
+        .await
+    }
+
+    /// Deletes this snapshot (`RemoveSnapshot_Task`), with its children when
+    /// `remove_children`, and waits.
+    pub async fn remove(
+        &self,
+        client: &Client,
+        remove_children: bool,
+        progress: impl FnMut(TaskProgress),
+    ) -> Result<(), Error> {
+        let task = self
+            .remove_snapshot_task(client, remove_children, None)
+            .await?;
+        finish(
+            client,
+            task,
+            "RemoveSnapshot_Task",
+            self.reference(),
+            progress,
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::ManagedObjectReference;
+
+    fn tree(
+        name: &str,
+        id: &str,
+        children: Vec<VirtualMachineSnapshotTree>,
+    ) -> VirtualMachineSnapshotTree {
+        VirtualMachineSnapshotTree {
+            snapshot: ManagedObjectReference::new("VirtualMachineSnapshot", id),
+            name: name.into(),
+            child_snapshot_list: children,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn snapshot_search_walks_children() {
+        let trees = vec![tree(
+            "a",
+            "s1",
+            vec![tree("b", "s2", vec![tree("c", "s3", vec![])])],
+        )];
+        assert_eq!(
+            find_in_tree(&trees, "c").map(|t| t.snapshot.value.as_str()),
+            Some("s3")
+        );
+        assert_eq!(
+            find_in_tree(&trees, "a").map(|t| t.snapshot.value.as_str()),
+            Some("s1")
+        );
+        assert!(find_in_tree(&trees, "z").is_none());
+    }
+}

@@ -1,0 +1,291 @@
+//! `RetrievePropertiesEx` with `ContinueRetrievePropertiesEx` paging, decoded object by object.
+//!
+//! Each page is sent with [`Client::send`]; its body is read through
+//! [`ResponseBody::into_blocking_reader`](crate::transport::ResponseBody::into_blocking_reader)
+//! by a decoder on tokio's blocking pool, which walks `Envelope/Body/*Response/returnval` and
+//! hands each `ObjectContent` over a small bounded channel as soon as its end tag is read.
+//! Memory therefore holds a few objects, not a page; a slow consumer slows the connection.
+
+use tokio::sync::mpsc;
+
+use crate::client::Client;
+use crate::error::{Error, ErrorKind};
+use crate::mo;
+use crate::soap::{enter_body, BodyContent};
+use crate::types::{ObjectContent, PropertyFilterSpec, RetrieveOptions};
+use crate::xml::{opt, DecodeError, Encode, XmlReader};
+
+/// Objects buffered between the decoder and the consumer.
+const CHANNEL_OBJECTS: usize = 16;
+
+enum Item {
+    Object(ObjectContent),
+    Token(String),
+    /// The page was read to its end.
+    End,
+}
+
+/// The objects of a retrieval, page after page, as they are decoded.
+///
+/// Dropping the stream before its end stops the decoder and, if the server still holds
+/// pages, cancels them with a best-effort `CancelRetrievePropertiesEx`.
+pub struct PropertyStream {
+    client: Client,
+    collector: mo::PropertyCollector,
+    page: Option<mpsc::Receiver<Result<Item, Error>>>,
+    token: Option<String>,
+    pages: usize,
+}
+
+impl std::fmt::Debug for PropertyStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PropertyStream")
+            .field("collector", &self.collector)
+            .field("pages", &self.pages)
+            .field("more", &self.token.is_some())
+            .finish()
+    }
+}
+
+impl PropertyStream {
+    /// Sends `RetrievePropertiesEx` for `specs` to `collector`; at most `max_objects` objects
+    /// come per page (the server's choice when `None`).
+    pub async fn start(
+        client: &Client,
+        collector: &mo::PropertyCollector,
+        specs: &[PropertyFilterSpec],
+        max_objects: Option<i32>,
+    ) -> Result<Self, Error> {
+        let mut q = client.request("RetrievePropertiesEx", collector.reference());
+        for s in specs {
+            s.encode(q.writer(), "specSet");
+        }
+        RetrieveOptions { max_objects }.encode(q.writer(), "options");
+        let mut stream = PropertyStream {
+            client: client.clone(),
+            collector: collector.clone(),
+            page: None,
+            token: None,
+            pages: 0,
+        };
+        stream.page = Some(stream.open_page(q).await?);
+        Ok(stream)
+    }
+
+    async fn open_page(
+        &mut self,
+        q: crate::soap::Request,
+    ) -> Result<mpsc::Receiver<Result<Item, Error>>, Error> {
+        let op = q.op();
+        let object = q.object().to_string();
+        let resp = self.client.send(q).await?;
+        let reader = resp.body.into_blocking_reader();
+        let (tx, rx) = mpsc::channel(CHANNEL_OBJECTS);
+        self.pages += 1;
+        tokio::task::spawn_blocking(move || decode_page(reader, &tx, op, object));
+        Ok(rx)
+    }
+
+    /// How many pages were requested so far.
+    pub fn pages(&self) -> usize {
+        self.pages
+    }
+
+    /// The next object, `Ok(None)` after the last one. The next page is requested once the
+    /// current one is consumed.
+    pub async fn next(&mut self) -> Result<Option<ObjectContent>, Error> {
+        loop {
+            if let Some(rx) = &mut self.page {
+                match rx.recv().await {
+                    Some(Ok(Item::Object(o))) => return Ok(Some(o)),
+                    Some(Ok(Item::Token(t))) => self.token = Some(t).filter(|t| !t.is_empty()),
+                    Some(Ok(Item::End)) => self.page = None,
+                    Some(Err(e)) => {
+                        self.page = None;
+                        self.token = None;
+                        return Err(e);
+                    }
+                    None => {
+                        self.page = None;
+                        self.token = None;
+                        return Err(self.stopped());
+                    }
+                }
+            } else if let Some(token) = self.token.take() {
+                let mut q = self
+                    .client
+                    .request("ContinueRetrievePropertiesEx", self.collector.reference());
+                token.as_str().encode(q.writer(), "token");
+                self.page = Some(self.open_page(q).await?);
+            } else {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn stopped(&self) -> Error {
+        Error::new(
+            "RetrievePropertiesEx",
+            Some(self.collector.reference().to_string()),
+            ErrorKind::Decode(DecodeError {
+                kind: crate::xml::DecodeErrorKind::Unexpected(
+                    "the reply decoder stopped before the end of the page".into(),
+                ),
+                path: String::new(),
+                position: 0,
+            }),
+        )
+    }
+
+    /// Calls `f` with each object in turn; returns how many there were.
+    pub async fn for_each(mut self, mut f: impl FnMut(ObjectContent)) -> Result<usize, Error> {
+        let mut n = 0;
+        while let Some(o) = self.next().await? {
+            f(o);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Reads every remaining object into a vector.
+    pub async fn collect(mut self) -> Result<Vec<ObjectContent>, Error> {
+        let mut out = Vec::new();
+        while let Some(o) = self.next().await? {
+            out.push(o);
+        }
+        Ok(out)
+    }
+
+    /// Stops early: the current page's decoder stops and pages still held by the server are
+    /// released with `CancelRetrievePropertiesEx` (whose own failure is returned).
+    pub async fn cancel(mut self) -> Result<(), Error> {
+        self.page = None;
+        match self.token.take() {
+            Some(token) => {
+                self.collector
+                    .cancel_retrieve_properties_ex(&self.client, &token)
+                    .await
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for PropertyStream {
+    fn drop(&mut self) {
+        self.page = None;
+        let Some(token) = self.token.take() else {
+            return;
+        };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let client = self.client.clone();
+        let collector = self.collector.clone();
+        handle.spawn(async move {
+            if let Err(e) = collector
+                .cancel_retrieve_properties_ex(&client, &token)
+                .await
+            {
+                tracing::debug!(error = %e, "best-effort CancelRetrievePropertiesEx failed");
+            }
+        });
+    }
+}
+
+/// Sends `RetrievePropertiesEx` (paging with `max_objects`) and calls `f` with each object as
+/// it is decoded; returns how many objects there were.
+pub async fn retrieve_each(
+    client: &Client,
+    collector: &mo::PropertyCollector,
+    specs: &[PropertyFilterSpec],
+    max_objects: Option<i32>,
+    f: impl FnMut(ObjectContent),
+) -> Result<usize, Error> {
+    PropertyStream::start(client, collector, specs, max_objects)
+        .await?
+        .for_each(f)
+        .await
+}
+
+/// Sends `RetrievePropertiesEx` (paging with `max_objects`) and returns every object.
+pub async fn retrieve(
+    client: &Client,
+    collector: &mo::PropertyCollector,
+    specs: &[PropertyFilterSpec],
+    max_objects: Option<i32>,
+) -> Result<Vec<ObjectContent>, Error> {
+    PropertyStream::start(client, collector, specs, max_objects)
+        .await?
+        .collect()
+        .await
+}
+
+/// Why a page's walk ended early.
+enum Stop {
+    /// The consumer is gone.
+    Closed,
+    Decode(DecodeError),
+    Fault(crate::error::Fault),
+}
+
+impl From<DecodeError> for Stop {
+    fn from(e: DecodeError) -> Self {
+        Stop::Decode(e)
+    }
+}
+
+/// Decodes one page from `reader`, sending its objects, its token and its end to `tx`.
+fn decode_page(
+    mut reader: crate::transport::BlockingBodyReader,
+    tx: &mpsc::Sender<Result<Item, Error>>,
+    op: &'static str,
+    object: String,
+) {
+    let walked = {
+        let mut r = XmlReader::from_bufread(Box::new(&mut reader));
+        walk_page(&mut r, tx)
+    };
+    let kind = match walked {
+        Ok(()) => {
+            // Read the envelope's closing tags so the connection can be reused.
+            let _ = std::io::copy(
+                &mut std::io::Read::take(&mut reader, 1 << 16),
+                &mut std::io::sink(),
+            );
+            let _ = tx.blocking_send(Ok(Item::End));
+            return;
+        }
+        Err(Stop::Closed) => return,
+        Err(Stop::Decode(e)) => ErrorKind::Decode(e),
+        Err(Stop::Fault(f)) => ErrorKind::Fault(Box::new(f)),
+    };
+    let _ = tx.blocking_send(Err(Error::new(op, Some(object), kind)));
+}
+
+fn walk_page(r: &mut XmlReader<'_>, tx: &mpsc::Sender<Result<Item, Error>>) -> Result<(), Stop> {
+    if let BodyContent::Fault(f) = enter_body(r)? {
+        return Err(Stop::Fault(f));
+    }
+    while r.enter_child()? {
+        if r.current_name() != b"returnval" || r.is_nil() {
+            r.skip()?;
+            continue;
+        }
+        while r.enter_child()? {
+            let item = match r.current_name() {
+                b"objects" => match opt::<ObjectContent>(r)? {
+                    Some(o) => Item::Object(o),
+                    None => continue,
+                },
+                b"token" => Item::Token(r.read_text()?),
+                _ => {
+                    r.skip()?;
+                    continue;
+                }
+            };
+            tx.blocking_send(Ok(item)).map_err(|_| Stop::Closed)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,551 @@
+//! Sessions: connecting, version negotiation, login and logout, keep-alive, re-login and the
+//! session cache.
+//!
+//! ```no_run
+//! use vim_sdk::session::ConnectOptions;
+//! use vim_sdk::Client;
+//!
+//! # async fn run() -> Result<(), vim_sdk::Error> {
+//! let options = ConnectOptions::new()
+//!     .credentials("administrator@vsphere.local", std::env::var("VC_PASSWORD").unwrap_or_default())
+//!     .pin("AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD".parse().unwrap());
+//! let session = Client::connect("https://vc.example.com/sdk", options).await?;
+//! println!("speaking {}", session.api_version());
+//! let now = session.service_instance().current_time(&session).await?;
+//! session.close().await?;
+//! # let _ = now; Ok(()) }
+//! ```
+
+mod cache;
+mod keepalive;
+mod negotiate;
+mod options;
+
+use std::sync::Arc;
+
+use tokio::task::JoinHandle;
+
+pub use cache::{CacheEntry, SessionCache};
+pub use negotiate::{
+    min_version, negotiate, parse_service_versions, pick_version, server_versions, Negotiated,
+    VersionSource, VIM25,
+};
+pub use options::{ConnectOptions, Secret};
+
+use crate::client::{Client, ReloginHook};
+use crate::error::{Error, ErrorKind};
+use crate::mo;
+use crate::transport::{Transport, TransportConfig, TransportError};
+use crate::types::{
+    Any, AnyArray, AnyData, ObjectSpec, PropertyFilterSpec, PropertySpec, RetrieveOptions,
+    ServiceContent, UserSession,
+};
+
+/// A logged-in (or reused, or anonymous) connection to one endpoint, made by
+/// [`Client::connect`]. Derefs to its [`Client`].
+///
+/// [`close`](Self::close) logs out (unless a session cache keeps the session); dropping the
+/// session without closing it logs out in a task spawned on the current tokio runtime, if
+/// there is one (best effort: a runtime that shuts down at once may not run it). Logging out
+/// ends the session for every clone of the client.
+pub struct Session {
+    client: Client,
+    content: ServiceContent,
+    user_session: Option<UserSession>,
+    negotiated: Negotiated,
+    reused: bool,
+    cache: Option<(SessionCache, String, String)>,
+    logout_on_close: bool,
+    logged_in: bool,
+    keepalive: Option<JoinHandle<()>>,
+    closed: bool,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("client", &self.client)
+            .field("negotiated", &self.negotiated)
+            .field("user", &self.user_session.as_ref().map(|u| &u.user_name))
+            .field("reused", &self.reused)
+            .field("logged_in", &self.logged_in)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for Session {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+/// The parts of a connect URL (`Debug` is safe: the password is a [`Secret`]).
+#[derive(Debug)]
+struct Target {
+    /// The URL without userinfo, path defaulting to `/sdk`.
+    base: String,
+    user: Option<String>,
+    password: Option<Secret>,
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn parse_target(url: &str) -> Result<Target, Error> {
+    let invalid = |message: &str| {
+        Error::new(
+            "connect",
+            None,
+            ErrorKind::Transport(TransportError::InvalidUrl {
+                message: message.into(),
+            }),
+        )
+    };
+    // The parser's messages never quote the input, which may hold a password.
+    let mut u = url::Url::parse(url).map_err(|e| invalid(&format!("cannot parse the URL: {e}")))?;
+    let user = (!u.username().is_empty()).then(|| percent_decode(u.username()));
+    let password = u.password().map(|p| Secret::new(percent_decode(p)));
+    if u.set_username("").is_err() || u.set_password(None).is_err() {
+        return Err(invalid("the URL cannot carry credentials"));
+    }
+    if u.path().is_empty() || u.path() == "/" {
+        u.set_path("/sdk");
+    }
+    Ok(Target {
+        base: u.to_string(),
+        user,
+        password,
+    })
+}
+
+fn property_spec(obj: &crate::xml::ManagedObjectReference, path: &str) -> PropertyFilterSpec {
+    PropertyFilterSpec {
+        prop_set: vec![PropertySpec {
+            r#type: obj.r#type.clone(),
+            path_set: vec![path.into()],
+            ..Default::default()
+        }],
+        object_set: vec![ObjectSpec {
+            obj: obj.clone(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+/// Reads one property of the session manager through `RetrievePropertiesEx`.
+async fn session_manager_property(
+    client: &Client,
+    content: &ServiceContent,
+    path: &str,
+) -> Result<Option<Any>, Error> {
+    let Some(sm) = &content.session_manager else {
+        return Ok(None);
+    };
+    let pc = mo::PropertyCollector::from_ref(content.property_collector.clone());
+    let res = pc
+        .retrieve_properties_ex(
+            client,
+            &[property_spec(sm, path)],
+            &RetrieveOptions::default(),
+        )
+        .await?;
+    Ok(res
+        .into_iter()
+        .flat_map(|r| r.objects)
+        .flat_map(|o| o.prop_set)
+        .find(|p| p.name == path)
+        .map(|p| p.val))
+}
+
+/// `SessionManager.currentSession` of the client's session: `None` when the client has no
+/// valid session (unset, or `NotAuthenticated`).
+pub async fn current_session(
+    client: &Client,
+    content: &ServiceContent,
+) -> Result<Option<UserSession>, Error> {
+    match session_manager_property(client, content, "currentSession").await {
+        Ok(Some(Any::Data(AnyData::UserSession(s)))) => Ok(Some(*s)),
+        Ok(_) => Ok(None),
+        Err(e) if e.is_not_authenticated() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `SessionManager.sessionList`: the server's sessions (needs the `Sessions.TerminateSession`
+/// privilege on a real server). Their keys are secrets: do not log them.
+pub async fn session_list(
+    client: &Client,
+    content: &ServiceContent,
+) -> Result<Vec<UserSession>, Error> {
+    match session_manager_property(client, content, "sessionList").await? {
+        Some(Any::Array(AnyArray::UserSession(list))) => Ok(list),
+        Some(Any::Data(AnyData::UserSession(s))) => Ok(vec![*s]),
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn session_manager(content: &ServiceContent) -> Result<mo::SessionManager, Error> {
+    content
+        .session_manager
+        .clone()
+        .map(mo::SessionManager::from_ref)
+        .ok_or_else(|| {
+            Error::new(
+                "connect",
+                None,
+                ErrorKind::Transport(TransportError::Http {
+                    message: "the server has no SessionManager".into(),
+                    source: None,
+                }),
+            )
+        })
+}
+
+/// A cache slot: the cache, the URL and the user it is keyed by.
+type CacheSlot = Option<(SessionCache, String, String)>;
+
+fn store_in_cache(slot: &CacheSlot, client: &Client) {
+    if let (Some((cache, url, user)), Some(cookie)) = (slot, client.session_cookie()) {
+        let entry = CacheEntry {
+            cookie: Secret::new(cookie),
+            version: client.api_version(),
+        };
+        if let Err(e) = cache.store(url, user, &entry) {
+            tracing::warn!(dir = %cache.dir().display(), error = %e, "cannot store the session in the cache");
+        }
+    }
+}
+
+fn relogin_hook(
+    sm: mo::SessionManager,
+    user: String,
+    password: Secret,
+    slot: CacheSlot,
+) -> ReloginHook {
+    Arc::new(move |c: Client| {
+        let (sm, user, password, slot) = (sm.clone(), user.clone(), password.clone(), slot.clone());
+        Box::pin(async move {
+            sm.login(&c, &user, password.expose(), None).await?;
+            store_in_cache(&slot, &c);
+            Ok(())
+        })
+    })
+}
+
+/// See [`Client::connect`].
+pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Session, Error> {
+    let target = parse_target(url)?;
+    let user = target.user.or_else(|| options.username.clone());
+    let password = target.password.or_else(|| options.password.clone());
+
+    let mut config = TransportConfig::new(target.base.clone()).tls(options.tls.clone());
+    if let Some(t) = options.connect_timeout {
+        config = config.connect_timeout(t);
+    }
+    if let Some(t) = options.call_timeout {
+        config = config.call_timeout(t);
+    }
+    if let Some(ua) = &options.user_agent {
+        config = config.user_agent(ua.clone());
+    }
+    let transport = Transport::new(config).map_err(|e| {
+        Error::new(
+            "connect",
+            Some(target.base.clone()),
+            ErrorKind::Transport(e),
+        )
+    })?;
+    let client = Client::new(transport);
+    if let Some(dir) = &options.wire_dump {
+        client.set_wire_dump(Some(dir.clone()));
+    }
+    let slot: CacheSlot = options.cache_dir.as_ref().map(|d| {
+        (
+            SessionCache::new(d.clone()),
+            target.base.clone(),
+            user.clone().unwrap_or_default(),
+        )
+    });
+    let logout_on_close = options.logout_on_close.unwrap_or(slot.is_none());
+
+    let mut reused = None;
+    if let Some((cache, url, user_key)) = &slot {
+        if let Some(entry) = cache.load(url, user_key) {
+            client.set_api_version(&entry.version);
+            client.set_session_cookie(Some(entry.cookie.expose().to_string()));
+            let content = client
+                .service_instance()
+                .retrieve_service_content(&client)
+                .await?;
+            match current_session(&client, &content).await? {
+                Some(s) if user.as_deref().is_none_or(|u| u == s.user_name) => {
+                    tracing::debug!("reusing the cached session");
+                    reused = Some((content, s));
+                }
+                _ => {
+                    tracing::debug!("cached session is no longer valid; logging in");
+                    cache.remove(url, user_key);
+                    client.set_session_cookie(None);
+                }
+            }
+        }
+    }
+
+    let (content, negotiated, user_session, fresh_login) = match reused {
+        Some((content, s)) => {
+            let n = Negotiated {
+                version: client.api_version(),
+                source: VersionSource::Cache,
+                server_versions: Vec::new(),
+            };
+            (content, n, Some(s), false)
+        }
+        None => {
+            let (negotiated, content) = match &options.api_version {
+                Some(v) => {
+                    client.set_api_version(v);
+                    let n = Negotiated {
+                        version: v.clone(),
+                        source: VersionSource::Forced,
+                        server_versions: Vec::new(),
+                    };
+                    (n, None)
+                }
+                None => negotiate::negotiate_inner(&client).await?,
+            };
+            let content = match content {
+                Some(c) => c,
+                None => {
+                    client
+                        .service_instance()
+                        .retrieve_service_content(&client)
+                        .await?
+                }
+            };
+            let user_session = match &user {
+                Some(u) => {
+                    let sm = session_manager(&content)?;
+                    let pw = password.clone().unwrap_or_default();
+                    Some(sm.login(&client, u, pw.expose(), None).await?)
+                }
+                None => None,
+            };
+            (content, negotiated, user_session, true)
+        }
+    };
+    let logged_in = user_session.is_some();
+    if fresh_login && logged_in {
+        store_in_cache(&slot, &client);
+    }
+    if options.relogin {
+        if let (Some(u), Some(p)) = (&user, &password) {
+            let sm = session_manager(&content)?;
+            client.set_relogin(Some(relogin_hook(sm, u.clone(), p.clone(), slot.clone())));
+        }
+    }
+    let keepalive = options
+        .keepalive
+        .filter(|_| logged_in)
+        .map(|every| keepalive::spawn(client.clone(), every));
+    Ok(Session {
+        client,
+        content,
+        user_session,
+        negotiated,
+        reused: !fresh_login,
+        cache: slot,
+        logout_on_close,
+        logged_in,
+        keepalive,
+        closed: false,
+    })
+}
+
+impl Session {
+    /// The client (also reachable through `Deref`).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The `ServiceContent` retrieved at connect time.
+    pub fn content(&self) -> &ServiceContent {
+        &self.content
+    }
+
+    /// The negotiated API version and where it came from.
+    pub fn negotiated(&self) -> &Negotiated {
+        &self.negotiated
+    }
+
+    /// The user session from `Login`, or from validating a cached session; `None` when no
+    /// credentials were given. Its `key` is a secret: do not log it.
+    pub fn user_session(&self) -> Option<&UserSession> {
+        self.user_session.as_ref()
+    }
+
+    /// Whether the session came from the session cache (no `Login` was sent).
+    pub fn is_reused(&self) -> bool {
+        self.reused
+    }
+
+    /// The root folder.
+    pub fn root_folder(&self) -> mo::Folder {
+        mo::Folder::from_ref(self.content.root_folder.clone())
+    }
+
+    /// The default property collector.
+    pub fn property_collector(&self) -> mo::PropertyCollector {
+        mo::PropertyCollector::from_ref(self.content.property_collector.clone())
+    }
+
+    /// The session manager.
+    pub fn session_manager(&self) -> Option<mo::SessionManager> {
+        self.content
+            .session_manager
+            .clone()
+            .map(mo::SessionManager::from_ref)
+    }
+
+    /// The view manager (vCenter and ESXi both have one).
+    pub fn view_manager(&self) -> Option<mo::ViewManager> {
+        self.content
+            .view_manager
+            .clone()
+            .map(mo::ViewManager::from_ref)
+    }
+
+    /// The search index.
+    pub fn search_index(&self) -> Option<mo::SearchIndex> {
+        self.content
+            .search_index
+            .clone()
+            .map(mo::SearchIndex::from_ref)
+    }
+
+    /// `SessionManager.currentSession`, read now: `None` once the session is gone.
+    pub async fn current_session(&self) -> Result<Option<UserSession>, Error> {
+        current_session(&self.client, &self.content).await
+    }
+
+    /// `SessionManager.sessionList`, read now.
+    pub async fn session_list(&self) -> Result<Vec<UserSession>, Error> {
+        session_list(&self.client, &self.content).await
+    }
+
+    /// [`Client::with_relogin`] on this session's client.
+    pub async fn with_relogin<T, F, Fut>(&self, call: F) -> Result<T, Error>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: std::future::Future<Output = Result<T, Error>>,
+    {
+        self.client.with_relogin(call).await
+    }
+
+    /// Whether the keep-alive task is running.
+    pub fn keepalive_running(&self) -> bool {
+        self.keepalive.as_ref().is_some_and(|h| !h.is_finished())
+    }
+
+    fn stop(&mut self) {
+        self.closed = true;
+        if let Some(h) = self.keepalive.take() {
+            h.abort();
+        }
+        self.client.set_relogin(None);
+    }
+
+    async fn do_logout(&mut self) -> Result<(), Error> {
+        if let Some((cache, url, user)) = &self.cache {
+            cache.remove(url, user);
+        }
+        if !self.logged_in {
+            return Ok(());
+        }
+        self.logged_in = false;
+        let sm = session_manager(&self.content)?;
+        let result = sm.logout(&self.client).await;
+        self.client.set_session_cookie(None);
+        result
+    }
+
+    /// Stops the keep-alive and logs out, unless the session is cached (then it stays alive
+    /// for the next process; see [`ConnectOptions::logout_on_close`]).
+    pub async fn close(mut self) -> Result<(), Error> {
+        self.stop();
+        if self.logout_on_close {
+            self.do_logout().await
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Stops the keep-alive, logs out and forgets the cached session, whatever the options.
+    pub async fn logout(mut self) -> Result<(), Error> {
+        self.stop();
+        self.do_logout().await
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if self.closed {
+            return;
+        }
+        self.stop();
+        if !(self.logged_in && self.logout_on_close) {
+            return;
+        }
+        let (Ok(handle), Some(sm)) = (
+            tokio::runtime::Handle::try_current(),
+            self.content
+                .session_manager
+                .clone()
+                .map(mo::SessionManager::from_ref),
+        ) else {
+            return;
+        };
+        let client = self.client.clone();
+        handle.spawn(async move {
+            if let Err(e) = sm.logout(&client).await {
+                tracing::debug!(error = %e, "logout on drop failed");
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_is_taken_out_of_the_url() {
+        let t = parse_target("https://admin%40vsphere.local:p%3Ass@127.0.0.1:8989").unwrap();
+        assert_eq!(t.base, "https://127.0.0.1:8989/sdk");
+        assert_eq!(t.user.as_deref(), Some("admin@vsphere.local"));
+        assert_eq!(t.password.unwrap().expose(), "p:ss");
+        let t = parse_target("http://127.0.0.1:1/other").unwrap();
+        assert_eq!(t.base, "http://127.0.0.1:1/other");
+        assert!(t.user.is_none() && t.password.is_none());
+        let e = parse_target("https://u:topsecret@[bad").unwrap_err();
+        assert!(!e.to_string().contains("topsecret"), "{e}");
+        assert_eq!(percent_decode("a%2"), "a%2");
+    }
+}

@@ -1,0 +1,122 @@
+//! Datastore files against vcsim: a 5 MiB upload/download round trip over HTTP with
+//! progress, folders, deletion and misses.
+#![cfg(feature = "vcsim")]
+
+use std::sync::atomic::Ordering;
+
+use vim_sdk::datastore::http::counting_progress;
+use vim_sdk::datastore::{DatastoreFiles, DatastoreLocation};
+use vim_sdk::find::Finder;
+use vim_sdk::mo;
+use vim_sdk::ops::Managers;
+use vim_sdk::testing::Vcsim;
+use vim_sdk::transport::{Transport, TransportConfig, TransportError};
+use vim_sdk::{Client, ErrorKind};
+
+const SIZE: usize = 5 * 1024 * 1024;
+
+#[tokio::test]
+async fn five_mib_round_trip_with_progress() {
+    let sim = Vcsim::builder()
+        .esx()
+        .start()
+        .expect("start vcsim (run scripts/setup)");
+    let c = Client::new(Transport::new(TransportConfig::new(sim.url())).expect("transport"));
+    let m = Managers::retrieve(&c).await.expect("service content");
+    m.session_manager
+        .as_ref()
+        .expect("session manager")
+        .login(&c, sim.username(), sim.password(), None)
+        .await
+        .expect("login");
+    let f = Finder::new(&m);
+    let dc: mo::Datacenter = f
+        .by_inventory_path(&c, "ha-datacenter")
+        .await
+        .expect("find dc")
+        .expect("ha-datacenter");
+    let files = DatastoreFiles::new(&m, dc, DatastoreLocation::new("ha-datacenter", "LocalDS_0"));
+
+    let dir = std::env::temp_dir().join(format!("vim-sdk-ds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let local = dir.join("upload.bin");
+    let data: Vec<u8> = (0..SIZE as u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&local, &data).expect("write local file");
+
+    files
+        .make_directory(&c, "up loads/nested", true)
+        .await
+        .expect("mkdir");
+    // Creating it again with parents is no error.
+    files
+        .make_directory(&c, "up loads/nested", true)
+        .await
+        .expect("mkdir again");
+    let remote = "up loads/nested/data #1.bin";
+
+    let (sent, progress) = counting_progress();
+    files
+        .upload_file(&c, &local, remote, progress)
+        .await
+        .expect("upload");
+    assert_eq!(sent.load(Ordering::Relaxed), SIZE as u64);
+
+    let back = dir.join("download.bin");
+    let mut received = 0u64;
+    let mut calls = 0usize;
+    let n = files
+        .download_file(&c, remote, &back, |k| {
+            received += k;
+            calls += 1;
+        })
+        .await
+        .expect("download");
+    assert_eq!(n, SIZE as u64);
+    assert_eq!(received, SIZE as u64);
+    assert!(calls > 1, "a 5 MiB body arrives in several chunks");
+    let got = std::fs::read(&back).expect("read download");
+    assert!(got == data, "downloaded bytes differ");
+
+    // Into memory through AsyncWrite, too.
+    let mut sink: Vec<u8> = Vec::new();
+    let n = files
+        .download(&c, remote, &mut sink, |_| {})
+        .await
+        .expect("to memory");
+    assert_eq!(n as usize, SIZE);
+    assert!(sink == data);
+
+    files
+        .delete(&c, "up loads", |_| {})
+        .await
+        .expect("delete folder");
+    let err = files
+        .download(&c, remote, &mut Vec::new(), |_| {})
+        .await
+        .unwrap_err();
+    match &err.kind {
+        ErrorKind::Transport(TransportError::Status { status, .. }) => {
+            assert_eq!(status.as_u16(), 404)
+        }
+        other => panic!("expected a 404, got {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("[LocalDS_0] up loads/nested/data #1.bin"),
+        "{err}"
+    );
+    let err = files.delete(&c, "up loads", |_| {}).await.unwrap_err();
+    assert_eq!(err.fault_type(), Some("FileNotFound"), "{err}");
+    let err = files
+        .download(&c, "../x", &mut Vec::new(), |_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err.kind,
+        ErrorKind::Transport(TransportError::InvalidUrl { .. })
+    ));
+
+    let _ = std::fs::remove_dir_all(&dir);
+}
