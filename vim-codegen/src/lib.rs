@@ -9,6 +9,7 @@
 
 pub mod diff;
 pub mod model;
+pub mod release;
 pub mod text;
 
 #[cfg(feature = "import")]

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::naming;
 use crate::model::{Field, Model, Primitive, TypeRef};
+use crate::release::release_key;
 
 /// Facts derived from the model once, shared by the emitters.
 pub struct Ctx<'m> {
@@ -134,11 +135,11 @@ impl<'m> Ctx<'m> {
     /// The index of `since` among the compared releases: the first compared release at or after
     /// it (so "6.7" with 4.1/5.5/8.0 compared is 2).
     pub fn since_index(&self, since: &str) -> u8 {
-        let key = version_key(since);
+        let key = release_key(since);
         self.m
             .compared
             .iter()
-            .position(|c| version_key(c) >= key)
+            .position(|c| release_key(c) >= key)
             .unwrap_or(self.m.compared.len().saturating_sub(1)) as u8
     }
 
@@ -200,13 +201,6 @@ fn reaches(edges: &HashMap<&str, Vec<&str>>, from: &str, to: &str) -> bool {
         }
     }
     false
-}
-
-/// `"6.7.1"` → `[6, 7, 1]`, for ordering releases.
-pub fn version_key(v: &str) -> Vec<u32> {
-    v.split('.')
-        .map(|p| p.trim().parse().unwrap_or(0))
-        .collect()
 }
 
 /// The Rust type of an XML Schema primitive.

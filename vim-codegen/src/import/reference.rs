@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::{import_wsdl, ImportError};
 use crate::model::{Model, Since};
+use crate::release::release_key;
 
 /// Imports the WSDL set in `dir` and fills, for every name the `reference` model also has, the
 /// first-seen release (never later than this set's own release), operation owners, task result
@@ -28,11 +29,11 @@ pub fn import_with_reference(dir: &Path, reference: &Model) -> Result<Model, Imp
     let mut compared = reference.compared.clone();
     if !compared.contains(&release) {
         compared.push(release.clone());
-        compared.sort_by_key(|v| key(v));
+        compared.sort_by_key(|v| release_key(v));
     }
     m.compared = compared;
     let cap = |s: &Since| -> Since {
-        if key(s) > key(&release) {
+        if release_key(s) > release_key(&release) {
             release.clone()
         } else {
             s.clone()
@@ -82,10 +83,4 @@ pub fn import_with_reference(dir: &Path, reference: &Model) -> Result<Model, Imp
     }
     m.managed_objects = reference.managed_objects.clone();
     Ok(m)
-}
-
-fn key(v: &str) -> Vec<u32> {
-    v.split('.')
-        .map(|p| p.trim().parse().unwrap_or(0))
-        .collect()
 }

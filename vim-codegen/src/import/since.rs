@@ -7,6 +7,7 @@
 //! name. "4.1" therefore means "in 4.1 or earlier", and "8.0" means "after 5.5, by 8.0".
 
 use crate::model::{Field, Model};
+pub use crate::release::{cmp_at_precision, parse_release};
 
 /// Sets the `since` of everything in `newest` to the oldest of `older` (oldest first) that has
 /// it, and records the compared releases (oldest first, `newest` last) in `newest.compared`.
@@ -72,45 +73,6 @@ fn merge_fields<'m>(
 /// The release of the first (oldest) model for which `has` is true.
 fn first<'m>(older: &[&'m Model], has: impl Fn(&'m Model) -> bool) -> Option<&'m str> {
     older.iter().find(|m| has(m)).map(|m| m.release.as_str())
-}
-
-/// A release string parsed into numbers: `"8.0.1.0"` → `[8, 0, 1, 0]`, `"2.5u2"` →
-/// `[2, 5, 2]`. `None` for anything else (`"VMC M5"`, `"vSAN 7.0U1"`, `""`).
-pub fn parse_release(s: &str) -> Option<Vec<u32>> {
-    let mut out = Vec::new();
-    let parts: Vec<&str> = s.split('.').collect();
-    for (i, part) in parts.iter().enumerate() {
-        let (num, update) = match part.split_once('u') {
-            Some((n, u)) if i + 1 == parts.len() => (n, Some(u)),
-            Some(_) => return None,
-            None => (*part, None),
-        };
-        out.push(digits(num)?);
-        if let Some(u) = update {
-            out.push(digits(u)?);
-        }
-    }
-    Some(out)
-}
-
-fn digits(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-/// Compares release `a` with release `b` on `b`'s precision: `"8.0.1.0"` is equal to `"8.0"`,
-/// after `"5.5"` and before `"9.0"`. Missing components count as 0.
-pub fn cmp_at_precision(a: &[u32], b: &[u32]) -> std::cmp::Ordering {
-    for (i, y) in b.iter().enumerate() {
-        let x = a.get(i).copied().unwrap_or(0);
-        match x.cmp(y) {
-            std::cmp::Ordering::Equal => {}
-            other => return other,
-        }
-    }
-    std::cmp::Ordering::Equal
 }
 
 /// True if release `a` is after release `b` at `b`'s precision (both must parse; otherwise
