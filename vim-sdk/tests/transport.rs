@@ -1,12 +1,8 @@
 //! Loopback tests of the HTTPS SOAP transport against small hyper servers on 127.0.0.1, with
 //! certificates generated per test by rcgen. No traffic leaves the machine.
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::io::{Read, Write};
-use std::net::SocketAddr;
+use std::io::Read;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,192 +10,16 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::channel::Channel;
-use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio::net::TcpListener;
 use vim_sdk::transport::{
-    sha1_thumbprint, sha256_thumbprint, SoapResponse, Thumbprint, TlsMode, Transport,
-    TransportConfig, TransportError,
+    sha1_thumbprint, sha256_thumbprint, Thumbprint, TlsMode, Transport, TransportConfig,
+    TransportError,
 };
 
-type ServerBody = UnsyncBoxBody<Bytes, std::io::Error>;
-type Handler = Arc<
-    dyn Fn(Request<Incoming>) -> Pin<Box<dyn Future<Output = Response<ServerBody>> + Send>>
-        + Send
-        + Sync,
->;
-
-fn handler<F, Fut>(f: F) -> Handler
-where
-    F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Response<ServerBody>> + Send + 'static,
-{
-    Arc::new(move |req| Box::pin(f(req)))
-}
-
-fn full(data: impl Into<Bytes>) -> ServerBody {
-    Full::new(data.into())
-        .map_err(|never: Infallible| match never {})
-        .boxed_unsync()
-}
-
-fn reply(status: u16, body: impl Into<Bytes>) -> Response<ServerBody> {
-    Response::builder()
-        .status(status)
-        .header("Content-Type", "text/xml; charset=utf-8")
-        .body(full(body))
-        .unwrap()
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(data).unwrap();
-    enc.finish().unwrap()
-}
-
-/// A loopback HTTP(S) server; counts accepted TCP connections.
-struct TestServer {
-    addr: SocketAddr,
-    accepts: Arc<AtomicUsize>,
-}
-
-impl TestServer {
-    async fn start(tls: Option<Arc<rustls::ServerConfig>>, handler: Handler) -> TestServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let accepts = Arc::new(AtomicUsize::new(0));
-        let counter = accepts.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                counter.fetch_add(1, Ordering::SeqCst);
-                let handler = handler.clone();
-                let tls = tls.clone();
-                tokio::spawn(async move {
-                    let svc = service_fn(move |req| {
-                        let handler = handler.clone();
-                        async move { Ok::<_, Infallible>(handler(req).await) }
-                    });
-                    let http = hyper::server::conn::http1::Builder::new();
-                    match tls {
-                        None => {
-                            let _ = http.serve_connection(TokioIo::new(stream), svc).await;
-                        }
-                        Some(config) => {
-                            let acceptor = tokio_rustls::TlsAcceptor::from(config);
-                            if let Ok(tls_stream) = acceptor.accept(stream).await {
-                                let _ = http.serve_connection(TokioIo::new(tls_stream), svc).await;
-                            }
-                        }
-                    }
-                });
-            }
-        });
-        TestServer { addr, accepts }
-    }
-
-    fn http_url(&self) -> String {
-        format!("http://{}/sdk", self.addr)
-    }
-
-    fn https_url(&self) -> String {
-        format!("https://{}/sdk", self.addr)
-    }
-}
-
-fn http_transport(server: &TestServer) -> Transport {
-    Transport::new(TransportConfig::new(server.http_url())).unwrap()
-}
-
-/// A test CA and a server certificate for 127.0.0.1 signed by it.
-struct Pki {
-    ca_pem_path: PathBuf,
-    ca_der: CertificateDer<'static>,
-    leaf_der: CertificateDer<'static>,
-    server_config: Arc<rustls::ServerConfig>,
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.ca_pem_path);
-    }
-}
-
-fn pki() -> Pki {
-    pki_for(&["127.0.0.1", "localhost"])
-}
-
-fn pki_for(names: &[&str]) -> Pki {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "vim-sdk transport test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-
-    let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    let mut leaf_params = rcgen::CertificateParams::new(names.clone()).unwrap();
-    leaf_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, names[0].as_str());
-    let leaf = leaf_params.signed_by(&leaf_key, &ca, &ca_key).unwrap();
-
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let server_config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![leaf.der().clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
-        )
-        .unwrap();
-
-    let ca_pem_path = std::env::temp_dir().join(format!(
-        "vim-sdk-transport-test-ca-{}-{}.pem",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::write(&ca_pem_path, ca.pem()).unwrap();
-    Pki {
-        ca_pem_path,
-        ca_der: ca.der().clone(),
-        leaf_der: leaf.der().clone(),
-        server_config: Arc::new(server_config),
-    }
-}
-
-async fn ok_server(tls: Option<Arc<rustls::ServerConfig>>) -> TestServer {
-    TestServer::start(
-        tls,
-        handler(|_req| async { reply(200, "<soapenv:Envelope>ok</soapenv:Envelope>") }),
-    )
-    .await
-}
-
-async fn call_ok(transport: &Transport) -> Result<Bytes, TransportError> {
-    let response = transport
-        .soap_call("urn:vim25/8.0.2.0", None, Bytes::from_static(b"<x/>"))
-        .await?;
-    assert_eq!(response.status, StatusCode::OK);
-    response.body.collect(1 << 20).await
-}
-
-fn tls_message(err: TransportError) -> String {
-    match err {
-        TransportError::Tls { message } => message,
-        other => panic!("expected a TLS error, got {other:?}"),
-    }
-}
+#[path = "support/loopback.rs"]
+mod loopback;
+use loopback::*;
 
 #[tokio::test]
 async fn soap_call_sends_expected_headers_and_captures_session_cookie() {
@@ -695,68 +515,6 @@ async fn pinned_mode_accepts_matching_sha1_or_sha256_and_rejects_others() {
 }
 
 #[tokio::test]
-async fn insecure_mode_accepts_any_certificate_and_warns_once() {
-    let logs = LogCapture::default();
-    let _guard = tracing::subscriber::set_default(
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(logs.clone())
-            .finish(),
-    );
-    let pki = pki();
-    let server = ok_server(Some(pki.server_config.clone())).await;
-    let transport =
-        Transport::new(TransportConfig::new(server.https_url()).tls(TlsMode::Insecure)).unwrap();
-    call_ok(&transport).await.unwrap();
-    call_ok(&transport).await.unwrap();
-    let text = logs.text();
-    assert_eq!(text.matches("verification is OFF").count(), 1, "{text}");
-    assert!(text.contains("WARN"), "{text}");
-}
-
-#[tokio::test]
-async fn logs_name_the_call_but_never_the_cookie() {
-    let logs = LogCapture::default();
-    let _guard = tracing::subscriber::set_default(
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(logs.clone())
-            .finish(),
-    );
-    let server = TestServer::start(
-        None,
-        handler(|_| async {
-            Response::builder()
-                .status(200)
-                .header(
-                    "Set-Cookie",
-                    "vmware_soap_session=\"new-secret-cookie\"; Path=/",
-                )
-                .body(full("ok"))
-                .unwrap()
-        }),
-    )
-    .await;
-    let transport = http_transport(&server);
-    let response: SoapResponse = transport
-        .soap_call(
-            "urn:vim25/8.0.2.0",
-            Some("\"old-secret-cookie\""),
-            Bytes::new(),
-        )
-        .await
-        .unwrap();
-    assert!(response.session_cookie.is_some());
-    response.body.collect(100).await.unwrap();
-    let text = logs.text();
-    assert!(text.contains("SOAP call answered"), "{text}");
-    assert!(text.contains("status=200"), "{text}");
-    assert!(!text.contains("secret-cookie"), "{text}");
-}
-
-#[tokio::test]
 async fn get_reads_a_path_from_the_base_origin() {
     let server = TestServer::start(
         None,
@@ -893,33 +651,4 @@ async fn put_stream_times_out_when_the_upload_stalls() {
     );
     assert!(started.elapsed() < Duration::from_secs(5));
     drop(writer);
-}
-
-/// Collects formatted log lines in memory.
-#[derive(Clone, Default)]
-struct LogCapture(Arc<Mutex<Vec<u8>>>);
-
-impl LogCapture {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for LogCapture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
-    type Writer = LogCapture;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
 }
