@@ -306,6 +306,72 @@ async fn streaming_reader_yields_chunks_before_the_reply_is_complete() {
 }
 
 #[tokio::test]
+async fn streaming_reader_runs_its_wait_hook_before_waiting_for_the_network() {
+    let (server, go) = two_part_server(b"<Envelope><part1/>", Some(b"<part2/></Envelope>")).await;
+    let response = http_transport(&server)
+        .soap_call("urn:vim25/8.0.2.0", None, Bytes::new())
+        .await
+        .unwrap();
+    let mut reader = response.body.into_blocking_reader();
+    // The server sends part 2 only when the hook runs: without the hook the read would hang.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    reader.on_wait(move || {
+        if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+            go.try_send(()).unwrap();
+        }
+    });
+    let all = blocking(move || {
+        let mut all = String::new();
+        reader.read_to_string(&mut all).unwrap();
+        all
+    })
+    .await;
+    assert_eq!(all, "<Envelope><part1/><part2/></Envelope>");
+    assert!(calls.load(Ordering::SeqCst) >= 1);
+}
+
+#[tokio::test]
+async fn many_small_frames_reach_the_reader_whole_and_in_order() {
+    // Frames of a few bytes, some immediately after each other and some after a pause, so
+    // that batches are cut both by size and by the wait for the next frame.
+    let expected: String = (0..3000).map(|i| format!("<n>{i}</n>")).collect();
+    let server = TestServer::start(
+        None,
+        handler(|_| async {
+            let (mut tx, body) = Channel::<Bytes, std::io::Error>::new(4);
+            tokio::spawn(async move {
+                for i in 0..3000 {
+                    tx.send_data(Bytes::from(format!("<n>{i}</n>")))
+                        .await
+                        .unwrap();
+                    if i % 500 == 0 {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                }
+            });
+            Response::builder()
+                .status(200)
+                .body(body.boxed_unsync())
+                .unwrap()
+        }),
+    )
+    .await;
+    let response = http_transport(&server)
+        .soap_call("urn:vim25/8.0.2.0", None, Bytes::new())
+        .await
+        .unwrap();
+    let mut reader = response.body.into_blocking_reader();
+    let all = blocking(move || {
+        let mut all = String::new();
+        reader.read_to_string(&mut all).unwrap();
+        all
+    })
+    .await;
+    assert_eq!(all, expected);
+}
+
+#[tokio::test]
 async fn streaming_reader_reports_a_broken_connection_as_io_error() {
     let (server, go) = two_part_server(b"<Envelope>", None).await;
     let response = http_transport(&server)

@@ -84,7 +84,7 @@ pub fn emit(ctx: &Ctx) -> String {
              impl core::hash::Hash for {name} {{ fn hash<H: core::hash::Hasher>(&self, h: &mut H) {{ self.as_str().hash(h) }} }}\n\
              impl fmt::Debug for {name} {{ fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{ write!(f, \"{name}({{}})\", self.as_str()) }} }}\n\
              impl fmt::Display for {name} {{ fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{ f.write_str(self.as_str()) }} }}\n\
-             impl Decode for {name} {{ fn decode(r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {{ let s = r.read_text()?; Ok(Self::from_wire(s.trim())) }} }}\n\
+             impl Decode for {name} {{ fn decode(r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {{ Ok(Self::from_wire(r.read_scalar()?.trim())) }} }}\n\
              impl Encode for {name} {{ fn encode(&self, w: &mut XmlWriter, name: &str) {{ w.simple(name, None, self.as_str()) }} }}\n"
         );
     }

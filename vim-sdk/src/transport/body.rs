@@ -20,6 +20,14 @@ use super::error::TransportError;
 /// How many body chunks may wait between the network task and a blocking reader.
 const READER_CHANNEL_CHUNKS: usize = 8;
 
+/// Small frames are joined up to this size before they are handed to a blocking reader:
+/// servers send chunked bodies in pieces of a few KiB (vcsim: 4 KiB), and a thread wake-up
+/// per piece costs more CPU than decoding it.
+const READER_BATCH: usize = 128 * 1024;
+
+/// The longest a gathered batch waits for the next frame before it is handed on anyway.
+const BATCH_DELAY: Duration = Duration::from_millis(1);
+
 /// Size of the chunks an upload reads from its source.
 const UPLOAD_CHUNK: usize = 64 * 1024;
 
@@ -238,6 +246,7 @@ impl ResponseBody {
                 rx: None,
                 current: bytes.unwrap_or_default(),
                 failed: None,
+                on_wait: None,
             },
             Source::Http(_) => {
                 let (tx, rx) = mpsc::channel(READER_CHANNEL_CHUNKS);
@@ -259,6 +268,7 @@ impl ResponseBody {
                     rx: Some(rx),
                     current: Bytes::new(),
                     failed: None,
+                    on_wait: None,
                 }
             }
         };
@@ -272,27 +282,66 @@ impl ResponseBody {
 }
 
 /// Moves the body's chunks into the channel until the end, an error, or the reader is gone.
+///
+/// Small frames are gathered into batches of up to [`READER_BATCH`] bytes; a batch is handed
+/// on when full, at the end of the body, or when no frame came for [`BATCH_DELAY`], so a
+/// trickling body still reaches the reader promptly.
 async fn feed(mut body: ResponseBody, tx: mpsc::Sender<io::Result<Bytes>>) {
     let mut total = 0usize;
+    let mut batch = bytes::BytesMut::new();
     loop {
-        let next = tokio::select! {
-            next = body.next_chunk() => next,
-            // The reader was dropped: stop reading (the connection is closed with the body).
-            _ = tx.closed() => return,
+        let next = if batch.is_empty() {
+            tokio::select! {
+                next = body.next_chunk() => next,
+                // The reader was dropped: stop reading (the connection is closed with the body).
+                _ = tx.closed() => return,
+            }
+        } else {
+            match tokio::time::timeout(BATCH_DELAY, body.next_chunk()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    total += batch.len();
+                    if tx.send(Ok(batch.split().freeze())).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            }
         };
         match next {
             Ok(Some(chunk)) => {
-                total += chunk.len();
-                if tx.send(Ok(chunk)).await.is_err() {
+                let ready = if batch.is_empty() && chunk.len() >= READER_BATCH {
+                    chunk
+                } else {
+                    if batch.is_empty() {
+                        batch.reserve(READER_BATCH);
+                    }
+                    batch.extend_from_slice(&chunk);
+                    if batch.len() < READER_BATCH {
+                        continue;
+                    }
+                    batch.split().freeze()
+                };
+                total += ready.len();
+                if tx.send(Ok(ready)).await.is_err() {
                     return;
                 }
             }
             Ok(None) => {
+                if !batch.is_empty() {
+                    total += batch.len();
+                    if tx.send(Ok(batch.split().freeze())).await.is_err() {
+                        return;
+                    }
+                }
                 tracing::debug!(path = %body.path, wire_bytes = total, gzip = body.gzip,
                     "response body streamed");
                 return;
             }
             Err(e) => {
+                if !batch.is_empty() {
+                    let _ = tx.send(Ok(batch.split().freeze())).await;
+                }
                 tracing::debug!(path = %body.path, wire_bytes = total, error = %e,
                     "response body stream failed");
                 let _ = tx.send(Err(to_io_error(e))).await;
@@ -308,7 +357,12 @@ struct ChunkReader {
     current: Bytes,
     /// Once the stream failed, every later read fails the same way (never a silent EOF).
     failed: Option<(io::ErrorKind, String)>,
+    /// Called before the reader blocks waiting for the network.
+    on_wait: Option<WaitHook>,
 }
+
+/// See [`BlockingBodyReader::on_wait`].
+type WaitHook = Box<dyn FnMut() + Send>;
 
 impl Read for ChunkReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -320,8 +374,10 @@ impl Read for ChunkReader {
     }
 }
 
-impl BufRead for ChunkReader {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+impl ChunkReader {
+    /// Waits for the next chunk once the current one is used up.
+    #[cold]
+    fn refill(&mut self) -> io::Result<()> {
         while self.current.is_empty() {
             if let Some((kind, message)) = &self.failed {
                 return Err(io::Error::new(*kind, message.clone()));
@@ -329,7 +385,17 @@ impl BufRead for ChunkReader {
             let Some(rx) = self.rx.as_mut() else {
                 break;
             };
-            match rx.blocking_recv() {
+            let next = match rx.try_recv() {
+                Ok(next) => Some(next),
+                Err(mpsc::error::TryRecvError::Disconnected) => None,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    if let Some(hook) = &mut self.on_wait {
+                        hook();
+                    }
+                    rx.blocking_recv()
+                }
+            };
+            match next {
                 Some(Ok(chunk)) => self.current = chunk,
                 Some(Err(e)) => {
                     self.failed = Some((e.kind(), e.to_string()));
@@ -339,9 +405,20 @@ impl BufRead for ChunkReader {
                 None => self.rx = None,
             }
         }
+        Ok(())
+    }
+}
+
+impl BufRead for ChunkReader {
+    #[inline]
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.current.is_empty() {
+            self.refill()?;
+        }
         Ok(&self.current)
     }
 
+    #[inline]
     fn consume(&mut self, amt: usize) {
         // `advance` moves the start in place; `split_to` would clone and drop a shared
         // handle (two atomic operations) on every small read quick-xml makes.
@@ -365,17 +442,26 @@ pub struct BlockingBodyReader {
 }
 
 impl BlockingBodyReader {
-    fn active(&mut self) -> &mut dyn BufRead {
+    /// Sets `hook` to run on the reading thread each time the reader is about to wait for
+    /// more of the body from the network, e.g. to hand on what was decoded so far instead of
+    /// holding it while the connection is idle.
+    pub fn on_wait(&mut self, hook: impl FnMut() + Send + 'static) {
+        let raw = match &mut self.inner {
+            ReaderInner::Plain(r) => r,
+            ReaderInner::GzipPending(r) => r.as_mut().expect("pending gzip reader is present"),
+            ReaderInner::Gzip(r) => r.get_mut().get_mut(),
+        };
+        raw.on_wait = Some(Box::new(hook));
+    }
+
+    /// Builds the gzip decoder on first use (see [`ReaderInner::GzipPending`]).
+    #[cold]
+    fn start_gzip(&mut self) {
         if let ReaderInner::GzipPending(raw) = &mut self.inner {
             let raw = raw.take().expect("pending gzip reader is present");
             self.inner = ReaderInner::Gzip(io::BufReader::new(
                 flate2::bufread::MultiGzDecoder::new(raw),
             ));
-        }
-        match &mut self.inner {
-            ReaderInner::Plain(r) => r,
-            ReaderInner::Gzip(r) => r,
-            ReaderInner::GzipPending(_) => unreachable!("replaced above"),
         }
     }
 }
@@ -389,19 +475,40 @@ impl fmt::Debug for BlockingBodyReader {
     }
 }
 
+// The XML reader calls `fill_buf` and `consume` for nearly every token: the plain case is
+// matched directly rather than through a `dyn BufRead`.
 impl Read for BlockingBodyReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.active().read(buf)
+        self.start_gzip();
+        match &mut self.inner {
+            ReaderInner::Plain(r) => r.read(buf),
+            ReaderInner::Gzip(r) => r.read(buf),
+            ReaderInner::GzipPending(_) => unreachable!("started above"),
+        }
     }
 }
 
 impl BufRead for BlockingBodyReader {
+    #[inline]
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.active().fill_buf()
+        if let ReaderInner::GzipPending(_) = self.inner {
+            self.start_gzip();
+        }
+        match &mut self.inner {
+            ReaderInner::Plain(r) => r.fill_buf(),
+            ReaderInner::Gzip(r) => r.fill_buf(),
+            ReaderInner::GzipPending(_) => unreachable!("started above"),
+        }
     }
 
+    #[inline]
     fn consume(&mut self, amt: usize) {
-        self.active().consume(amt)
+        match &mut self.inner {
+            ReaderInner::Plain(r) => r.consume(amt),
+            ReaderInner::Gzip(r) => r.consume(amt),
+            // Nothing was read yet, so there is nothing to consume.
+            ReaderInner::GzipPending(_) => {}
+        }
     }
 }
 
@@ -544,6 +651,7 @@ mod tests {
             rx: Some(rx),
             current: Bytes::new(),
             failed: None,
+            on_wait: None,
         };
         let mut buf = [0u8; 8];
         assert_eq!(r.read(&mut buf).unwrap(), 3);
@@ -571,6 +679,7 @@ mod tests {
             rx: Some(rx),
             current: Bytes::new(),
             failed: None,
+            on_wait: None,
         };
         let mut r = BlockingBodyReader {
             inner: ReaderInner::GzipPending(Some(raw)),

@@ -2,9 +2,11 @@
 
 use std::io::BufRead;
 
-use quick_xml::events::Event;
-use quick_xml::name::{LocalName, Namespace, QName, ResolveResult};
-use quick_xml::NsReader;
+use std::borrow::Cow;
+
+use quick_xml::events::attributes::AttrError;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
 
 use super::error::{DecodeError, DecodeErrorKind};
 use super::{XSD_NS, XSI_NS};
@@ -63,8 +65,8 @@ const MAX_NAME: usize = 128;
 
 /// Where the bytes come from: a slice is parsed in place, a stream through a buffer.
 enum Source<'r> {
-    Slice(NsReader<&'r [u8]>),
-    Stream(NsReader<Box<dyn BufRead + 'r>>),
+    Slice(Reader<&'r [u8]>),
+    Stream(Reader<Box<dyn BufRead + 'r>>),
 }
 
 impl Source<'_> {
@@ -74,19 +76,168 @@ impl Source<'_> {
             Source::Stream(r) => r.buffer_position(),
         }
     }
+}
 
-    fn resolve_attribute<'n>(&self, name: QName<'n>) -> (ResolveResult<'_>, LocalName<'n>) {
-        match self {
-            Source::Slice(r) => r.resolve_attribute(name),
-            Source::Stream(r) => r.resolve_attribute(name),
+/// What a namespace name means to the decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NsKind {
+    /// The XML Schema instance namespace (`xsi:type`, `xsi:nil`).
+    Xsi,
+    /// A type namespace: vim25/reflect, XML Schema, or another one.
+    Type(TypeNs),
+}
+
+impl NsKind {
+    fn of(uri: &[u8]) -> NsKind {
+        if uri == XSI_NS.as_bytes() {
+            NsKind::Xsi
+        } else if uri == XSD_NS.as_bytes() {
+            NsKind::Type(TypeNs::Xsd)
+        } else if uri == b"urn:vim25" || uri == b"urn:reflect" {
+            NsKind::Type(TypeNs::Vim)
+        } else {
+            NsKind::Type(TypeNs::Other)
+        }
+    }
+}
+
+/// One namespace declaration in scope: the prefix (empty for the default namespace) as a range
+/// of `Namespaces::prefixes`, what it is bound to, and the depth of the element declaring it.
+#[derive(Debug, Clone, Copy)]
+struct Binding {
+    depth: usize,
+    start: usize,
+    end: usize,
+    kind: NsKind,
+}
+
+/// The namespace declarations in scope, innermost last. Only what the decoder needs is kept:
+/// each prefix's meaning, not its URI (element names are matched by local name).
+#[derive(Default)]
+struct Namespaces {
+    bindings: Vec<Binding>,
+    prefixes: Vec<u8>,
+}
+
+impl Namespaces {
+    fn declare(&mut self, depth: usize, prefix: &[u8], uri: &[u8]) {
+        let start = self.prefixes.len();
+        self.prefixes.extend_from_slice(prefix);
+        self.bindings.push(Binding {
+            depth,
+            start,
+            end: self.prefixes.len(),
+            kind: NsKind::of(uri),
+        });
+    }
+
+    /// Drops the declarations of elements deeper than `depth`.
+    fn leave(&mut self, depth: usize) {
+        while let Some(b) = self.bindings.last() {
+            if b.depth <= depth {
+                break;
+            }
+            self.prefixes.truncate(b.start);
+            self.bindings.pop();
         }
     }
 
-    fn resolve_element<'n>(&self, name: QName<'n>) -> (ResolveResult<'_>, LocalName<'n>) {
-        match self {
-            Source::Slice(r) => r.resolve_element(name),
-            Source::Stream(r) => r.resolve_element(name),
+    /// The innermost binding of `prefix`, if any.
+    fn lookup(&self, prefix: &[u8]) -> Option<NsKind> {
+        self.bindings
+            .iter()
+            .rev()
+            .find(|b| &self.prefixes[b.start..b.end] == prefix)
+            .map(|b| b.kind)
+    }
+}
+
+/// The attributes the decoder reads from a start tag.
+#[derive(Default)]
+struct Attrs {
+    /// The namespace of the `xsi:type`, if the tag has one; its local name is `xsi_type_name`.
+    xsi_type: Option<TypeNs>,
+    xsi_type_name: Vec<u8>,
+    /// `xsi:nil="true"`.
+    xsi_nil: bool,
+    /// The unqualified `type` attribute (a managed object reference's type), if present.
+    type_attr: Vec<u8>,
+    has_type_attr: bool,
+}
+
+impl Attrs {
+    fn clear(&mut self) {
+        self.xsi_type = None;
+        self.xsi_nil = false;
+        self.has_type_attr = false;
+    }
+
+    /// Reads the attributes of `start`, an element at `depth`: its namespace declarations
+    /// first (into `ns`), then `xsi:type`, `xsi:nil` and `type` resolved against them. A tag
+    /// may declare the prefix it uses (vcsim declares the instance namespace on every
+    /// element), so prefixed attributes are resolved once the whole tag is read.
+    fn read(
+        &mut self,
+        ns: &mut Namespaces,
+        depth: usize,
+        start: &BytesStart<'_>,
+    ) -> Result<(), AttrError> {
+        // Prefixed `type` and `nil` attributes: (prefix, value, whether it is `type`).
+        type Candidate<'a> = (&'a [u8], Cow<'a, [u8]>, bool);
+        let mut candidates: [Option<Candidate<'_>>; 2] = [None, None];
+        let mut found = 0;
+        for attr in start.attributes().with_checks(false) {
+            let attr = attr?;
+            let key = attr.key.into_inner();
+            let (prefix, local) = split_qname(key);
+            if prefix.is_empty() {
+                if local == b"xmlns" {
+                    ns.declare(depth, b"", &attr.value);
+                } else if local == b"type" {
+                    self.type_attr.clear();
+                    match attr.unescape_value() {
+                        Ok(v) => self.type_attr.extend_from_slice(v.as_bytes()),
+                        Err(_) => self.type_attr.extend_from_slice(&attr.value),
+                    }
+                    self.has_type_attr = true;
+                }
+            } else if prefix == b"xmlns" {
+                ns.declare(depth, local, &attr.value);
+            } else if (local == b"type" || local == b"nil") && found < candidates.len() {
+                candidates[found] = Some((prefix, attr.value, local == b"type"));
+                found += 1;
+            }
         }
+        for (prefix, value, is_type) in candidates.into_iter().flatten() {
+            if ns.lookup(prefix) != Some(NsKind::Xsi) {
+                continue;
+            }
+            if is_type {
+                let (tprefix, tlocal) = split_qname(&value);
+                let tns = match ns.lookup(tprefix) {
+                    Some(NsKind::Type(t)) => t,
+                    Some(NsKind::Xsi) => TypeNs::Other,
+                    // A prefix the document never bound: read it as vim25.
+                    None => TypeNs::Vim,
+                };
+                self.xsi_type = Some(tns);
+                self.xsi_type_name.clear();
+                self.xsi_type_name.extend_from_slice(tlocal);
+            } else {
+                let v = value.as_ref();
+                self.xsi_nil = v == b"true" || v == b"1";
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Splits a qualified name at its first colon: `(prefix, local)`, the prefix empty when there
+/// is none.
+fn split_qname(name: &[u8]) -> (&[u8], &[u8]) {
+    match name.iter().position(|&b| b == b':') {
+        Some(i) => (&name[..i], &name[i + 1..]),
+        None => (&[], name),
     }
 }
 
@@ -107,14 +258,15 @@ pub struct XmlReader<'r> {
     marks: Vec<usize>,
     /// The path segment of the element most recently closed (for value errors).
     last_closed: Vec<u8>,
+    /// Namespace declarations in scope.
+    ns: Namespaces,
     /// Attributes of the element most recently entered.
-    xsi_type: Option<(TypeNs, Vec<u8>)>,
-    xsi_nil: bool,
-    type_attr: Vec<u8>,
-    has_type_attr: bool,
+    attrs: Attrs,
     /// The last start tag read, waiting to be entered.
     pending_name: [u8; MAX_NAME],
     pending_len: usize,
+    /// A reusable buffer for the text of scalar values (numbers, booleans, enums).
+    scratch: String,
 }
 
 enum Step {
@@ -127,14 +279,14 @@ enum Step {
 impl<'r> XmlReader<'r> {
     /// A reader over a complete document in memory (parsed in place, without copying).
     pub fn from_slice(xml: &'r [u8]) -> Self {
-        let mut inner = NsReader::from_reader(xml);
+        let mut inner = Reader::from_reader(xml);
         configure(inner.config_mut());
         Self::with_source(Source::Slice(inner))
     }
 
     /// A reader over a stream (e.g. a response body as it arrives).
     pub fn from_bufread(src: Box<dyn BufRead + 'r>) -> Self {
-        let mut inner = NsReader::from_reader(src);
+        let mut inner = Reader::from_reader(src);
         configure(inner.config_mut());
         Self::with_source(Source::Stream(inner))
     }
@@ -147,12 +299,11 @@ impl<'r> XmlReader<'r> {
             path: Vec::with_capacity(256),
             marks: Vec::with_capacity(32),
             last_closed: Vec::with_capacity(64),
-            xsi_type: None,
-            xsi_nil: false,
-            type_attr: Vec::new(),
-            has_type_attr: false,
+            ns: Namespaces::default(),
+            attrs: Attrs::default(),
             pending_name: [0; MAX_NAME],
             pending_len: 0,
+            scratch: String::new(),
         }
     }
 
@@ -187,20 +338,22 @@ impl<'r> XmlReader<'r> {
 
     /// The `xsi:type` of the element most recently entered, if it had one.
     pub fn xsi_type(&self) -> Option<(TypeNs, &[u8])> {
-        self.xsi_type.as_ref().map(|(ns, n)| (*ns, n.as_slice()))
+        self.attrs
+            .xsi_type
+            .map(|ns| (ns, self.attrs.xsi_type_name.as_slice()))
     }
 
     /// The `xsi:type` as an owned value.
     pub fn xsi_type_owned(&self) -> Option<XsiType> {
-        self.xsi_type.as_ref().map(|(ns, n)| XsiType {
-            ns: *ns,
+        self.xsi_type().map(|(ns, n)| XsiType {
+            ns,
             name: String::from_utf8_lossy(n).into_owned(),
         })
     }
 
     /// Looks the current element's `urn:vim25` `xsi:type` up in `table` (sorted by bytes).
     pub fn lookup_type(&self, table: &[&str]) -> TypeLookup {
-        match &self.xsi_type {
+        match self.xsi_type() {
             None => TypeLookup::Absent,
             Some((TypeNs::Vim, name)) => match table.binary_search_by(|p| p.as_bytes().cmp(name)) {
                 Ok(i) => TypeLookup::Found(i),
@@ -212,7 +365,7 @@ impl<'r> XmlReader<'r> {
 
     /// Looks the current element's XML Schema `xsi:type` (`xsd:int`, ...) up in `table`.
     pub fn lookup_xsd(&self, table: &[&str]) -> Option<usize> {
-        match &self.xsi_type {
+        match self.xsi_type() {
             Some((TypeNs::Xsd, name)) => table.binary_search_by(|p| p.as_bytes().cmp(name)).ok(),
             _ => None,
         }
@@ -221,20 +374,24 @@ impl<'r> XmlReader<'r> {
     /// Treats the current element as having `xsi:type` `name` if it states none (a fault
     /// detail element named `XxxFault`, for example).
     pub fn assume_type(&mut self, name: &[u8]) {
-        if self.xsi_type.is_none() {
-            self.xsi_type = Some((TypeNs::Vim, name.to_vec()));
+        if self.attrs.xsi_type.is_none() {
+            self.attrs.xsi_type = Some(TypeNs::Vim);
+            self.attrs.xsi_type_name.clear();
+            self.attrs.xsi_type_name.extend_from_slice(name);
         }
     }
 
     /// Whether the element most recently entered has `xsi:nil="true"`.
     pub fn is_nil(&self) -> bool {
-        self.xsi_nil
+        self.attrs.xsi_nil
     }
 
     /// The unqualified `type` attribute of the element most recently entered (a managed object
     /// reference's type).
     pub fn type_attr(&self) -> Option<&[u8]> {
-        self.has_type_attr.then_some(self.type_attr.as_slice())
+        self.attrs
+            .has_type_attr
+            .then_some(self.attrs.type_attr.as_slice())
     }
 
     fn syntax(&self, e: quick_xml::Error) -> DecodeError {
@@ -299,52 +456,16 @@ impl<'r> XmlReader<'r> {
                     self.marks.push(self.path.len());
                     self.path.push(b'/');
                     self.path.extend_from_slice(local);
-                    self.xsi_type = None;
-                    self.xsi_nil = false;
-                    self.has_type_attr = false;
-                    for attr in start.attributes() {
-                        let attr = match attr {
-                            Ok(a) => a,
-                            Err(e) => {
-                                let kind = DecodeErrorKind::Syntax(e.to_string());
-                                return Err(make_error(&self.path, self.inner.position(), kind));
-                            }
-                        };
-                        let (ns, local) = self.inner.resolve_attribute(attr.key);
-                        match ns {
-                            ResolveResult::Bound(Namespace(ns)) if ns == XSI_NS.as_bytes() => {
-                                if local.as_ref() == b"type" {
-                                    let (tns, tlocal) =
-                                        self.inner.resolve_element(QName(&attr.value));
-                                    let tns = match tns {
-                                        ResolveResult::Bound(Namespace(n))
-                                            if n == XSD_NS.as_bytes() =>
-                                        {
-                                            TypeNs::Xsd
-                                        }
-                                        ResolveResult::Bound(Namespace(n))
-                                            if n == b"urn:vim25" || n == b"urn:reflect" =>
-                                        {
-                                            TypeNs::Vim
-                                        }
-                                        ResolveResult::Bound(_) => TypeNs::Other,
-                                        _ => TypeNs::Vim,
-                                    };
-                                    self.xsi_type = Some((tns, tlocal.as_ref().to_vec()));
-                                } else if local.as_ref() == b"nil" {
-                                    let v = attr.value.as_ref();
-                                    self.xsi_nil = v == b"true" || v == b"1";
-                                }
-                            }
-                            ResolveResult::Unbound if local.as_ref() == b"type" => {
-                                self.type_attr.clear();
-                                match attr.unescape_value() {
-                                    Ok(v) => self.type_attr.extend_from_slice(v.as_bytes()),
-                                    Err(_) => self.type_attr.extend_from_slice(&attr.value),
-                                }
-                                self.has_type_attr = true;
-                            }
-                            _ => {}
+                    self.attrs.clear();
+                    if start
+                        .attributes_raw()
+                        .iter()
+                        .any(|b| !b.is_ascii_whitespace())
+                    {
+                        let depth = self.marks.len();
+                        if let Err(e) = self.attrs.read(&mut self.ns, depth, &start) {
+                            let kind = DecodeErrorKind::Syntax(e.to_string());
+                            return Err(make_error(&self.path, self.inner.position(), kind));
                         }
                     }
                     return Ok(Step::Start);
@@ -355,6 +476,7 @@ impl<'r> XmlReader<'r> {
                         self.last_closed.extend_from_slice(&self.path[m..]);
                         self.path.truncate(m);
                     }
+                    self.ns.leave(self.marks.len());
                     return Ok(Step::End);
                 }
                 Event::Text(t) => {
@@ -474,6 +596,21 @@ impl<'r> XmlReader<'r> {
         }
     }
 
+    /// Reads the text content of the element just entered, through its end tag, into a buffer
+    /// the reader reuses: for scalars (numbers, booleans, enum values) that need no owned copy.
+    pub fn read_scalar(&mut self) -> Result<&str, DecodeError> {
+        let mut s = std::mem::take(&mut self.scratch);
+        let read = self.read_text_into(&mut s);
+        self.scratch = s;
+        read?;
+        Ok(&self.scratch)
+    }
+
+    /// The text most recently read by [`XmlReader::read_scalar`].
+    pub fn last_scalar(&self) -> &str {
+        &self.scratch
+    }
+
     /// Reads the text content of the element just entered, through its end tag.
     pub fn read_text(&mut self) -> Result<String, DecodeError> {
         let mut s = String::new();
@@ -498,5 +635,136 @@ fn make_error(path: &[u8], position: u64, kind: DecodeErrorKind) -> DecodeError 
         kind,
         path: String::from_utf8_lossy(path).into_owned(),
         position,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+    const XSD: &str = "http://www.w3.org/2001/XMLSchema";
+
+    /// The `xsi:type` and `xsi:nil` of each child of the root, read from a slice and from a
+    /// stream.
+    fn children(doc: &str) -> Vec<(Option<(TypeNs, String)>, bool)> {
+        let slice = read_children(XmlReader::from_slice(doc.as_bytes()));
+        let stream = read_children(XmlReader::from_bufread(Box::new(doc.as_bytes())));
+        assert_eq!(slice, stream);
+        slice
+    }
+
+    fn read_children(mut r: XmlReader<'_>) -> Vec<(Option<(TypeNs, String)>, bool)> {
+        r.enter_root().unwrap();
+        let mut out = Vec::new();
+        while r.enter_child().unwrap() {
+            let t = r
+                .xsi_type()
+                .map(|(ns, n)| (ns, String::from_utf8(n.to_vec()).unwrap()));
+            out.push((t, r.is_nil()));
+            r.skip().unwrap();
+        }
+        out
+    }
+
+    fn vim(name: &str) -> Option<(TypeNs, String)> {
+        Some((TypeNs::Vim, name.to_string()))
+    }
+
+    #[test]
+    fn a_tag_may_declare_the_prefixes_it_uses_in_any_order() {
+        let doc = format!(
+            r#"<r><a XMLSchema-instance:type="xsd:int" xmlns:xsd="{XSD}" xmlns:XMLSchema-instance="{XSI}">1</a></r>"#
+        );
+        assert_eq!(
+            children(&doc),
+            [(Some((TypeNs::Xsd, "int".to_string())), false)]
+        );
+    }
+
+    #[test]
+    fn a_declaration_ends_with_its_element() {
+        let doc = format!(r#"<r><a xmlns:x="{XSI}" x:type="Foo"/><b x:type="Bar"/></r>"#);
+        assert_eq!(children(&doc), [(vim("Foo"), false), (None, false)]);
+    }
+
+    #[test]
+    fn an_inner_rebinding_hides_the_outer_one_until_it_ends() {
+        let doc = format!(
+            r#"<r xmlns:x="{XSI}"><a xmlns:x="urn:other" x:type="Foo" x:nil="true"/><b x:type="Bar" x:nil="true"/></r>"#
+        );
+        assert_eq!(children(&doc), [(None, false), (vim("Bar"), true)]);
+    }
+
+    #[test]
+    fn type_values_resolve_through_their_own_prefix() {
+        let doc = format!(
+            r#"<r xmlns:i="{XSI}" xmlns:v="urn:vim25" xmlns:o="urn:other" xmlns:s="{XSD}"><a i:type="v:VirtualDisk"/><b i:type="o:Thing"/><c i:type="s:string"/><d i:type="unbound:Disk"/><e i:type="Plain"/></r>"#
+        );
+        assert_eq!(
+            children(&doc),
+            [
+                (vim("VirtualDisk"), false),
+                (Some((TypeNs::Other, "Thing".to_string())), false),
+                (Some((TypeNs::Xsd, "string".to_string())), false),
+                (vim("Disk"), false),
+                (vim("Plain"), false),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unprefixed_type_value_is_in_the_default_namespace() {
+        let doc = format!(
+            r#"<r xmlns="urn:other" xmlns:xsi="{XSI}"><a xsi:type="Thing"/><b xmlns="urn:vim25" xsi:type="Disk"/></r>"#
+        );
+        assert_eq!(
+            children(&doc),
+            [
+                (Some((TypeNs::Other, "Thing".to_string())), false),
+                (vim("Disk"), false)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_prefix_is_what_it_is_bound_to_not_its_spelling() {
+        // `xsi` bound to another namespace is not the instance namespace.
+        let doc = r#"<r xmlns:xsi="urn:not-xsi"><a xsi:type="Foo" xsi:nil="true"/></r>"#;
+        assert_eq!(children(doc), [(None, false)]);
+    }
+
+    #[test]
+    fn the_reference_type_attribute_is_unqualified() {
+        let doc = format!(
+            r#"<r xmlns:xsi="{XSI}"><a type="VirtualMachine" xsi:type="ManagedObjectReference">vm-1</a><b>x</b></r>"#
+        );
+        let mut r = XmlReader::from_slice(doc.as_bytes());
+        r.enter_root().unwrap();
+        assert!(r.enter_child().unwrap());
+        assert_eq!(r.type_attr(), Some(&b"VirtualMachine"[..]));
+        assert_eq!(r.read_text().unwrap(), "vm-1");
+        assert!(r.enter_child().unwrap());
+        assert_eq!(r.type_attr(), None);
+    }
+
+    #[test]
+    fn a_malformed_attribute_is_a_syntax_error_with_a_path() {
+        let mut r = XmlReader::from_slice(b"<r><a x=1>t</a></r>");
+        r.enter_root().unwrap();
+        let e = r.enter_child().unwrap_err();
+        assert!(matches!(e.kind, DecodeErrorKind::Syntax(_)), "{e:?}");
+        assert_eq!(e.path, "/r/a");
+    }
+
+    #[test]
+    fn scalars_reuse_one_buffer_and_report_bad_text() {
+        let mut r = XmlReader::from_slice(b"<r><a> 42 </a><b>x&amp;y</b></r>");
+        r.enter_root().unwrap();
+        assert!(r.enter_child().unwrap());
+        assert_eq!(r.read_scalar().unwrap(), " 42 ");
+        assert!(r.enter_child().unwrap());
+        assert_eq!(r.read_scalar().unwrap(), "x&y");
+        assert_eq!(r.last_scalar(), "x&y");
     }
 }

@@ -25,14 +25,22 @@ impl Encode for str {
     }
 }
 
+/// The error for a scalar whose text (still in the reader's scalar buffer) is not a valid
+/// `expected`.
+#[cold]
+fn invalid_scalar(r: &XmlReader<'_>, expected: &'static str) -> DecodeError {
+    let text = r.last_scalar().to_owned();
+    r.invalid(expected, &text)
+}
+
 impl Decode for bool {
     fn decode(r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {
-        let s = r.read_text()?;
-        match s.trim() {
-            "true" | "1" => Ok(true),
-            "false" | "0" => Ok(false),
-            other => Err(r.invalid("boolean", other)),
-        }
+        let value = match r.read_scalar()?.trim() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => None,
+        };
+        value.ok_or_else(|| invalid_scalar(r, "boolean"))
     }
 }
 
@@ -46,8 +54,8 @@ macro_rules! integer {
     ($t:ty, $xsd:literal) => {
         impl Decode for $t {
             fn decode(r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {
-                let s = r.read_text()?;
-                s.trim().parse::<$t>().map_err(|_| r.invalid($xsd, &s))
+                let parsed = r.read_scalar()?.trim().parse::<$t>();
+                parsed.map_err(|_| invalid_scalar(r, $xsd))
             }
         }
         impl Encode for $t {
@@ -67,13 +75,13 @@ macro_rules! float {
     ($t:ty, $xsd:literal) => {
         impl Decode for $t {
             fn decode(r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {
-                let s = r.read_text()?;
-                match s.trim() {
+                let parsed = match r.read_scalar()?.trim() {
                     "INF" => Ok(<$t>::INFINITY),
                     "-INF" => Ok(<$t>::NEG_INFINITY),
                     "NaN" => Ok(<$t>::NAN),
-                    t => t.parse::<$t>().map_err(|_| r.invalid($xsd, &s)),
-                }
+                    t => t.parse::<$t>(),
+                };
+                parsed.map_err(|_| invalid_scalar(r, $xsd))
             }
         }
         impl Encode for $t {
