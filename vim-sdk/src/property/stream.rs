@@ -274,7 +274,7 @@ fn decode_page(
         });
     }
     let walked = {
-        let mut r = XmlReader::from_bufread(Box::new(&mut reader));
+        let mut r = XmlReader::from_chunks(Box::new(|| reader.next_chunk()));
         walk_page(&mut r, tx, &pending)
     };
     if !flush(&pending, tx) {

@@ -454,6 +454,29 @@ impl BlockingBodyReader {
         raw.on_wait = Some(Box::new(hook));
     }
 
+    /// The next piece of the decoded body, `Ok(None)` at its end: the chunks as they came
+    /// (plain bodies, without copying) or up to 64 KiB inflated (gzip bodies). For
+    /// [`XmlReader::from_chunks`](crate::xml::XmlReader::from_chunks).
+    pub fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        self.start_gzip();
+        match &mut self.inner {
+            ReaderInner::Plain(r) => {
+                if r.current.is_empty() {
+                    r.refill()?;
+                }
+                let chunk = std::mem::take(&mut r.current);
+                Ok(Some(chunk).filter(|c| !c.is_empty()))
+            }
+            ReaderInner::Gzip(r) => {
+                let mut buf = vec![0u8; UPLOAD_CHUNK];
+                let n = r.read(&mut buf)?;
+                buf.truncate(n);
+                Ok((n > 0).then(|| Bytes::from(buf)))
+            }
+            ReaderInner::GzipPending(_) => unreachable!("started above"),
+        }
+    }
+
     /// Builds the gzip decoder on first use (see [`ReaderInner::GzipPending`]).
     #[cold]
     fn start_gzip(&mut self) {

@@ -12,7 +12,7 @@ mod values;
 mod writer;
 
 pub use error::{DecodeError, DecodeErrorKind};
-pub use reader::{Limits, TypeLookup, TypeNs, XmlReader, XsiType};
+pub use reader::{Limits, NextChunk, TypeLookup, TypeNs, XmlReader, XsiType};
 pub use values::ManagedObjectReference;
 pub use writer::XmlWriter;
 
