@@ -110,3 +110,14 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
         self.clone()
     }
 }
+
+#[tokio::test]
+async fn an_http_transport_loads_no_root_store() {
+    // Reading the system's roots is most of a short-lived client's start-up; a transport
+    // that never makes a TLS connection skips it. (No test in this binary uses verified TLS,
+    // so the line can only come from this transport.)
+    let logs = logs();
+    Transport::new(TransportConfig::new("http://127.0.0.1:1/sdk")).unwrap();
+    let text = logs.text();
+    assert!(!text.contains("root certificates"), "{text}");
+}

@@ -195,8 +195,13 @@ impl Transport {
             .parse()
             .map_err(|e| invalid_url(format!("cannot use the base URL: {e}")))?;
 
-        let tls_config = tls::client_config(&config.tls)?;
-        if config.tls == TlsMode::Insecure {
+        let https = url.scheme() == "https";
+        let tls_config = if https {
+            tls::client_config(&config.tls)?
+        } else {
+            tls::unused_config()?
+        };
+        if https && config.tls == TlsMode::Insecure {
             tracing::warn!(
                 base_url = %base,
                 "TLS certificate verification is OFF for this transport (TlsMode::Insecure): \

@@ -403,6 +403,24 @@ pub(crate) fn client_config(mode: &TlsMode) -> Result<rustls::ClientConfig, Tran
         .with_no_client_auth())
 }
 
+/// The TLS configuration of a transport whose base URL is `http`: it never makes a TLS
+/// connection (calls go to the base origin only), so no root store is loaded (reading the
+/// system's roots is most of a short-lived client's start-up), and any certificate it were
+/// ever shown would be refused.
+pub(crate) fn unused_config() -> Result<rustls::ClientConfig, TransportError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = Arc::new(FingerprintVerifier {
+        accept: Accept::Pinned(Vec::new()),
+        algorithms: provider.signature_verification_algorithms,
+    });
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_error(format!("cannot configure TLS protocol versions: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth())
+}
+
 /// Finds a rustls error in an error's source chain (looking inside wrapped `io::Error`s, whose
 /// `source()` skips the error they wrap) and describes it; `None` when the failure was not a
 /// TLS one.
