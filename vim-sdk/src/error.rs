@@ -44,7 +44,8 @@ pub enum ErrorKind {
     /// The reply could not be decoded.
     Decode(DecodeError),
     /// A task ended in error (`TaskInfo.error`); the error's method and object name the
-    /// task's operation and entity.
+    /// task's operation and entity, or, from the crate's helpers that start and wait for a
+    /// task, the call they made and the object they made it on.
     Task(Box<TaskFault>),
 }
 

@@ -130,21 +130,11 @@ impl<R> std::fmt::Debug for TaskOf<R> {
     }
 }
 
-/// Defines the common impls of a handle that extends another.
-macro_rules! managed_object {
-    ($name:ident, $base:ident) => {
-        impl $name {
-            /// A handle for `r`. The reference's type is not checked: it may name a subtype.
-            pub fn from_ref(r: ManagedObjectReference) -> Self {
-                $name($base::from_ref(r))
-            }
-        }
-        impl core::ops::Deref for $name {
-            type Target = $base;
-            fn deref(&self) -> &$base {
-                &self.0
-            }
-        }
+/// Defines the impls every handle has, in terms of its `from_ref` and `reference`: `Clone`,
+/// `Debug`, `PartialEq`/`Eq` by reference, conversion into its reference, `FromAny` and
+/// `Decode`.
+macro_rules! managed_object_common {
+    ($name:ident) => {
         impl Clone for $name {
             fn clone(&self) -> Self {
                 $name(self.0.clone())
@@ -179,7 +169,27 @@ macro_rules! managed_object {
     };
 }
 
-/// Defines the common impls of a handle at the root of the managed object hierarchy.
+/// Defines the impls of a handle that extends another (derefs to its base handle).
+macro_rules! managed_object {
+    ($name:ident, $base:ident) => {
+        impl $name {
+            /// A handle for `r`. The reference's type is not checked: it may name a subtype.
+            pub fn from_ref(r: ManagedObjectReference) -> Self {
+                $name($base::from_ref(r))
+            }
+        }
+        impl core::ops::Deref for $name {
+            type Target = $base;
+            fn deref(&self) -> &$base {
+                &self.0
+            }
+        }
+        $crate::managed::managed_object_common!($name);
+    };
+}
+
+/// Defines the impls of a handle at the root of the managed object hierarchy (holds and
+/// derefs to its reference).
 macro_rules! managed_object_root {
     ($name:ident) => {
         impl $name {
@@ -198,41 +208,12 @@ macro_rules! managed_object_root {
                 &self.0
             }
         }
-        impl Clone for $name {
-            fn clone(&self) -> Self {
-                $name(self.0.clone())
-            }
-        }
-        impl core::fmt::Debug for $name {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                write!(f, "{}({})", stringify!($name), self.0)
-            }
-        }
-        impl PartialEq for $name {
-            fn eq(&self, other: &Self) -> bool {
-                self.0 == other.0
-            }
-        }
-        impl Eq for $name {}
-        impl From<$name> for ManagedObjectReference {
-            fn from(h: $name) -> Self {
-                h.0
-            }
-        }
-        impl types::FromAny for $name {
-            fn from_any(value: types::Any) -> Result<Self, types::Any> {
-                <ManagedObjectReference as types::FromAny>::from_any(value).map($name)
-            }
-        }
-        impl crate::xml::Decode for $name {
-            fn decode(r: &mut crate::xml::XmlReader<'_>) -> Result<Self, crate::xml::DecodeError> {
-                <ManagedObjectReference as crate::xml::Decode>::decode(r).map($name)
-            }
-        }
+        $crate::managed::managed_object_common!($name);
     };
 }
 
 pub(crate) use managed_object;
+pub(crate) use managed_object_common;
 pub(crate) use managed_object_root;
 
 /// The record types of [`crate::meta`].

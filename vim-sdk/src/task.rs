@@ -50,6 +50,28 @@ impl<R: FromAny> TaskOf<R> {
     }
 }
 
+impl<R: FromAny> TaskOf<R> {
+    /// [`TaskOf::wait_with_progress`] for the helpers that started the task: a failure of the
+    /// task is named `op` on `object` (the call and what it was called on, such as a
+    /// datastore path), where the task's own `info` may name another object (a
+    /// `FileManager` task names the manager). The [`TaskFault`] inside keeps what the task
+    /// reported; errors of the wait's own calls keep their names.
+    pub(crate) async fn wait_named(
+        &self,
+        client: &Client,
+        op: &str,
+        object: Option<String>,
+        progress: impl FnMut(TaskProgress),
+    ) -> Result<R, Error> {
+        self.wait_with_progress(client, progress)
+            .await
+            .map_err(|e| match e.kind {
+                ErrorKind::Task(_) => Error::new(op, object, e.kind),
+                _ => e,
+            })
+    }
+}
+
 /// Waits for all `tasks` at once (one collector), calling `progress` on every change of any;
 /// gives each task's outcome in order. The outer error is a failure of the wait itself.
 pub async fn wait_all<R: FromAny>(

@@ -9,12 +9,14 @@ use vim_sdk::property::{
 };
 use vim_sdk::task::{wait_all, TaskProgress};
 use vim_sdk::testing::Vcsim;
-use vim_sdk::transport::{Transport, TransportConfig};
 use vim_sdk::types::{
     Any, AnyArray, ServiceContent, TaskInfoState, VirtualMachineCloneSpec, VirtualMachineConfigSpec,
 };
 use vim_sdk::xml::ManagedObjectReference;
 use vim_sdk::{Client, ErrorKind};
+
+#[path = "support/vcsim.rs"]
+mod vcsim;
 
 struct Session {
     client: Client,
@@ -27,8 +29,7 @@ impl Session {
     }
 
     async fn props(&self, objs: &[ManagedObjectReference], paths: &[&str]) -> Vec<ObjectProps> {
-        let paths = Paths::Only(paths.iter().map(|p| p.to_string()).collect());
-        let spec = objects_spec(objs, &paths);
+        let spec = objects_spec(objs, &Paths::only(paths));
         retrieve(&self.client, &self.collector(), &[spec], None)
             .await
             .expect("retrieve")
@@ -68,24 +69,13 @@ impl Session {
 }
 
 async fn login(sim: &Vcsim) -> Session {
-    let t = Transport::new(TransportConfig::new(sim.url())).expect("transport");
-    let client = Client::new(t);
-    let content = client
-        .service_instance()
-        .retrieve_service_content(&client)
-        .await
-        .expect("service content");
-    mo::SessionManager::from_ref(content.session_manager.clone().expect("session manager"))
-        .login(&client, sim.username(), sim.password(), None)
-        .await
-        .expect("login");
+    let (client, content) = vcsim::login(sim).await;
     Session { client, content }
 }
 
 fn start(vpx: bool) -> Vcsim {
     let b = Vcsim::builder();
-    let b = if vpx { b.vpx() } else { b.esx() };
-    b.start().expect("start vcsim (run scripts/setup)")
+    vcsim::start(if vpx { b.vpx() } else { b.esx() })
 }
 
 /// Retrieves `all=true` of every object a recursive view over all types shows; returns how

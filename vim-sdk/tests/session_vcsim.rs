@@ -12,9 +12,9 @@ use vim_sdk::transport::{Thumbprint, Transport, TransportConfig, TransportError}
 use vim_sdk::types::{InvalidLogin, NoPermission, NotAuthenticated};
 use vim_sdk::{Client, ErrorKind};
 
-fn start(b: vim_sdk::testing::VcsimBuilder) -> Vcsim {
-    b.start().expect("start vcsim (run scripts/setup)")
-}
+#[path = "support/vcsim.rs"]
+mod vcsim;
+use vcsim::start;
 
 fn creds(sim: &Vcsim) -> ConnectOptions {
     ConnectOptions::new().credentials(sim.username(), sim.password())

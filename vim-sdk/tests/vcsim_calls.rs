@@ -4,23 +4,17 @@
 
 use vim_sdk::mo;
 use vim_sdk::testing::Vcsim;
-use vim_sdk::transport::{Transport, TransportConfig};
 use vim_sdk::types::{
     AnyMethodFault, ObjectSpec, PropertyFilterSpec, PropertySpec, RetrieveOptions,
 };
-use vim_sdk::Client;
 
-fn client(sim: &Vcsim) -> Client {
-    let t = Transport::new(TransportConfig::new(sim.url())).expect("transport");
-    Client::new(t)
-}
+#[path = "support/vcsim.rs"]
+mod vcsim;
+use vcsim::{client, start};
 
 #[tokio::test]
 async fn login_retrieve_and_typed_fault() {
-    let sim = Vcsim::builder()
-        .esx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
+    let sim = start(Vcsim::builder().esx());
     let c = client(&sim);
     let si = c.service_instance();
     let content = si

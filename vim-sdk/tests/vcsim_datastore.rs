@@ -8,27 +8,20 @@ use vim_sdk::datastore::http::counting_progress;
 use vim_sdk::datastore::{DatastoreFiles, DatastoreLocation};
 use vim_sdk::find::Finder;
 use vim_sdk::mo;
-use vim_sdk::ops::Managers;
 use vim_sdk::testing::Vcsim;
-use vim_sdk::transport::{Transport, TransportConfig, TransportError};
-use vim_sdk::{Client, ErrorKind};
+use vim_sdk::transport::TransportError;
+use vim_sdk::ErrorKind;
+
+#[path = "support/vcsim.rs"]
+mod vcsim;
+use vcsim::{connect, start};
 
 const SIZE: usize = 5 * 1024 * 1024;
 
 #[tokio::test]
 async fn five_mib_round_trip_with_progress() {
-    let sim = Vcsim::builder()
-        .esx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
-    let c = Client::new(Transport::new(TransportConfig::new(sim.url())).expect("transport"));
-    let m = Managers::retrieve(&c).await.expect("service content");
-    m.session_manager
-        .as_ref()
-        .expect("session manager")
-        .login(&c, sim.username(), sim.password(), None)
-        .await
-        .expect("login");
+    let sim = start(Vcsim::builder().esx());
+    let (c, m) = connect(&sim).await;
     let f = Finder::new(&m);
     let dc: mo::Datacenter = f
         .by_inventory_path(&c, "ha-datacenter")

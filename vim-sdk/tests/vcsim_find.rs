@@ -4,38 +4,21 @@
 
 use vim_sdk::find::{Finder, UuidKind};
 use vim_sdk::mo;
-use vim_sdk::ops::Managers;
 use vim_sdk::testing::Vcsim;
-use vim_sdk::transport::{Transport, TransportConfig};
 use vim_sdk::types::{Any, OptionValue, VirtualMachineConfigSpec};
-use vim_sdk::Client;
 
-async fn connect(sim: &Vcsim) -> (Client, Managers) {
-    let c = Client::new(Transport::new(TransportConfig::new(sim.url())).expect("transport"));
-    let m = Managers::retrieve(&c).await.expect("service content");
-    m.session_manager
-        .as_ref()
-        .expect("session manager")
-        .login(&c, sim.username(), sim.password(), None)
-        .await
-        .expect("login");
-    (c, m)
-}
+#[path = "support/vcsim.rs"]
+mod vcsim;
+use vcsim::{all_vms, connect, start};
 
 #[tokio::test]
 async fn paths_names_and_round_trips_on_vpx() {
-    let sim = Vcsim::builder()
-        .vpx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
+    let sim = start(Vcsim::builder().vpx());
     let (c, m) = connect(&sim).await;
     let f = Finder::new(&m);
     let root = m.root_folder.reference().clone();
 
-    let vms = f
-        .list::<mo::VirtualMachine>(&c, &root, true)
-        .await
-        .expect("list VMs");
+    let vms = all_vms(&c, &m).await;
     assert!(vms.len() >= 4, "{vms:?}");
     let hosts = f
         .list::<mo::HostSystem>(&c, &root, true)
@@ -120,17 +103,11 @@ async fn paths_names_and_round_trips_on_vpx() {
 
 #[tokio::test]
 async fn uuid_ip_and_dns_lookups_on_esx() {
-    let sim = Vcsim::builder()
-        .esx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
+    let sim = start(Vcsim::builder().esx());
     let (c, m) = connect(&sim).await;
     let f = Finder::new(&m);
     let root = m.root_folder.reference().clone();
-    let vms = f
-        .list::<mo::VirtualMachine>(&c, &root, true)
-        .await
-        .expect("list");
+    let vms = all_vms(&c, &m).await;
     assert_eq!(vms.len(), 2);
     let (_, vm) = &vms[1];
 

@@ -5,39 +5,21 @@
 use vim_sdk::device::{spec, ControllerKind, NicBacking, NicModel};
 use vim_sdk::find::Finder;
 use vim_sdk::mo;
-use vim_sdk::ops::Managers;
 use vim_sdk::testing::Vcsim;
-use vim_sdk::transport::{Transport, TransportConfig};
 use vim_sdk::types::{
     AnyVirtualDevice, AnyVirtualDeviceBackingInfo, AnyVirtualDiskSpec, FileBackedVirtualDiskSpec,
-    VirtualDiskSpec,
+    TaskInfoState, VirtualDiskSpec,
 };
-use vim_sdk::Client;
 
-async fn connect(sim: &Vcsim) -> (Client, Managers, Finder) {
-    let c = Client::new(Transport::new(TransportConfig::new(sim.url())).expect("transport"));
-    let m = Managers::retrieve(&c).await.expect("service content");
-    m.session_manager
-        .as_ref()
-        .expect("session manager")
-        .login(&c, sim.username(), sim.password(), None)
-        .await
-        .expect("login");
-    let f = Finder::new(&m);
-    (c, m, f)
-}
+#[path = "support/vcsim.rs"]
+mod vcsim;
+use vcsim::{all_vms, connect, start};
 
 #[tokio::test]
 async fn properties_references_power_and_snapshots() {
-    let sim = Vcsim::builder()
-        .vpx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
-    let (c, m, f) = connect(&sim).await;
-    let vms = f
-        .list::<mo::VirtualMachine>(&c, m.root_folder.reference(), true)
-        .await
-        .expect("vms");
+    let sim = start(Vcsim::builder().vpx());
+    let (c, m) = connect(&sim).await;
+    let vms = all_vms(&c, &m).await;
     let (name, vm) = &vms[0];
 
     let p = vm
@@ -80,7 +62,7 @@ async fn properties_references_power_and_snapshots() {
     // Power: each step waits for its task and reports progress.
     let mut seen = Vec::new();
     vm.power_off(&c, |p| seen.push(p)).await.expect("power off");
-    assert_eq!(seen.last().and_then(|p| p.percent), Some(100));
+    assert_eq!(seen.last().map(|p| &p.state), Some(&TaskInfoState::Success));
     assert_eq!(vm.power_state(&c).await.expect("state"), "poweredOff");
     let err = vm.power_off(&c, |_| {}).await.expect_err("already off");
     assert_eq!(err.fault_type(), Some("InvalidPowerState"), "{err}");
@@ -127,17 +109,11 @@ async fn properties_references_power_and_snapshots() {
 
 #[tokio::test]
 async fn add_disk_cdrom_and_nic_then_remove_them() {
-    let sim = Vcsim::builder()
-        .esx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
-    let (c, m, f) = connect(&sim).await;
+    let sim = start(Vcsim::builder().esx());
+    let (c, m) = connect(&sim).await;
+    let f = Finder::new(&m);
     let root = m.root_folder.reference().clone();
-    let (vm_name, vm) = f
-        .list::<mo::VirtualMachine>(&c, &root, true)
-        .await
-        .expect("vms")
-        .remove(0);
+    let (vm_name, vm) = all_vms(&c, &m).await.remove(0);
     let dc: mo::Datacenter = f
         .by_inventory_path(&c, "ha-datacenter")
         .await

@@ -11,6 +11,7 @@ use vim_sdk::find::Finder;
 use vim_sdk::mo;
 use vim_sdk::ops::{Managers, TaskProgress};
 use vim_sdk::transport::{TlsMode, Transport, TransportConfig};
+use vim_sdk::types::TaskInfoState;
 use vim_sdk::xml::ManagedObjectReference;
 use vim_sdk::Client;
 
@@ -18,10 +19,11 @@ use vim_sdk::Client;
 const MAX_DEPTH: usize = 8;
 
 fn progress_line(label: &'static str) -> impl FnMut(TaskProgress) {
-    move |p| match p.percent {
-        Some(pct) => println!("    {label}: {pct:>3}%"),
-        None if p.running => println!("    {label}: running"),
-        None => println!("    {label}: queued"),
+    move |p| match (p.progress, p.state) {
+        (Some(pct), _) => println!("    {label}: {pct:>3}%"),
+        (None, TaskInfoState::Success) => println!("    {label}: 100%"),
+        (None, TaskInfoState::Running) => println!("    {label}: running"),
+        (None, state) => println!("    {label}: {}", state.as_str()),
     }
 }
 

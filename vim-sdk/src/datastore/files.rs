@@ -4,7 +4,7 @@
 use crate::client::Client;
 use crate::error::Error;
 use crate::mo;
-use crate::ops::task_wait::{wait_task, TaskProgress};
+use crate::ops::TaskProgress;
 
 use super::DatastoreFiles;
 
@@ -48,6 +48,6 @@ impl DatastoreFiles {
         let task = fm
             .delete_datastore_file_task(client, &name, Some(self.datacenter.reference()))
             .await?;
-        wait_task(client, &self.collector, &task, OP, Some(name), progress).await
+        task.wait_named(client, OP, Some(name), progress).await
     }
 }

@@ -21,7 +21,6 @@ pub struct DatastoreFiles {
     location: DatastoreLocation,
     datacenter: mo::Datacenter,
     file_manager: Option<mo::FileManager>,
-    collector: mo::PropertyCollector,
 }
 
 impl DatastoreFiles {
@@ -36,7 +35,6 @@ impl DatastoreFiles {
             location,
             datacenter,
             file_manager: managers.file_manager.clone(),
-            collector: managers.property_collector.clone(),
         }
     }
 

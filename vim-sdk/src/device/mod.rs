@@ -13,7 +13,7 @@ pub use spec::{NicBacking, NicModel};
 use crate::client::Client;
 use crate::error::Error;
 use crate::mo;
-use crate::ops::task_wait::TaskProgress;
+use crate::ops::TaskProgress;
 use crate::types::{AnyVirtualDeviceConfigSpec, VirtualDeviceConfigSpec, VirtualMachineConfigSpec};
 
 impl mo::VirtualMachine {

@@ -3,6 +3,7 @@
 use crate::client::Client;
 use crate::error::Error;
 use crate::ops::properties::retrieve_properties;
+use crate::property::ViewGuard;
 use crate::xml::ManagedObjectReference;
 
 use super::{Entity, Finder};
@@ -12,7 +13,7 @@ impl Finder {
     ///
     /// Four calls: `CreateContainerView`, reading the view's `view`, reading `name` of every
     /// object found (paged by the server when large), `DestroyView` (also attempted when a
-    /// read fails).
+    /// read fails, and spawned when the call is dropped before its end).
     pub async fn list<T: Entity>(
         &self,
         client: &Client,
@@ -23,6 +24,7 @@ impl Finder {
         let view = views
             .create_container_view(client, container, &[T::TYPE.to_string()], recursive)
             .await?;
+        let view = ViewGuard::adopt(client, view.into());
         let read = async {
             let objs = retrieve_properties(
                 client,
@@ -37,7 +39,7 @@ impl Finder {
             retrieve_properties(client, &self.collector, &objs, &["name"]).await
         };
         let named = read.await;
-        let destroyed = view.destroy_view(client).await;
+        let destroyed = view.destroy().await;
         let named = named?;
         destroyed?;
         let mut out: Vec<(String, T)> = named

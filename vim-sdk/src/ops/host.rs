@@ -4,29 +4,23 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::mo;
 
-use super::vm::{follow_many, follow_one};
+use super::follow::{follow_many, follow_one};
 
 impl mo::HostSystem {
     /// The datastores mounted on the host (`datastore`).
     pub async fn datastores(&self, client: &Client) -> Result<Vec<mo::Datastore>, Error> {
-        follow_many(
-            client,
-            self.reference(),
-            "datastore",
-            mo::Datastore::from_ref,
-        )
-        .await
+        follow_many(client, self, "datastore").await
     }
 
     /// The VMs registered on the host (`vm`). vcsim leaves a relocated VM listed on its
     /// source host; derive a VM's host from [`mo::VirtualMachine::host`] where it matters.
     pub async fn vms(&self, client: &Client) -> Result<Vec<mo::VirtualMachine>, Error> {
-        follow_many(client, self.reference(), "vm", mo::VirtualMachine::from_ref).await
+        follow_many(client, self, "vm").await
     }
 
     /// The networks the host is connected to (`network`).
     pub async fn networks(&self, client: &Client) -> Result<Vec<mo::Network>, Error> {
-        follow_many(client, self.reference(), "network", mo::Network::from_ref).await
+        follow_many(client, self, "network").await
     }
 
     /// The compute resource (standalone host or cluster) holding the host (`parent`).
@@ -34,27 +28,14 @@ impl mo::HostSystem {
         &self,
         client: &Client,
     ) -> Result<Option<mo::ComputeResource>, Error> {
-        follow_one(
-            client,
-            self.reference(),
-            "parent",
-            mo::ComputeResource::from_ref,
-        )
-        .await
+        follow_one(client, self, "parent").await
     }
 }
 
 impl mo::Datastore {
     /// The datastore's file browser (`browser`).
     pub async fn browser(&self, client: &Client) -> Result<mo::HostDatastoreBrowser, Error> {
-        follow_one(
-            client,
-            self.reference(),
-            "browser",
-            mo::HostDatastoreBrowser::from_ref,
-        )
-        .await?
-        .ok_or_else(|| {
+        follow_one(client, self, "browser").await?.ok_or_else(|| {
             super::unexpected(
                 "RetrievePropertiesEx",
                 Some(self.reference().to_string()),
@@ -79,7 +60,7 @@ impl mo::Datastore {
 
     /// The VMs with files on the datastore (`vm`).
     pub async fn vms(&self, client: &Client) -> Result<Vec<mo::VirtualMachine>, Error> {
-        follow_many(client, self.reference(), "vm", mo::VirtualMachine::from_ref).await
+        follow_many(client, self, "vm").await
     }
 }
 
@@ -87,17 +68,11 @@ impl mo::ComputeResource {
     /// The hosts of the compute resource (`host`): one for a standalone host, all for a
     /// cluster.
     pub async fn hosts(&self, client: &Client) -> Result<Vec<mo::HostSystem>, Error> {
-        follow_many(client, self.reference(), "host", mo::HostSystem::from_ref).await
+        follow_many(client, self, "host").await
     }
 
     /// The root resource pool (`resourcePool`).
     pub async fn root_pool(&self, client: &Client) -> Result<Option<mo::ResourcePool>, Error> {
-        follow_one(
-            client,
-            self.reference(),
-            "resourcePool",
-            mo::ResourcePool::from_ref,
-        )
-        .await
+        follow_one(client, self, "resourcePool").await
     }
 }

@@ -7,7 +7,7 @@ use crate::types::{AboutInfo, FromAny, ServiceContent};
 use crate::xml::ManagedObjectReference;
 
 use super::properties::{one_object, retrieve_properties, Properties};
-use super::task_wait::{wait_task, TaskProgress};
+use super::TaskProgress;
 
 /// The managers of one server, from its `ServiceContent`: a root folder and property
 /// collector always, the others as the server offers them (an ESX host has no view of
@@ -123,7 +123,8 @@ impl Managers {
     }
 
     /// Waits for `task` (started by operation `op` on `object`) to finish, reporting
-    /// progress; returns its result, or its fault as an error.
+    /// progress; returns its result, or its fault as an error named `op` on `object`. The
+    /// wait is [`TaskOf::wait_with_progress`](mo::TaskOf::wait_with_progress)'s.
     pub async fn wait<R: FromAny>(
         &self,
         client: &Client,
@@ -132,14 +133,7 @@ impl Managers {
         object: Option<&ManagedObjectReference>,
         progress: impl FnMut(TaskProgress),
     ) -> Result<R, Error> {
-        wait_task(
-            client,
-            &self.property_collector,
-            task,
-            op,
-            object.map(ToString::to_string),
-            progress,
-        )
-        .await
+        task.wait_named(client, op, object.map(ToString::to_string), progress)
+            .await
     }
 }

@@ -1,19 +1,19 @@
-//! Conveniences over the generated handles: typed property reads in one round trip
-//! ([`properties`]), the `ServiceContent` managers at hand ([`managers`]), following
-//! references and waiting VM operations ([`vm`], [`host`]), and the task wait they share
-//! ([`task_wait`]).
+//! Conveniences over the generated handles: property reads of known objects in one round
+//! trip ([`properties`]), the `ServiceContent` managers at hand ([`managers`]), the
+//! references a VM, host or datastore holds and VM operations that wait for their task
+//! ([`vm`], [`host`]; tasks are waited for with [`crate::task`]).
 //!
 //! Every helper is one explicit `async` call that says how many round trips it makes.
 
+mod follow;
 pub mod host;
 pub mod managers;
 pub mod properties;
-pub mod task_wait;
 pub mod vm;
 
+pub use crate::task::TaskProgress;
 pub use managers::Managers;
 pub use properties::{retrieve_properties, Properties};
-pub use task_wait::TaskProgress;
 
 use crate::error::{Error, ErrorKind};
 use crate::xml::{DecodeError, DecodeErrorKind};

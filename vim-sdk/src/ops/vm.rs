@@ -1,19 +1,21 @@
 //! Virtual machine conveniences: power operations and snapshots that wait for their task,
 //! and the references a VM holds (its host, datastores, networks).
 //!
-//! Each waiting operation makes one `RetrieveServiceContent` (for the property collector),
-//! the operation's call, then polls the task until it ends; `progress` sees each change of
-//! what the task reports.
+//! Each waiting operation makes the operation's call, then waits for its task with
+//! [`TaskOf::wait_with_progress`](crate::mo::TaskOf::wait_with_progress) (a private property
+//! collector followed with `WaitForUpdatesEx`); `progress` sees each change of the task's
+//! `info`. A failed task is an error named after the operation and the object it was called
+//! on.
 
 use crate::client::Client;
 use crate::error::Error;
 use crate::mo;
 use crate::types::{Any, AnyData, FromAny, VirtualMachineSnapshotTree};
 
-use super::properties::{default_collector, one_object};
-use super::task_wait::{wait_task, TaskProgress};
+use super::follow::{follow_many, follow_one};
+use super::TaskProgress;
 
-/// Waits for `task`, started by `op` on `on`, with the session's default property collector.
+/// Waits for `task`, started by `op` on `on`; a failure of the task is named `op` on `on`.
 pub(crate) async fn finish<R: FromAny>(
     client: &Client,
     task: mo::TaskOf<R>,
@@ -21,38 +23,8 @@ pub(crate) async fn finish<R: FromAny>(
     on: &crate::xml::ManagedObjectReference,
     progress: impl FnMut(TaskProgress),
 ) -> Result<R, Error> {
-    let collector = default_collector(client).await?;
-    wait_task(
-        client,
-        &collector,
-        &task,
-        op,
-        Some(on.to_string()),
-        progress,
-    )
-    .await
-}
-
-/// The references at `path` of `obj`, wrapped as handles.
-pub(crate) async fn follow_many<T>(
-    client: &Client,
-    obj: &crate::xml::ManagedObjectReference,
-    path: &str,
-    wrap: fn(crate::xml::ManagedObjectReference) -> T,
-) -> Result<Vec<T>, Error> {
-    let props = obj.properties(client, &[path]).await?;
-    Ok(props.references(path).iter().cloned().map(wrap).collect())
-}
-
-/// The reference at `path` of `obj`, wrapped as a handle; `None` when unset.
-pub(crate) async fn follow_one<T>(
-    client: &Client,
-    obj: &crate::xml::ManagedObjectReference,
-    path: &str,
-    wrap: fn(crate::xml::ManagedObjectReference) -> T,
-) -> Result<Option<T>, Error> {
-    let props = obj.properties(client, &[path]).await?;
-    Ok(props.reference(path).cloned().map(wrap))
+    task.wait_named(client, op, Some(on.to_string()), progress)
+        .await
 }
 
 /// Depth-first search of a snapshot tree for `name`.
@@ -161,8 +133,7 @@ impl mo::VirtualMachine {
         ),
         Error,
     > {
-        let collector = default_collector(client).await?;
-        let mut props = one_object(client, &collector, self.reference(), &["snapshot"]).await?;
+        let mut props = self.properties(client, &["snapshot"]).await?;
         match props.take("snapshot") {
             Some(Any::Data(AnyData::VirtualMachineSnapshotInfo(info))) => Ok((
                 info.root_snapshot_list,
@@ -186,40 +157,22 @@ impl mo::VirtualMachine {
 
     /// The host the VM runs on or is registered with (`runtime.host`).
     pub async fn host(&self, client: &Client) -> Result<Option<mo::HostSystem>, Error> {
-        follow_one(
-            client,
-            self.reference(),
-            "runtime.host",
-            mo::HostSystem::from_ref,
-        )
-        .await
+        follow_one(client, self, "runtime.host").await
     }
 
     /// The datastores holding the VM's files (`datastore`).
     pub async fn datastores(&self, client: &Client) -> Result<Vec<mo::Datastore>, Error> {
-        follow_many(
-            client,
-            self.reference(),
-            "datastore",
-            mo::Datastore::from_ref,
-        )
-        .await
+        follow_many(client, self, "datastore").await
     }
 
     /// The networks the VM's NICs use (`network`).
     pub async fn networks(&self, client: &Client) -> Result<Vec<mo::Network>, Error> {
-        follow_many(client, self.reference(), "network", mo::Network::from_ref).await
+        follow_many(client, self, "network").await
     }
 
     /// The resource pool the VM belongs to (`resourcePool`; unset for templates).
     pub async fn resource_pool(&self, client: &Client) -> Result<Option<mo::ResourcePool>, Error> {
-        follow_one(
-            client,
-            self.reference(),
-            "resourcePool",
-            mo::ResourcePool::from_ref,
-        )
-        .await
+        follow_one(client, self, "resourcePool").await
     }
 }
 

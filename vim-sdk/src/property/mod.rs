@@ -9,6 +9,7 @@
 //! - [`view`]: container and list views as guards that destroy the view.
 //! - [`updates`]: a `WaitForUpdatesEx` loop on a private collector.
 
+mod cleanup;
 pub mod convert;
 pub mod object;
 pub mod spec;

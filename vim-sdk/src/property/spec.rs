@@ -13,6 +13,11 @@ pub enum Paths {
 }
 
 impl Paths {
+    /// These property paths, given as string slices.
+    pub fn only(paths: &[&str]) -> Self {
+        Paths::Only(paths.iter().map(|p| p.to_string()).collect())
+    }
+
     /// The paths of a comma-separated list (empty items dropped).
     pub fn parse_list(list: &str) -> Self {
         Paths::Only(

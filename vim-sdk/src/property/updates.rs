@@ -5,6 +5,8 @@ use crate::error::Error;
 use crate::mo;
 use crate::types::{PropertyFilterSpec, ServiceContent, UpdateSet, WaitOptions};
 
+use super::cleanup::spawn_best_effort;
+
 /// What one [`UpdateCollector::wait`] gave.
 #[derive(Debug)]
 pub enum WaitOutcome {
@@ -146,15 +148,10 @@ impl Drop for UpdateCollector {
         if !std::mem::take(&mut self.live) {
             return;
         }
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
         let client = self.client.clone();
         let collector = self.collector.clone();
-        handle.spawn(async move {
-            if let Err(e) = collector.destroy_property_collector(&client).await {
-                tracing::debug!(error = %e, "best-effort DestroyPropertyCollector failed");
-            }
+        spawn_best_effort("DestroyPropertyCollector", async move {
+            collector.destroy_property_collector(&client).await
         });
     }
 }

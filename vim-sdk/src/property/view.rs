@@ -6,6 +6,8 @@ use crate::mo;
 use crate::types::ServiceContent;
 use crate::xml::{DecodeError, DecodeErrorKind, ManagedObjectReference};
 
+use super::cleanup::spawn_best_effort;
+
 /// A view (`ContainerView` or `ListView`) that lives until [`ViewGuard::destroy`] is awaited.
 /// Dropping the guard without it spawns a best-effort `DestroyView` on the current tokio
 /// runtime (nothing happens outside one; the server drops views with the session).
@@ -88,15 +90,11 @@ impl Drop for ViewGuard {
         if !std::mem::take(&mut self.live) {
             return;
         }
-        let view = self.view.clone();
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
+        let view = mo::View::from_ref(self.view.clone());
         let client = self.client.clone();
-        handle.spawn(async move {
-            if let Err(e) = mo::View::from_ref(view).destroy_view(&client).await {
-                tracing::debug!(error = %e, "best-effort DestroyView failed");
-            }
-        });
+        spawn_best_effort(
+            "DestroyView",
+            async move { view.destroy_view(&client).await },
+        );
     }
 }
