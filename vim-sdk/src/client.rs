@@ -53,6 +53,8 @@ pub struct Client {
     transport: Transport,
     state: Arc<Mutex<State>>,
     relogin_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The server's `ServiceContent`, once read (it does not change during a connection).
+    content: Arc<tokio::sync::OnceCell<Arc<crate::types::ServiceContent>>>,
     max_body: usize,
 }
 
@@ -85,8 +87,31 @@ impl Client {
                 dump,
             })),
             relogin_lock: Arc::new(tokio::sync::Mutex::new(())),
+            content: Arc::new(tokio::sync::OnceCell::new()),
             max_body: DEFAULT_MAX_BODY,
         }
+    }
+
+    /// The server's `ServiceContent` (its managers and `about`): read with one
+    /// `RetrieveServiceContent` the first time (no login needed), then kept for the life of
+    /// the client and its clones.
+    pub async fn service_content(&self) -> Result<Arc<crate::types::ServiceContent>, Error> {
+        self.content
+            .get_or_try_init(|| async {
+                let content = self
+                    .service_instance()
+                    .retrieve_service_content(self)
+                    .await?;
+                Ok(Arc::new(content))
+            })
+            .await
+            .cloned()
+    }
+
+    /// Keeps `content` as the server's `ServiceContent` (for a session that has just read
+    /// it), unless one is kept already.
+    pub fn remember_service_content(&self, content: &crate::types::ServiceContent) {
+        let _ = self.content.set(Arc::new(content.clone()));
     }
 
     /// Connects to `url` (`https://[user[:password]@]host[:port][/sdk]`): builds the transport

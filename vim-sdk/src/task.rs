@@ -107,10 +107,7 @@ async fn wait_infos(
     if tasks.is_empty() {
         return Ok(Vec::new());
     }
-    let content = client
-        .service_instance()
-        .retrieve_service_content(client)
-        .await?;
+    let content = client.service_content().await?;
     let mut collector = UpdateCollector::new(client, &content).await?;
     let spec = objects_spec(tasks, &Paths::Only(vec!["info".into()]));
     let mut infos: Vec<Option<TaskInfo>> = vec![None; tasks.len()];

@@ -246,3 +246,43 @@ async fn add_disk_cdrom_and_nic_then_remove_them() {
     assert_eq!(last.nics().count(), nics_before);
     assert_eq!(last.all().len(), before.all().len());
 }
+
+#[tokio::test]
+async fn a_session_reads_the_service_content_once() {
+    let sim = start(Vcsim::builder().vpx());
+    let dump = std::env::temp_dir().join(format!("vim-sdk-content-once-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dump);
+    let s = vim_sdk::Client::connect(
+        sim.url(),
+        vim_sdk::session::ConnectOptions::new()
+            .credentials(sim.username(), sim.password())
+            .wire_dump(&dump),
+    )
+    .await
+    .expect("connect");
+    let m = vim_sdk::ops::Managers::retrieve(&s)
+        .await
+        .expect("managers");
+    let vms = all_vms(&s, &m).await;
+    let vm = &vms[0].1;
+    vm.properties(&s, &["name"]).await.expect("props");
+    vm.power_off(&s, |_| {}).await.expect("power off");
+    vm.power_on(&s, |_| {}).await.expect("power on");
+    s.close().await.expect("logout");
+
+    let mut names: Vec<String> = std::fs::read_dir(&dump)
+        .expect("dump dir")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".request.xml"))
+        .collect();
+    names.sort();
+    let content_reads = names
+        .iter()
+        .filter(|n| n.ends_with("-RetrieveServiceContent.request.xml"))
+        .count();
+    assert_eq!(content_reads, 1, "{names:?}");
+    assert!(names
+        .iter()
+        .any(|n| n.ends_with("-PowerOffVM_Task.request.xml")));
+    let _ = std::fs::remove_dir_all(&dump);
+}

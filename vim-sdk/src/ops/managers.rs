@@ -87,12 +87,9 @@ impl Managers {
         }
     }
 
-    /// Reads the `ServiceContent` (one `RetrieveServiceContent`, no login needed).
+    /// The managers of the server `client` talks to (see [`Client::service_content`]).
     pub async fn retrieve(client: &Client) -> Result<Self, Error> {
-        let content = client
-            .service_instance()
-            .retrieve_service_content(client)
-            .await?;
+        let content = client.service_content().await?;
         Ok(Self::from_content(&content))
     }
 

@@ -38,22 +38,20 @@ pub async fn retrieve_properties(
     Ok(objs.iter().filter_map(|o| found.remove(o)).collect())
 }
 
-/// The property collector of the server `client` talks to (one `RetrieveServiceContent`).
+/// The property collector of the server `client` talks to.
 async fn default_collector(client: &Client) -> Result<mo::PropertyCollector, Error> {
-    let content = client
-        .service_instance()
-        .retrieve_service_content(client)
-        .await?;
-    Ok(mo::PropertyCollector::from_ref(content.property_collector))
+    let content = client.service_content().await?;
+    Ok(mo::PropertyCollector::from_ref(
+        content.property_collector.clone(),
+    ))
 }
 
 impl ManagedObjectReference {
     /// Reads `paths` of this object (any handle derefs to its reference, so this works as
     /// `vm.properties(&client, &["name", "runtime.powerState"])`).
     ///
-    /// Two round trips: `RetrieveServiceContent` for the property collector, then
-    /// `RetrievePropertiesEx`. With a [`Managers`](super::Managers) at hand, use
-    /// [`Managers::properties`](super::Managers::properties) for one.
+    /// One `RetrievePropertiesEx` (plus a `RetrieveServiceContent` the first time the client
+    /// needs its property collector, see [`Client::service_content`]).
     pub async fn properties(&self, client: &Client, paths: &[&str]) -> Result<Properties, Error> {
         let collector = default_collector(client).await?;
         one_object(client, &collector, self, paths).await

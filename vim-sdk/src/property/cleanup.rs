@@ -1,10 +1,11 @@
-//! Best-effort clean-up calls spawned when a guard of this module is dropped.
+//! Best-effort clean-up calls spawned when a guard of this module (a view, a collector, a
+//! property stream with pages left) is dropped.
 
 use std::future::Future;
 
 use crate::error::Error;
 
-/// Spawns `call` (a `Destroy*` call) on the current tokio runtime and logs its failure at
+/// Spawns `call` (a `Destroy*` or `Cancel*` call) on the current tokio runtime and logs its failure at
 /// debug level under `what`; does nothing outside a runtime (the server drops what the call
 /// would have destroyed with the session).
 pub(crate) fn spawn_best_effort<F>(what: &'static str, call: F)

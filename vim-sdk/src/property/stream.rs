@@ -191,18 +191,12 @@ impl Drop for PropertyStream {
         let Some(token) = self.token.take() else {
             return;
         };
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
         let client = self.client.clone();
         let collector = self.collector.clone();
-        handle.spawn(async move {
-            if let Err(e) = collector
+        super::cleanup::spawn_best_effort("CancelRetrievePropertiesEx", async move {
+            collector
                 .cancel_retrieve_properties_ex(&client, &token)
                 .await
-            {
-                tracing::debug!(error = %e, "best-effort CancelRetrievePropertiesEx failed");
-            }
         });
     }
 }

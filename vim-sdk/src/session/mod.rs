@@ -351,6 +351,7 @@ pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Sessio
             (content, negotiated, user_session, true)
         }
     };
+    client.remember_service_content(&content);
     let logged_in = user_session.is_some();
     if fresh_login && logged_in {
         store_in_cache(&slot, &client);
