@@ -72,3 +72,46 @@ fn host_properties_follow_references_and_keep_nested_paths() {
         assert!(matches!(&product.val, Any::Data(_)));
     }
 }
+
+/// The `TaskInfo.result` of a task, decoded as the `anyType` it is on the wire.
+fn task_result(result: &str) -> Any {
+    let xml = format!(
+        r#"<info xmlns="urn:vim25" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">{result}</info>"#
+    );
+    let info: vim_sdk::types::TaskInfo =
+        vim_sdk::xml::decode_document(xml.as_bytes()).expect("decode TaskInfo");
+    info.result.expect("a result")
+}
+
+#[test]
+fn task_results_convert_to_their_declared_types() {
+    use vim_sdk::types::{AnyDVSConfigSpec, FromAny, HostDatastoreBrowserSearchResults};
+
+    // Declared `DVSConfigSpec` (a base type): the subtype the server sent is kept.
+    let spec = task_result(r#"<result xsi:type="VMwareDVSConfigSpec"><name>dvs1</name></result>"#);
+    match AnyDVSConfigSpec::from_any(spec) {
+        Ok(AnyDVSConfigSpec::VMwareDVSConfigSpec(s)) => {
+            assert_eq!(s.base.name.as_deref(), Some("dvs1"))
+        }
+        other => panic!("expected a VMwareDVSConfigSpec, got {other:?}"),
+    }
+
+    // Declared `HostDatastoreBrowserSearchResults[]`.
+    let array = task_result(
+        r#"<result xsi:type="ArrayOfHostDatastoreBrowserSearchResults"><HostDatastoreBrowserSearchResults><folderPath>[ds] a</folderPath></HostDatastoreBrowserSearchResults><HostDatastoreBrowserSearchResults><folderPath>[ds] b</folderPath></HostDatastoreBrowserSearchResults></result>"#,
+    );
+    let all = Vec::<HostDatastoreBrowserSearchResults>::from_any(array).expect("array");
+    let paths: Vec<_> = all.iter().map(|r| r.folder_path.as_deref()).collect();
+    assert_eq!(paths, [Some("[ds] a"), Some("[ds] b")]);
+
+    // Something else is handed back unchanged.
+    let other = task_result(
+        r#"<result xsi:type="xsd:string" xmlns:xsd="http://www.w3.org/2001/XMLSchema">x</result>"#,
+    );
+    match HostDatastoreBrowserSearchResults::from_any(other) {
+        Err(Any::String(s)) => assert_eq!(s, "x"),
+        other => panic!("expected the string back, got {other:?}"),
+    }
+    let unrelated = task_result(r#"<result xsi:type="HostDatastoreBrowserSearchResults"/>"#);
+    assert!(AnyDVSConfigSpec::from_any(unrelated).is_err());
+}

@@ -10,6 +10,7 @@ use vim_sdk::find::Finder;
 use vim_sdk::mo;
 use vim_sdk::testing::Vcsim;
 use vim_sdk::transport::TransportError;
+use vim_sdk::types::{HostDatastoreBrowserSearchResults, HostDatastoreBrowserSearchSpec};
 use vim_sdk::ErrorKind;
 
 #[path = "support/vcsim.rs"]
@@ -112,4 +113,64 @@ async fn five_mib_round_trip_with_progress() {
     ));
 
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn datastore_searches_return_typed_task_results() {
+    let sim = start(Vcsim::builder().esx());
+    let (c, m) = connect(&sim).await;
+    let f = Finder::new(&m);
+    let dc: mo::Datacenter = f
+        .by_inventory_path(&c, "ha-datacenter")
+        .await
+        .expect("find dc")
+        .expect("ha-datacenter");
+    let files = DatastoreFiles::new(&m, dc, DatastoreLocation::new("ha-datacenter", "LocalDS_0"));
+    files
+        .make_directory(&c, "searched/inner", true)
+        .await
+        .expect("mkdir");
+    let ds: mo::Datastore = f
+        .by_inventory_path(&c, "ha-datacenter/datastore/LocalDS_0")
+        .await
+        .expect("find datastore")
+        .expect("LocalDS_0");
+    let browser = ds.browser(&c).await.expect("browser");
+    // vcsim dereferences the spec without checking it, and matches nothing without a pattern.
+    let spec = HostDatastoreBrowserSearchSpec {
+        match_pattern: vec!["*".into()],
+        ..Default::default()
+    };
+
+    // A task whose result is a data object: `TaskOf<HostDatastoreBrowserSearchResults>`.
+    let one: HostDatastoreBrowserSearchResults = browser
+        .search_datastore_task(&c, "[LocalDS_0] searched", Some(&spec))
+        .await
+        .expect("search")
+        .wait(&c)
+        .await
+        .expect("search result");
+    let names: Vec<&str> = one.file.iter().map(|f| f.base().path.as_str()).collect();
+    assert_eq!(names, ["inner"], "{one:?}");
+
+    // A task whose result is an array of them: `TaskOf<Vec<HostDatastoreBrowserSearchResults>>`.
+    let all: Vec<HostDatastoreBrowserSearchResults> = browser
+        .search_datastore_sub_folders_task(&c, "[LocalDS_0]", Some(&spec))
+        .await
+        .expect("search sub folders")
+        .wait(&c)
+        .await
+        .expect("sub folder results");
+    assert!(
+        all.iter().any(|r| r
+            .folder_path
+            .as_deref()
+            .is_some_and(|p| p.trim_end_matches('/').ends_with("searched"))
+            && r.file.iter().any(|f| f.base().path == "inner")),
+        "{all:?}"
+    );
+    files
+        .delete(&c, "searched", |_| {})
+        .await
+        .expect("clean up");
 }

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::{header, Ctx};
+use crate::model::TypeRef;
 
 /// Emits `any.rs`.
 pub fn emit(ctx: &Ctx) -> String {
@@ -85,7 +86,63 @@ pub fn emit(ctx: &Ctx) -> String {
     }
     out.push_str("];\n");
     out.push_str(ANY_ENUM);
+    task_results(ctx, &mut out);
     out
+}
+
+/// `FromAny` for the data types tasks return (`TaskInfo.result`), so `TaskOf<R>::wait` yields
+/// them typed: only these types, not all of them, to keep the generated code small.
+fn task_results(ctx: &Ctx, out: &mut String) {
+    let mut seen = std::collections::BTreeSet::new();
+    for op in ctx.m.operations.values() {
+        let Some(r) = &op.task_result else { continue };
+        let TypeRef::Named(n) = &r.ty else { continue };
+        if r.mo_type.is_some() || !ctx.m.types.contains_key(n) || n == "ManagedObjectReference" {
+            continue;
+        }
+        seen.insert((n.clone(), r.occurs.array()));
+    }
+    for (name, array) in seen {
+        let value = ctx.value_type(&TypeRef::Named(name.clone()));
+        if array {
+            let Some(a) = ctx
+                .m
+                .arrays
+                .values()
+                .find(|a| a.item == TypeRef::Named(name.clone()))
+            else {
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "impl FromAny for Vec<{value}> {{\n    fn from_any(value: Any) -> Result<Self, Any> {{\n        \
+                 match value {{\n            Any::Array(AnyArray::{}(v)) => Ok(v),\n            other => Err(other),\n        }}\n    }}\n}}",
+                variant_of(&a.name)
+            );
+        } else if ctx.is_poly(&name) {
+            let mut variants = vec![name.clone()];
+            variants.extend(ctx.descendants[&name].iter().cloned());
+            variants.sort();
+            let _ = writeln!(
+                out,
+                "impl FromAny for {value} {{\n    fn from_any(value: Any) -> Result<Self, Any> {{\n        \
+                 match value {{\n            Any::Data(d) => match d {{"
+            );
+            for v in &variants {
+                let _ = writeln!(
+                    out,
+                    "                AnyData::{v}(b) => Ok({value}::{v}(b)),"
+                );
+            }
+            out.push_str("                other => Err(Any::Data(other)),\n            },\n            other => Err(other),\n        }\n    }\n}\n");
+        } else {
+            let _ = writeln!(
+                out,
+                "impl FromAny for {value} {{\n    fn from_any(value: Any) -> Result<Self, Any> {{\n        \
+                 match value {{\n            Any::Data(AnyData::{name}(b)) => Ok(*b),\n            other => Err(other),\n        }}\n    }}\n}}"
+            );
+        }
+    }
 }
 
 fn variant_of(array_name: &str) -> String {
