@@ -239,6 +239,8 @@ async fn terminated_session_fails_plainly_and_recovers_with_relogin() {
     assert_eq!(after.len(), before + 1, "exactly one new session");
     let now = a.current_session().await.unwrap().expect("a is live again");
     assert_ne!(now.key, keys[0]);
+    // The session reports the new login, not the terminated one.
+    assert_eq!(a.user_session().expect("logged in").key, now.key);
     a.close().await.unwrap();
     admin.close().await.unwrap();
 }

@@ -21,7 +21,7 @@ mod keepalive;
 mod negotiate;
 mod options;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::task::JoinHandle;
 
@@ -51,7 +51,8 @@ use crate::types::{
 pub struct Session {
     client: Client,
     content: ServiceContent,
-    user_session: Option<UserSession>,
+    /// Shared with the re-login hook, which replaces it after a new `Login`.
+    user_session: Arc<Mutex<Option<UserSession>>>,
     negotiated: Negotiated,
     reused: bool,
     cache: Option<(SessionCache, String, String)>,
@@ -66,7 +67,7 @@ impl std::fmt::Debug for Session {
         f.debug_struct("Session")
             .field("client", &self.client)
             .field("negotiated", &self.negotiated)
-            .field("user", &self.user_session.as_ref().map(|u| &u.user_name))
+            .field("user", &self.user_session().map(|u| u.user_name))
             .field("reused", &self.reused)
             .field("logged_in", &self.logged_in)
             .finish_non_exhaustive()
@@ -239,11 +240,19 @@ fn relogin_hook(
     user: String,
     password: Secret,
     slot: CacheSlot,
+    current: Arc<Mutex<Option<UserSession>>>,
 ) -> ReloginHook {
     Arc::new(move |c: Client| {
-        let (sm, user, password, slot) = (sm.clone(), user.clone(), password.clone(), slot.clone());
+        let (sm, user, password, slot, current) = (
+            sm.clone(),
+            user.clone(),
+            password.clone(),
+            slot.clone(),
+            current.clone(),
+        );
         Box::pin(async move {
-            sm.login(&c, &user, password.expose(), None).await?;
+            let session = sm.login(&c, &user, password.expose(), None).await?;
+            *current.lock().unwrap_or_else(|p| p.into_inner()) = Some(session);
             store_in_cache(&slot, &c);
             Ok(())
         })
@@ -356,10 +365,12 @@ pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Sessio
     if fresh_login && logged_in {
         store_in_cache(&slot, &client);
     }
+    let user_session = Arc::new(Mutex::new(user_session));
     if options.relogin {
         if let (Some(u), Some(p)) = (&user, &password) {
             let sm = session_manager(&content)?;
-            client.set_relogin(Some(relogin_hook(sm, u.clone(), p.clone(), slot.clone())));
+            let hook = relogin_hook(sm, u.clone(), p.clone(), slot.clone(), user_session.clone());
+            client.set_relogin(Some(hook));
         }
     }
     let keepalive = options
@@ -396,10 +407,14 @@ impl Session {
         &self.negotiated
     }
 
-    /// The user session from `Login`, or from validating a cached session; `None` when no
-    /// credentials were given. Its `key` is a secret: do not log it.
-    pub fn user_session(&self) -> Option<&UserSession> {
-        self.user_session.as_ref()
+    /// The user session from `Login`, or from validating a cached session, or from the
+    /// latest re-login; `None` when no credentials were given. Its `key` is a secret: do not
+    /// log it.
+    pub fn user_session(&self) -> Option<UserSession> {
+        self.user_session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Whether the session came from the session cache (no `Login` was sent).
