@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+mod chunks;
 pub mod client;
 #[cfg(feature = "helpers")]
 pub mod datastore;

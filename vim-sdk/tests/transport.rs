@@ -278,14 +278,29 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
         .unwrap()
 }
 
-#[tokio::test]
-async fn streaming_reader_yields_chunks_before_the_reply_is_complete() {
-    let (server, go) = two_part_server(b"<Envelope><part1/>", Some(b"<part2/></Envelope>")).await;
-    let response = http_transport(&server)
+/// A SOAP call to `server` over HTTP, its body as a blocking reader.
+async fn streamed(server: &TestServer) -> vim_sdk::transport::BlockingBodyReader {
+    let response = http_transport(server)
         .soap_call("urn:vim25/8.0.2.0", None, Bytes::new())
         .await
         .unwrap();
-    let mut reader = response.body.into_blocking_reader();
+    response.body.into_blocking_reader()
+}
+
+/// The rest of `reader`'s body, read on the blocking pool.
+async fn read_all(mut reader: vim_sdk::transport::BlockingBodyReader) -> String {
+    blocking(move || {
+        let mut all = String::new();
+        reader.read_to_string(&mut all).unwrap();
+        all
+    })
+    .await
+}
+
+#[tokio::test]
+async fn streaming_reader_yields_chunks_before_the_reply_is_complete() {
+    let (server, go) = two_part_server(b"<Envelope><part1/>", Some(b"<part2/></Envelope>")).await;
+    let mut reader = streamed(&server).await;
     // The server holds part 2 back until `go`: reading part 1 must not wait for it.
     let (reader, first) = blocking(move || {
         let mut buf = vec![0u8; b"<Envelope><part1/>".len()];
@@ -295,24 +310,14 @@ async fn streaming_reader_yields_chunks_before_the_reply_is_complete() {
     .await;
     assert_eq!(first, b"<Envelope><part1/>");
     go.send(()).await.unwrap();
-    let rest = blocking(move || {
-        let mut reader = reader;
-        let mut rest = String::new();
-        reader.read_to_string(&mut rest).unwrap();
-        rest
-    })
-    .await;
+    let rest = read_all(reader).await;
     assert_eq!(rest, "<part2/></Envelope>");
 }
 
 #[tokio::test]
 async fn streaming_reader_runs_its_wait_hook_before_waiting_for_the_network() {
     let (server, go) = two_part_server(b"<Envelope><part1/>", Some(b"<part2/></Envelope>")).await;
-    let response = http_transport(&server)
-        .soap_call("urn:vim25/8.0.2.0", None, Bytes::new())
-        .await
-        .unwrap();
-    let mut reader = response.body.into_blocking_reader();
+    let mut reader = streamed(&server).await;
     // The server sends part 2 only when the hook runs: without the hook the read would hang.
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = calls.clone();
@@ -321,12 +326,7 @@ async fn streaming_reader_runs_its_wait_hook_before_waiting_for_the_network() {
             go.try_send(()).unwrap();
         }
     });
-    let all = blocking(move || {
-        let mut all = String::new();
-        reader.read_to_string(&mut all).unwrap();
-        all
-    })
-    .await;
+    let all = read_all(reader).await;
     assert_eq!(all, "<Envelope><part1/><part2/></Envelope>");
     assert!(calls.load(Ordering::SeqCst) >= 1);
 }
@@ -357,28 +357,15 @@ async fn many_small_frames_reach_the_reader_whole_and_in_order() {
         }),
     )
     .await;
-    let response = http_transport(&server)
-        .soap_call("urn:vim25/8.0.2.0", None, Bytes::new())
-        .await
-        .unwrap();
-    let mut reader = response.body.into_blocking_reader();
-    let all = blocking(move || {
-        let mut all = String::new();
-        reader.read_to_string(&mut all).unwrap();
-        all
-    })
-    .await;
+    let reader = streamed(&server).await;
+    let all = read_all(reader).await;
     assert_eq!(all, expected);
 }
 
 #[tokio::test]
 async fn streaming_reader_reports_a_broken_connection_as_io_error() {
     let (server, go) = two_part_server(b"<Envelope>", None).await;
-    let response = http_transport(&server)
-        .soap_call("urn:vim25/8.0.2.0", None, Bytes::new())
-        .await
-        .unwrap();
-    let mut reader = response.body.into_blocking_reader();
+    let mut reader = streamed(&server).await;
     go.send(()).await.unwrap();
     let (data, err) = blocking(move || {
         let mut data = Vec::new();

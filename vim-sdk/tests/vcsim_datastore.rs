@@ -19,17 +19,21 @@ use vcsim::{connect, start};
 
 const SIZE: usize = 5 * 1024 * 1024;
 
+/// The files of the ESX simulator's datastore `LocalDS_0`.
+async fn local_ds_files(c: &vim_sdk::Client, m: &vim_sdk::ops::Managers) -> DatastoreFiles {
+    let dc: mo::Datacenter = Finder::new(m)
+        .by_inventory_path(c, "ha-datacenter")
+        .await
+        .expect("find dc")
+        .expect("ha-datacenter");
+    DatastoreFiles::new(m, dc, DatastoreLocation::new("ha-datacenter", "LocalDS_0"))
+}
+
 #[tokio::test]
 async fn five_mib_round_trip_with_progress() {
     let sim = start(Vcsim::builder().esx());
     let (c, m) = connect(&sim).await;
-    let f = Finder::new(&m);
-    let dc: mo::Datacenter = f
-        .by_inventory_path(&c, "ha-datacenter")
-        .await
-        .expect("find dc")
-        .expect("ha-datacenter");
-    let files = DatastoreFiles::new(&m, dc, DatastoreLocation::new("ha-datacenter", "LocalDS_0"));
+    let files = local_ds_files(&c, &m).await;
 
     let dir = std::env::temp_dir().join(format!("vim-sdk-ds-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -119,18 +123,12 @@ async fn five_mib_round_trip_with_progress() {
 async fn datastore_searches_return_typed_task_results() {
     let sim = start(Vcsim::builder().esx());
     let (c, m) = connect(&sim).await;
-    let f = Finder::new(&m);
-    let dc: mo::Datacenter = f
-        .by_inventory_path(&c, "ha-datacenter")
-        .await
-        .expect("find dc")
-        .expect("ha-datacenter");
-    let files = DatastoreFiles::new(&m, dc, DatastoreLocation::new("ha-datacenter", "LocalDS_0"));
+    let files = local_ds_files(&c, &m).await;
     files
         .make_directory(&c, "searched/inner", true)
         .await
         .expect("mkdir");
-    let ds: mo::Datastore = f
+    let ds: mo::Datastore = Finder::new(&m)
         .by_inventory_path(&c, "ha-datacenter/datastore/LocalDS_0")
         .await
         .expect("find datastore")

@@ -16,6 +16,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::mpsc;
 
 use super::error::TransportError;
+use crate::chunks::{ChunkBuf, ChunkSource};
 
 /// How many body chunks may wait between the network task and a blocking reader.
 const READER_CHANNEL_CHUNKS: usize = 8;
@@ -242,12 +243,9 @@ impl ResponseBody {
     pub fn into_blocking_reader(self) -> BlockingBodyReader {
         let gzip = self.gzip;
         let raw = match self.source {
-            Source::Memory(bytes) => ChunkReader {
-                rx: None,
-                current: bytes.unwrap_or_default(),
-                failed: None,
-                on_wait: None,
-            },
+            Source::Memory(bytes) => {
+                ChunkBuf::new(bytes.unwrap_or_default(), ChannelChunks::new(None))
+            }
             Source::Http(_) => {
                 let (tx, rx) = mpsc::channel(READER_CHANNEL_CHUNKS);
                 let handle = self
@@ -264,12 +262,7 @@ impl ResponseBody {
                         )));
                     }
                 }
-                ChunkReader {
-                    rx: Some(rx),
-                    current: Bytes::new(),
-                    failed: None,
-                    on_wait: None,
-                }
+                ChunkBuf::new(Bytes::new(), ChannelChunks::new(Some(rx)))
             }
         };
         let inner = if gzip {
@@ -351,10 +344,9 @@ async fn feed(mut body: ResponseBody, tx: mpsc::Sender<io::Result<Bytes>>) {
     }
 }
 
-/// The raw (still encoded) chunks as a blocking `BufRead`.
-struct ChunkReader {
+/// The raw (still encoded) chunks of a body, as the feeding task sends them.
+struct ChannelChunks {
     rx: Option<mpsc::Receiver<io::Result<Bytes>>>,
-    current: Bytes,
     /// Once the stream failed, every later read fails the same way (never a silent EOF).
     failed: Option<(io::ErrorKind, String)>,
     /// Called before the reader blocks waiting for the network.
@@ -364,68 +356,51 @@ struct ChunkReader {
 /// See [`BlockingBodyReader::on_wait`].
 type WaitHook = Box<dyn FnMut() + Send>;
 
-impl Read for ChunkReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
+impl ChannelChunks {
+    fn new(rx: Option<mpsc::Receiver<io::Result<Bytes>>>) -> Self {
+        ChannelChunks {
+            rx,
+            failed: None,
+            on_wait: None,
+        }
     }
 }
 
-impl ChunkReader {
-    /// Waits for the next chunk once the current one is used up.
-    #[cold]
-    fn refill(&mut self) -> io::Result<()> {
-        while self.current.is_empty() {
-            if let Some((kind, message)) = &self.failed {
-                return Err(io::Error::new(*kind, message.clone()));
+impl ChunkSource for ChannelChunks {
+    fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        if let Some((kind, message)) = &self.failed {
+            return Err(io::Error::new(*kind, message.clone()));
+        }
+        let Some(rx) = self.rx.as_mut() else {
+            return Ok(None);
+        };
+        let next = match rx.try_recv() {
+            Ok(next) => Some(next),
+            Err(mpsc::error::TryRecvError::Disconnected) => None,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                if let Some(hook) = &mut self.on_wait {
+                    hook();
+                }
+                rx.blocking_recv()
             }
-            let Some(rx) = self.rx.as_mut() else {
-                break;
-            };
-            let next = match rx.try_recv() {
-                Ok(next) => Some(next),
-                Err(mpsc::error::TryRecvError::Disconnected) => None,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    if let Some(hook) = &mut self.on_wait {
-                        hook();
-                    }
-                    rx.blocking_recv()
-                }
-            };
-            match next {
-                Some(Ok(chunk)) => self.current = chunk,
-                Some(Err(e)) => {
-                    self.failed = Some((e.kind(), e.to_string()));
-                    self.rx = None;
-                    return Err(e);
-                }
-                None => self.rx = None,
+        };
+        match next {
+            Some(Ok(chunk)) => Ok(Some(chunk)),
+            Some(Err(e)) => {
+                self.failed = Some((e.kind(), e.to_string()));
+                self.rx = None;
+                Err(e)
+            }
+            None => {
+                self.rx = None;
+                Ok(None)
             }
         }
-        Ok(())
     }
 }
 
-impl BufRead for ChunkReader {
-    #[inline]
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.current.is_empty() {
-            self.refill()?;
-        }
-        Ok(&self.current)
-    }
-
-    #[inline]
-    fn consume(&mut self, amt: usize) {
-        // `advance` moves the start in place; `split_to` would clone and drop a shared
-        // handle (two atomic operations) on every small read quick-xml makes.
-        let amt = amt.min(self.current.len());
-        bytes::Buf::advance(&mut self.current, amt);
-    }
-}
+/// The raw chunks as a blocking `BufRead`.
+type ChunkReader = ChunkBuf<ChannelChunks>;
 
 enum ReaderInner {
     Plain(ChunkReader),
@@ -451,7 +426,7 @@ impl BlockingBodyReader {
             ReaderInner::GzipPending(r) => r.as_mut().expect("pending gzip reader is present"),
             ReaderInner::Gzip(r) => r.get_mut().get_mut(),
         };
-        raw.on_wait = Some(Box::new(hook));
+        raw.source_mut().on_wait = Some(Box::new(hook));
     }
 
     /// The next piece of the decoded body, `Ok(None)` at its end: the chunks as they came
@@ -460,13 +435,7 @@ impl BlockingBodyReader {
     pub fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
         self.start_gzip();
         match &mut self.inner {
-            ReaderInner::Plain(r) => {
-                if r.current.is_empty() {
-                    r.refill()?;
-                }
-                let chunk = std::mem::take(&mut r.current);
-                Ok(Some(chunk).filter(|c| !c.is_empty()))
-            }
+            ReaderInner::Plain(r) => r.take_chunk(),
             ReaderInner::Gzip(r) => {
                 let mut buf = vec![0u8; UPLOAD_CHUNK];
                 let n = r.read(&mut buf)?;
@@ -670,12 +639,7 @@ mod tests {
         tx.try_send(Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset")))
             .unwrap();
         drop(tx);
-        let mut r = ChunkReader {
-            rx: Some(rx),
-            current: Bytes::new(),
-            failed: None,
-            on_wait: None,
-        };
+        let mut r = ChunkBuf::new(Bytes::new(), ChannelChunks::new(Some(rx)));
         let mut buf = [0u8; 8];
         assert_eq!(r.read(&mut buf).unwrap(), 3);
         assert_eq!(&buf[..3], b"abc");
@@ -698,12 +662,7 @@ mod tests {
             tx.try_send(Ok(Bytes::copy_from_slice(piece))).unwrap();
         }
         drop(tx);
-        let raw = ChunkReader {
-            rx: Some(rx),
-            current: Bytes::new(),
-            failed: None,
-            on_wait: None,
-        };
+        let raw = ChunkBuf::new(Bytes::new(), ChannelChunks::new(Some(rx)));
         let mut r = BlockingBodyReader {
             inner: ReaderInner::GzipPending(Some(raw)),
         };

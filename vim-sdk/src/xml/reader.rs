@@ -4,6 +4,8 @@ use std::borrow::Cow;
 use std::io::{self, BufRead};
 
 use bytes::Bytes;
+
+use crate::chunks::ChunkBuf;
 use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -84,52 +86,8 @@ impl Source<'_> {
 /// the end.
 pub type NextChunk<'r> = Box<dyn FnMut() -> io::Result<Option<Bytes>> + 'r>;
 
-/// A `BufRead` over chunks: the parser asks for bytes once per token or more, so the current
-/// chunk is served without a virtual call, and `next` is only called when it is used up.
-struct Chunks<'r> {
-    current: Bytes,
-    next: NextChunk<'r>,
-    done: bool,
-}
-
-impl Chunks<'_> {
-    #[cold]
-    fn refill(&mut self) -> io::Result<()> {
-        while self.current.is_empty() && !self.done {
-            match (self.next)()? {
-                Some(chunk) => self.current = chunk,
-                None => self.done = true,
-            }
-        }
-        Ok(())
-    }
-}
-
-impl io::Read for Chunks<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-impl BufRead for Chunks<'_> {
-    #[inline]
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.current.is_empty() {
-            self.refill()?;
-        }
-        Ok(&self.current)
-    }
-
-    #[inline]
-    fn consume(&mut self, amt: usize) {
-        let amt = amt.min(self.current.len());
-        bytes::Buf::advance(&mut self.current, amt);
-    }
-}
+/// Chunks pulled from a [`NextChunk`].
+type Chunks<'r> = ChunkBuf<NextChunk<'r>>;
 
 /// What a namespace name means to the decoder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -348,12 +306,7 @@ impl<'r> XmlReader<'r> {
     /// returns the next chunk, `Ok(None)` at the end. Cheaper per token than
     /// [`from_bufread`](Self::from_bufread).
     pub fn from_chunks(next: NextChunk<'r>) -> Self {
-        let chunks = Chunks {
-            current: Bytes::new(),
-            next,
-            done: false,
-        };
-        let mut inner = Reader::from_reader(chunks);
+        let mut inner = Reader::from_reader(ChunkBuf::new(Bytes::new(), next));
         configure(inner.config_mut());
         Self::with_source(Source::Chunks(inner))
     }
