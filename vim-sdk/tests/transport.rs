@@ -651,16 +651,21 @@ async fn put_stream_uploads_intact_with_progress_adding_up() {
     assert_eq!(headers["cookie"], "vmware_soap_session=\"sess\"");
 }
 
-#[tokio::test]
-async fn put_stream_fails_when_the_source_is_short() {
-    let server = TestServer::start(
+/// A server that reads every request body and answers 201 Created.
+async fn accepting_server() -> TestServer {
+    TestServer::start(
         None,
         handler(|req: Request<Incoming>| async move {
             let _ = req.into_body().collect().await;
             reply(201, "")
         }),
     )
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn put_stream_fails_when_the_source_is_short() {
+    let server = accepting_server().await;
     let err = http_transport(&server)
         .put_stream(
             "/folder/f",
@@ -676,14 +681,7 @@ async fn put_stream_fails_when_the_source_is_short() {
 
 #[tokio::test]
 async fn put_stream_times_out_when_the_upload_stalls() {
-    let server = TestServer::start(
-        None,
-        handler(|req: Request<Incoming>| async move {
-            let _ = req.into_body().collect().await;
-            reply(201, "")
-        }),
-    )
-    .await;
+    let server = accepting_server().await;
     let transport = Transport::new(
         TransportConfig::new(server.http_url()).read_idle_timeout(Duration::from_millis(300)),
     )
