@@ -1,4 +1,5 @@
-//! Waiting for tasks: [`TaskOf::wait`], [`TaskOf::wait_with_progress`] and [`wait_all`].
+//! Waiting for tasks: [`TaskOf::wait`], [`TaskOf::wait_with_progress`], [`wait_all`] and
+//! [`wait_all_with_progress`].
 //!
 //! A wait creates a private `PropertyCollector` with a filter on the tasks' `info`, follows it
 //! with `WaitForUpdatesEx` until every task has ended, and destroys the collector. A task
@@ -72,9 +73,17 @@ impl<R: FromAny> TaskOf<R> {
     }
 }
 
-/// Waits for all `tasks` at once (one collector), calling `progress` on every change of any;
-/// gives each task's outcome in order. The outer error is a failure of the wait itself.
+/// Waits for all `tasks` at once (one collector); gives each task's outcome in order. The
+/// outer error is a failure of the wait itself.
 pub async fn wait_all<R: FromAny>(
+    client: &Client,
+    tasks: &[TaskOf<R>],
+) -> Result<Vec<Result<R, Error>>, Error> {
+    wait_all_with_progress(client, tasks, |_| {}).await
+}
+
+/// [`wait_all`], calling `progress` on every change of any of the tasks.
+pub async fn wait_all_with_progress<R: FromAny>(
     client: &Client,
     tasks: &[TaskOf<R>],
     progress: impl FnMut(TaskProgress),

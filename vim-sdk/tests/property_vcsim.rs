@@ -332,9 +332,7 @@ async fn power_tasks_report_progress_and_typed_faults() {
             .await
             .unwrap(),
     ];
-    let outcomes = wait_all(&s.client, &tasks, |_| {})
-        .await
-        .expect("wait for both");
+    let outcomes = wait_all(&s.client, &tasks).await.expect("wait for both");
     assert_eq!(outcomes.len(), 2);
     assert!(outcomes.iter().all(|o| o.is_ok()), "{outcomes:?}");
     assert_eq!(s.power_state(&vms[1]).await, "poweredOff");

@@ -86,10 +86,7 @@ async fn five_mib_round_trip_with_progress() {
     assert_eq!(n as usize, SIZE);
     assert!(sink == data);
 
-    files
-        .delete(&c, "up loads", |_| {})
-        .await
-        .expect("delete folder");
+    files.delete(&c, "up loads").await.expect("delete folder");
     let err = files
         .download(&c, remote, &mut Vec::new(), |_| {})
         .await
@@ -105,7 +102,7 @@ async fn five_mib_round_trip_with_progress() {
             .contains("[LocalDS_0] up loads/nested/data #1.bin"),
         "{err}"
     );
-    let err = files.delete(&c, "up loads", |_| {}).await.unwrap_err();
+    let err = files.delete(&c, "up loads").await.unwrap_err();
     assert_eq!(err.fault_type(), Some("FileNotFound"), "{err}");
     let err = files
         .download(&c, "../x", &mut Vec::new(), |_| {})
@@ -167,8 +164,5 @@ async fn datastore_searches_return_typed_task_results() {
             && r.file.iter().any(|f| f.base().path == "inner")),
         "{all:?}"
     );
-    files
-        .delete(&c, "searched", |_| {})
-        .await
-        .expect("clean up");
+    files.delete(&c, "searched").await.expect("clean up");
 }

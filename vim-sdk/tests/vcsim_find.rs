@@ -180,7 +180,7 @@ async fn uuid_ip_and_dns_lookups_on_esx() {
         ..Default::default()
     };
     let task = vm.reconfig_vm_task(&c, &spec).await.expect("reconfig");
-    m.wait(&c, &task, "ReconfigVM_Task", Some(vm.reference()), |_| {})
+    m.wait(&c, &task, "ReconfigVM_Task", Some(vm.reference()))
         .await
         .expect("reconfig task");
     let got = f.vm_by_ip(&c, None, "10.11.12.13").await.expect("by ip");

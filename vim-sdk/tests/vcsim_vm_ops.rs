@@ -61,32 +61,34 @@ async fn properties_references_power_and_snapshots() {
 
     // Power: each step waits for its task and reports progress.
     let mut seen = Vec::new();
-    vm.power_off(&c, |p| seen.push(p)).await.expect("power off");
+    vm.power_off_with_progress(&c, |p| seen.push(p))
+        .await
+        .expect("power off");
     assert_eq!(seen.last().map(|p| &p.state), Some(&TaskInfoState::Success));
     assert_eq!(vm.power_state(&c).await.expect("state"), "poweredOff");
-    let err = vm.power_off(&c, |_| {}).await.expect_err("already off");
+    let err = vm.power_off(&c).await.expect_err("already off");
     assert_eq!(err.fault_type(), Some("InvalidPowerState"), "{err}");
     assert!(
         err.to_string()
             .starts_with("PowerOffVM_Task on VirtualMachine:"),
         "{err}"
     );
-    vm.power_on(&c, |_| {}).await.expect("power on");
+    vm.power_on(&c).await.expect("power on");
     assert_eq!(vm.power_state(&c).await.expect("state"), "poweredOn");
-    vm.suspend(&c, |_| {}).await.expect("suspend");
+    vm.suspend(&c).await.expect("suspend");
     assert_eq!(vm.power_state(&c).await.expect("state"), "suspended");
-    vm.power_on(&c, |_| {}).await.expect("resume");
-    vm.reset(&c, |_| {}).await.expect("reset");
+    vm.power_on(&c).await.expect("resume");
+    vm.reset(&c).await.expect("reset");
     assert_eq!(vm.power_state(&c).await.expect("state"), "poweredOn");
 
     // Snapshots.
     assert!(vm.snapshots(&c).await.expect("none yet").0.is_empty());
     let s1 = vm
-        .create_snapshot(&c, "before", Some("test"), false, false, |_| {})
+        .create_snapshot(&c, "before", Some("test"), false, false)
         .await
         .expect("snapshot");
     let s2 = vm
-        .create_snapshot(&c, "after", None, false, false, |_| {})
+        .create_snapshot(&c, "after", None, false, false)
         .await
         .expect("snapshot 2");
     let (trees, current) = vm.snapshots(&c).await.expect("tree");
@@ -99,11 +101,9 @@ async fn properties_references_power_and_snapshots() {
         Some(s1.clone())
     );
     assert_eq!(vm.find_snapshot(&c, "missing").await.expect("find"), None);
-    s1.revert(&c, |_| {}).await.expect("revert");
+    s1.revert(&c).await.expect("revert");
     assert_eq!(vm.snapshots(&c).await.expect("tree").1, Some(s1.clone()));
-    s1.remove(&c, true, |_| {})
-        .await
-        .expect("remove with children");
+    s1.remove(&c, true).await.expect("remove with children");
     assert!(vm.snapshots(&c).await.expect("gone").0.is_empty());
 }
 
@@ -129,7 +129,7 @@ async fn add_disk_cdrom_and_nic_then_remove_them() {
         .await
         .expect("net")
         .expect("VM Network");
-    vm.power_off(&c, |_| {}).await.expect("power off");
+    vm.power_off(&c).await.expect("power off");
 
     // vcsim only attaches disk files that exist: create one first.
     let disk_path = format!("[LocalDS_0] {vm_name}/extra.vmdk");
@@ -149,15 +149,9 @@ async fn add_disk_cdrom_and_nic_then_remove_them() {
         .create_virtual_disk_task(&c, &disk_path, Some(dc.reference()), &spec)
         .await
         .expect("create disk");
-    m.wait(
-        &c,
-        &task,
-        "CreateVirtualDisk_Task",
-        Some(vdm.reference()),
-        |_| {},
-    )
-    .await
-    .expect("disk task");
+    m.wait(&c, &task, "CreateVirtualDisk_Task", Some(vdm.reference()))
+        .await
+        .expect("disk task");
 
     let before = vm.devices(&c).await.expect("devices");
     let (scsi, scsi_unit) = before
@@ -201,9 +195,7 @@ async fn add_disk_cdrom_and_nic_then_remove_them() {
         &backing,
         Some("00:50:56:3f:00:01"),
     ));
-    vm.change_devices(&c, changes, |_| {})
-        .await
-        .expect("reconfigure");
+    vm.change_devices(&c, changes).await.expect("reconfigure");
 
     let after = vm.devices(&c).await.expect("devices again");
     assert_eq!(after.disks().count(), disks_before + 1);
@@ -238,7 +230,7 @@ async fn add_disk_cdrom_and_nic_then_remove_them() {
         spec::remove(cd, false),
         spec::remove(nic, false),
     ];
-    vm.change_devices(&c, removals, |_| {})
+    vm.change_devices(&c, removals)
         .await
         .expect("remove devices");
     let last = vm.devices(&c).await.expect("devices at the end");
@@ -266,8 +258,8 @@ async fn a_session_reads_the_service_content_once() {
     let vms = all_vms(&s, &m).await;
     let vm = &vms[0].1;
     vm.properties(&s, &["name"]).await.expect("props");
-    vm.power_off(&s, |_| {}).await.expect("power off");
-    vm.power_on(&s, |_| {}).await.expect("power on");
+    vm.power_off(&s).await.expect("power off");
+    vm.power_on(&s).await.expect("power on");
     s.close().await.expect("logout");
 
     let mut names: Vec<String> = std::fs::read_dir(&dump)

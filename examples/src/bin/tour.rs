@@ -90,12 +90,12 @@ async fn tour(url: &str, insecure: bool) -> Result<(), Box<dyn std::error::Error
         println!("  state: {state}");
         if state != "poweredOff" {
             println!("  powering off {name}");
-            vm.power_off(&client, progress_line("PowerOffVM_Task"))
+            vm.power_off_with_progress(&client, progress_line("PowerOffVM_Task"))
                 .await?;
             println!("  state: {}", vm.power_state(&client).await?);
         }
         println!("  powering on {name}");
-        vm.power_on(&client, progress_line("PowerOnVM_Task"))
+        vm.power_on_with_progress(&client, progress_line("PowerOnVM_Task"))
             .await?;
         println!("  state: {}", vm.power_state(&client).await?);
     }

@@ -36,7 +36,12 @@ impl DatastoreFiles {
 
     /// Deletes the file or folder (recursively) at `path` and waits for the task; a missing
     /// file gives the `FileNotFound` fault.
-    pub async fn delete(
+    pub async fn delete(&self, client: &Client, path: &str) -> Result<(), Error> {
+        self.delete_with_progress(client, path, |_| {}).await
+    }
+
+    /// [`delete`](Self::delete), calling `progress` on each change of the task.
+    pub async fn delete_with_progress(
         &self,
         client: &Client,
         path: &str,

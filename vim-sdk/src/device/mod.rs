@@ -30,6 +30,17 @@ impl mo::VirtualMachine {
         &self,
         client: &Client,
         changes: Vec<VirtualDeviceConfigSpec>,
+    ) -> Result<(), Error> {
+        self.change_devices_with_progress(client, changes, |_| {})
+            .await
+    }
+
+    /// [`change_devices`](Self::change_devices), calling `progress` on each change of the
+    /// task.
+    pub async fn change_devices_with_progress(
+        &self,
+        client: &Client,
+        changes: Vec<VirtualDeviceConfigSpec>,
         progress: impl FnMut(TaskProgress),
     ) -> Result<(), Error> {
         let spec = VirtualMachineConfigSpec {

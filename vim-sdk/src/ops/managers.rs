@@ -119,10 +119,22 @@ impl Managers {
         retrieve_properties(client, &self.property_collector, objs, paths).await
     }
 
-    /// Waits for `task` (started by operation `op` on `object`) to finish, reporting
-    /// progress; returns its result, or its fault as an error named `op` on `object`. The
-    /// wait is [`TaskOf::wait_with_progress`](mo::TaskOf::wait_with_progress)'s.
+    /// Waits for `task` (started by operation `op` on `object`) to finish; returns its
+    /// result, or its fault as an error named `op` on `object`. The wait is
+    /// [`TaskOf::wait`](mo::TaskOf::wait)'s.
     pub async fn wait<R: FromAny>(
+        &self,
+        client: &Client,
+        task: &mo::TaskOf<R>,
+        op: &str,
+        object: Option<&ManagedObjectReference>,
+    ) -> Result<R, Error> {
+        self.wait_with_progress(client, task, op, object, |_| {})
+            .await
+    }
+
+    /// [`wait`](Self::wait), calling `progress` on each change of the task.
+    pub async fn wait_with_progress<R: FromAny>(
         &self,
         client: &Client,
         task: &mo::TaskOf<R>,

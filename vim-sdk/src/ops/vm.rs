@@ -3,9 +3,9 @@
 //!
 //! Each waiting operation makes the operation's call, then waits for its task with
 //! [`TaskOf::wait_with_progress`](crate::mo::TaskOf::wait_with_progress) (a private property
-//! collector followed with `WaitForUpdatesEx`); `progress` sees each change of the task's
-//! `info`. A failed task is an error named after the operation and the object it was called
-//! on.
+//! collector followed with `WaitForUpdatesEx`). The plain form (`power_on(&client)`) just
+//! waits; the `*_with_progress` form calls `progress` on each change of the task's `info`. A
+//! failed task is an error named after the operation and the object it was called on.
 
 use crate::client::Client;
 use crate::error::Error;
@@ -44,7 +44,12 @@ fn find_in_tree<'a>(
 impl mo::VirtualMachine {
     /// Powers the VM on (`PowerOnVM_Task`) and waits. Faults `InvalidPowerState` when it is
     /// already on.
-    pub async fn power_on(
+    pub async fn power_on(&self, client: &Client) -> Result<(), Error> {
+        self.power_on_with_progress(client, |_| {}).await
+    }
+
+    /// [`power_on`](Self::power_on), calling `progress` on each change of the task.
+    pub async fn power_on_with_progress(
         &self,
         client: &Client,
         progress: impl FnMut(TaskProgress),
@@ -54,7 +59,12 @@ impl mo::VirtualMachine {
     }
 
     /// Powers the VM off (`PowerOffVM_Task`, a hard stop) and waits.
-    pub async fn power_off(
+    pub async fn power_off(&self, client: &Client) -> Result<(), Error> {
+        self.power_off_with_progress(client, |_| {}).await
+    }
+
+    /// [`power_off`](Self::power_off), calling `progress` on each change of the task.
+    pub async fn power_off_with_progress(
         &self,
         client: &Client,
         progress: impl FnMut(TaskProgress),
@@ -64,7 +74,12 @@ impl mo::VirtualMachine {
     }
 
     /// Suspends the VM (`SuspendVM_Task`) and waits.
-    pub async fn suspend(
+    pub async fn suspend(&self, client: &Client) -> Result<(), Error> {
+        self.suspend_with_progress(client, |_| {}).await
+    }
+
+    /// [`suspend`](Self::suspend), calling `progress` on each change of the task.
+    pub async fn suspend_with_progress(
         &self,
         client: &Client,
         progress: impl FnMut(TaskProgress),
@@ -74,7 +89,12 @@ impl mo::VirtualMachine {
     }
 
     /// Resets the VM (`ResetVM_Task`) and waits.
-    pub async fn reset(
+    pub async fn reset(&self, client: &Client) -> Result<(), Error> {
+        self.reset_with_progress(client, |_| {}).await
+    }
+
+    /// [`reset`](Self::reset), calling `progress` on each change of the task.
+    pub async fn reset_with_progress(
         &self,
         client: &Client,
         progress: impl FnMut(TaskProgress),
@@ -100,6 +120,20 @@ impl mo::VirtualMachine {
 
     /// Takes a snapshot (`CreateSnapshot_Task`) and waits; returns it.
     pub async fn create_snapshot(
+        &self,
+        client: &Client,
+        name: &str,
+        description: Option<&str>,
+        memory: bool,
+        quiesce: bool,
+    ) -> Result<mo::VirtualMachineSnapshot, Error> {
+        self.create_snapshot_with_progress(client, name, description, memory, quiesce, |_| {})
+            .await
+    }
+
+    /// [`create_snapshot`](Self::create_snapshot), calling `progress` on each change of the
+    /// task.
+    pub async fn create_snapshot_with_progress(
         &self,
         client: &Client,
         name: &str,
@@ -178,7 +212,12 @@ impl mo::VirtualMachine {
 
 impl mo::VirtualMachineSnapshot {
     /// Makes this the VM's current state (`RevertToSnapshot_Task`) and waits.
-    pub async fn revert(
+    pub async fn revert(&self, client: &Client) -> Result<(), Error> {
+        self.revert_with_progress(client, |_| {}).await
+    }
+
+    /// [`revert`](Self::revert), calling `progress` on each change of the task.
+    pub async fn revert_with_progress(
         &self,
         client: &Client,
         progress: impl FnMut(TaskProgress),
@@ -196,7 +235,13 @@ impl mo::VirtualMachineSnapshot {
 
     /// Deletes this snapshot (`RemoveSnapshot_Task`), with its children when
     /// `remove_children`, and waits.
-    pub async fn remove(
+    pub async fn remove(&self, client: &Client, remove_children: bool) -> Result<(), Error> {
+        self.remove_with_progress(client, remove_children, |_| {})
+            .await
+    }
+
+    /// [`remove`](Self::remove), calling `progress` on each change of the task.
+    pub async fn remove_with_progress(
         &self,
         client: &Client,
         remove_children: bool,
