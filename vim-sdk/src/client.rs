@@ -27,8 +27,9 @@ use crate::xml::ManagedObjectReference;
 /// The API version sent in `SOAPAction` until one is negotiated.
 pub const DEFAULT_API_VERSION: &str = "8.0.2.0";
 
-/// Largest reply body accepted by [`Client::invoke`] (decompressed).
-pub const DEFAULT_MAX_BODY: usize = 1 << 30;
+/// Default of the largest reply body accepted by [`Client::invoke`] (decompressed); set
+/// another with [`TransportConfig::max_body`](crate::transport::TransportConfig::max_body).
+pub const DEFAULT_MAX_BODY: usize = crate::transport::TransportConfig::DEFAULT_MAX_BODY;
 
 /// A future returned by a [`ReloginHook`].
 pub type ReloginFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
@@ -55,7 +56,6 @@ pub struct Client {
     relogin_lock: Arc<tokio::sync::Mutex<()>>,
     /// The server's `ServiceContent`, once read (it does not change during a connection).
     content: Arc<tokio::sync::OnceCell<Arc<crate::types::ServiceContent>>>,
-    max_body: usize,
 }
 
 impl std::fmt::Debug for Client {
@@ -88,7 +88,6 @@ impl Client {
             })),
             relogin_lock: Arc::new(tokio::sync::Mutex::new(())),
             content: Arc::new(tokio::sync::OnceCell::new()),
-            max_body: DEFAULT_MAX_BODY,
         }
     }
 
@@ -301,7 +300,7 @@ impl Client {
         let status = resp.status.as_u16();
         let body = resp
             .body
-            .collect(self.max_body)
+            .collect(self.transport.config().max_body)
             .await
             .map_err(|e| Error::new(op, Some(object.clone()), ErrorKind::Transport(e)))?;
         tracing::debug!(

@@ -47,6 +47,15 @@ pub enum ErrorKind {
     /// task's operation and entity, or, from the crate's helpers that start and wait for a
     /// task, the call they made and the object they made it on.
     Task(Box<TaskFault>),
+    /// A datastore path given by the caller was refused before anything was sent (it names
+    /// the datastore's root, is absolute, climbs out with `..`...).
+    DatastorePath(DatastorePathError),
+    /// A paged retrieval (`RetrievePropertiesEx`) still had a continuation token after the
+    /// caller's limit of pages; the rest was not requested.
+    TooManyPages {
+        /// The limit of pages.
+        limit: usize,
+    },
 }
 
 /// An error from a vSphere call, naming the operation and the object it was called on.
@@ -98,6 +107,10 @@ impl fmt::Display for Error {
             ErrorKind::Fault(e) => write!(f, ": fault {e}"),
             ErrorKind::Decode(e) => write!(f, ": cannot decode reply: {e}"),
             ErrorKind::Task(e) => write!(f, ": task failed: {e}"),
+            ErrorKind::DatastorePath(e) => write!(f, ": {e}"),
+            ErrorKind::TooManyPages { limit } => {
+                write!(f, ": the server sent more than {limit} pages")
+            }
         }
     }
 }
@@ -107,7 +120,8 @@ impl std::error::Error for Error {
         match &self.kind {
             ErrorKind::Transport(e) => Some(e),
             ErrorKind::Decode(e) => Some(e),
-            ErrorKind::Fault(_) | ErrorKind::Task(_) => None,
+            ErrorKind::DatastorePath(e) => Some(e),
+            ErrorKind::Fault(_) | ErrorKind::Task(_) | ErrorKind::TooManyPages { .. } => None,
         }
     }
 }
@@ -143,4 +157,42 @@ impl fmt::Display for TaskFault {
             _ => Ok(()),
         }
     }
+}
+
+/// A caller's datastore path that the crate refuses to send (see
+/// `datastore::location::check_relative_path`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid datastore path \"{path}\": {problem}")]
+pub struct DatastorePathError {
+    /// The path as given, with control characters escaped.
+    pub path: String,
+    /// What is wrong with it.
+    pub problem: PathProblem,
+}
+
+/// Why a datastore path was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PathProblem {
+    /// The empty path: the datastore's root.
+    #[error("it names the datastore's root")]
+    Root,
+    /// It starts with `/`; paths are relative to the datastore's root.
+    #[error("it is absolute (starts with '/')")]
+    Absolute,
+    /// It starts with `[`, like a `[datastore] path` name.
+    #[error("it starts with '[' (a datastore name)")]
+    OtherDatastore,
+    /// A `.` or `..` component.
+    #[error("it has a '.' or '..' component")]
+    DotComponent,
+    /// An empty component (`a//b`, a trailing `/`).
+    #[error("it has an empty component")]
+    EmptyComponent,
+    /// A backslash, which some servers take as a separator.
+    #[error("it holds a backslash")]
+    Backslash,
+    /// NUL or another control character.
+    #[error("it holds a control character")]
+    ControlCharacter,
 }

@@ -12,6 +12,7 @@
 pub mod types {
     use core::fmt;
 
+    use crate::redacted::Redacted;
     pub use crate::xml::ManagedObjectReference;
     use crate::xml::{
         boxed, items, opt_box_into, opt_into, push, req_into, DataObject, Decode, DecodeError,

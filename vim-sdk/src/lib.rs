@@ -24,6 +24,7 @@ pub mod managed;
 pub mod ops;
 #[cfg(feature = "helpers")]
 pub mod property;
+mod redacted;
 pub mod session;
 pub mod soap;
 #[cfg(feature = "helpers")]

@@ -229,6 +229,9 @@ pub mod meta_types {
         pub optional: bool,
         /// May repeat.
         pub array: bool,
+        /// Holds a secret (a password, a session key, a ticket): `Debug` shows it as
+        /// `<redacted>`. Which fields are: see vim-codegen's `emit::secret`.
+        pub secret: bool,
         /// First release seen.
         pub since: &'static str,
     }

@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 
 use vim_sdk::datastore::http::counting_progress;
-use vim_sdk::datastore::{DatastoreFiles, DatastoreLocation};
+use vim_sdk::datastore::{DatastoreFiles, DatastoreLocation, PathProblem};
 use vim_sdk::find::Finder;
 use vim_sdk::mo;
 use vim_sdk::testing::Vcsim;
@@ -108,12 +108,109 @@ async fn five_mib_round_trip_with_progress() {
         .download(&c, "../x", &mut Vec::new(), |_| {})
         .await
         .unwrap_err();
-    assert!(matches!(
-        err.kind,
-        ErrorKind::Transport(TransportError::InvalidUrl { .. })
-    ));
+    assert!(
+        matches!(&err.kind, ErrorKind::DatastorePath(e) if e.problem == PathProblem::DotComponent),
+        "{err:?}"
+    );
+
+    // Nothing but the downloaded file is left in the folder (no temporary file).
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .expect("list temp dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["download.bin", "upload.bin"]);
 
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_failed_download_leaves_the_local_file_alone() {
+    let sim = start(Vcsim::builder().esx());
+    let (c, m) = connect(&sim).await;
+    let files = local_ds_files(&c, &m).await;
+    let dir = std::env::temp_dir().join(format!("vim-sdk-ds-keep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let local = dir.join("precious.bin");
+    std::fs::write(&local, b"the user's own bytes").expect("write local file");
+
+    let err = files
+        .download_file(&c, "no such folder/missing.bin", &local, |_| {})
+        .await
+        .unwrap_err();
+    match &err.kind {
+        ErrorKind::Transport(TransportError::Status { status, .. }) => {
+            assert_eq!(status.as_u16(), 404)
+        }
+        other => panic!("expected a 404, got {other:?}"),
+    }
+    assert_eq!(
+        std::fs::read(&local).expect("the file is still there"),
+        b"the user's own bytes"
+    );
+    // A refused path does not touch it either.
+    let err = files
+        .download_file(&c, "../x", &local, |_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::DatastorePath(_)), "{err:?}");
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("list temp dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(names, ["precious.bin"], "no temporary file is left behind");
+
+    // A download that succeeds replaces the file.
+    files
+        .upload(&c, "kept/new.bin", &b"new bytes"[..], 9, |_| {})
+        .await
+        .expect("upload");
+    let n = files
+        .download_file(&c, "kept/new.bin", &local, |_| {})
+        .await
+        .expect("download");
+    assert_eq!(n, 9);
+    assert_eq!(std::fs::read(&local).expect("read"), b"new bytes");
+    files.delete(&c, "kept", |_| {}).await.expect("clean up");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn the_root_and_climbing_paths_are_never_sent() {
+    let sim = start(Vcsim::builder().esx());
+    let (c, m) = connect(&sim).await;
+    let files = local_ds_files(&c, &m).await;
+    files
+        .make_directory(&c, "still-here", false)
+        .await
+        .expect("mkdir");
+    for (bad, problem) in [
+        ("", PathProblem::Root),
+        ("/", PathProblem::Absolute),
+        ("still-here/..", PathProblem::DotComponent),
+        ("still-here/../../other", PathProblem::DotComponent),
+        ("still-here\\..", PathProblem::Backslash),
+        ("still-here\0", PathProblem::ControlCharacter),
+    ] {
+        let err = files.delete(&c, bad, |_| {}).await.unwrap_err();
+        match &err.kind {
+            ErrorKind::DatastorePath(e) => assert_eq!(e.problem, problem, "{bad:?}"),
+            other => panic!("{bad:?}: expected a path error, got {other:?}"),
+        }
+        let err = files.make_directory(&c, bad, true).await.unwrap_err();
+        assert!(matches!(err.kind, ErrorKind::DatastorePath(_)), "{bad:?}");
+    }
+    // The datastore's files are all still there.
+    let err = files
+        .make_directory(&c, "still-here", false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.fault_type(), Some("FileAlreadyExists"), "{err}");
+    files
+        .delete(&c, "still-here", |_| {})
+        .await
+        .expect("clean up");
 }
 
 #[tokio::test]

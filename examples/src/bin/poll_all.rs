@@ -1,56 +1,88 @@
 //! Reads properties of every VirtualMachine through a ContainerView, with
 //! `RetrievePropertiesEx` paging (1000 objects a page), decoding each object as it arrives.
 //!
-//! `poll_all https://USER:PASSWORD@HOST/sdk [PROPS] [--insecure]`
+//! `VIM_SDK_PASSWORD=... poll_all https://[USER@]HOST/sdk [PROPS] [--insecure]`
+//!
+//! The user: the URL's, else `--user`, else `VIM_SDK_USER`. The password never comes from the
+//! command line (other users can read it there): it comes from `VIM_SDK_PASSWORD`, else the
+//! first line of `--password-file FILE`, else a prompt when standard input is a terminal. A URL
+//! carrying a password is refused, and no message repeats the URL's userinfo.
 //!
 //! PROPS is a comma-separated list of property paths (default
 //! `name,runtime.powerState,summary.quickStats.overallCpuUsage,summary.quickStats.guestMemoryUsage`).
 //! Prints `vms=N values=M`, M being the number of property values received.
 
+use std::io::IsTerminal as _;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, Command};
 use vim_sdk::mo;
 use vim_sdk::property::{retrieve_each, view_spec, Paths, ViewGuard};
+use vim_sdk::session::Secret;
 use vim_sdk::transport::{TlsMode, Transport, TransportConfig};
 use vim_sdk::Client;
 
 const DEFAULT_PROPS: &str =
     "name,runtime.powerState,summary.quickStats.overallCpuUsage,summary.quickStats.guestMemoryUsage";
 const PAGE_OBJECTS: i32 = 1000;
+/// The environment variable holding the password.
+const PASSWORD_ENV: &str = "VIM_SDK_PASSWORD";
+/// The environment variable holding the user, when neither the URL nor `--user` has one.
+const USER_ENV: &str = "VIM_SDK_USER";
 
 struct Target {
     url: String,
     user: String,
-    password: String,
+    password: Secret,
 }
 
-/// Splits the credentials off the URL (percent-decoded) and defaults the path to `/sdk`.
-fn split_url(raw: &str) -> Result<Target, String> {
-    let mut url = url::Url::parse(raw).map_err(|e| format!("cannot parse URL {raw:?}: {e}"))?;
-    let decode = |s: &str| {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+/// The URL without userinfo (path defaulted to `/sdk`) and its percent-decoded user, if any.
+/// Errors never include the URL: it may hold a password.
+fn split_url(raw: &str) -> Result<(String, Option<String>), String> {
+    let mut url = url::Url::parse(raw).map_err(|e| format!("cannot parse the URL: {e}"))?;
+    if url.password().is_some() {
+        return Err(format!(
+            "the URL must not carry a password (other users can read the command line): \
+             set {PASSWORD_ENV}, use --password-file, or type it at the prompt"
+        ));
+    }
+    let user =
+        url::form_urlencoded::parse(format!("x={}", url.username().replace('+', "%2B")).as_bytes())
             .next()
             .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    };
-    let user = decode(&url.username().replace('+', "%2B"));
-    let password = decode(&url.password().unwrap_or("").replace('+', "%2B"));
-    if user.is_empty() || password.is_empty() {
-        return Err(
-            "the URL must carry the user name and password: https://USER:PASSWORD@HOST/sdk".into(),
-        );
-    }
+            .filter(|u| !u.is_empty());
     let _ = url.set_username("");
-    let _ = url.set_password(None);
     if url.path().is_empty() || url.path() == "/" {
         url.set_path("/sdk");
     }
-    Ok(Target {
-        url: url.to_string(),
-        user,
-        password,
-    })
+    Ok((url.to_string(), user))
+}
+
+/// The password from the environment, the file, or a prompt on the terminal.
+fn password(file: Option<&Path>, user: &str) -> Result<Secret, String> {
+    if let Some(p) = std::env::var_os(PASSWORD_ENV) {
+        return p
+            .into_string()
+            .map(Secret::new)
+            .map_err(|_| format!("{PASSWORD_ENV} is not UTF-8"));
+    }
+    if let Some(file) = file {
+        let text = Secret::new(
+            std::fs::read_to_string(file)
+                .map_err(|e| format!("cannot read the password file {}: {e}", file.display()))?,
+        );
+        let line = text.expose().lines().next().unwrap_or("");
+        return Ok(Secret::new(line));
+    }
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password(format!("password for {user}: "))
+            .map(Secret::new)
+            .map_err(|e| format!("cannot read the password: {e}"));
+    }
+    Err(format!(
+        "no password: set {PASSWORD_ENV}, use --password-file, or run on a terminal to be asked"
+    ))
 }
 
 async fn poll(target: &Target, props: &str, insecure: bool) -> Result<(usize, usize), String> {
@@ -71,7 +103,7 @@ async fn poll(target: &Target, props: &str, insecure: bool) -> Result<(usize, us
         .map(mo::SessionManager::from_ref)
         .ok_or("the server has no SessionManager")?;
     sessions
-        .login(&client, &target.user, &target.password, None)
+        .login(&client, &target.user, target.password.expose(), None)
         .await
         .map_err(|e| e.to_string())?;
 
@@ -111,12 +143,25 @@ fn main() -> ExitCode {
         .arg(
             Arg::new("url")
                 .required(true)
-                .help("https://USER:PASSWORD@HOST/sdk"),
+                .help("https://[USER@]HOST/sdk (no password here)"),
         )
         .arg(
             Arg::new("props")
                 .default_value(DEFAULT_PROPS)
                 .help("comma-separated property paths"),
+        )
+        .arg(
+            Arg::new("user")
+                .long("user")
+                .help(format!("the user, when the URL has none (else {USER_ENV})")),
+        )
+        .arg(
+            Arg::new("password-file")
+                .long("password-file")
+                .value_name("FILE")
+                .help(format!(
+                    "read the password from the first line of FILE (when {PASSWORD_ENV} is unset)"
+                )),
         )
         .arg(
             Arg::new("insecure")
@@ -134,8 +179,22 @@ fn main() -> ExitCode {
         .map(String::as_str)
         .unwrap_or(DEFAULT_PROPS);
     let insecure = matches.get_flag("insecure");
+    let password_file = matches.get_one::<String>("password-file").map(Path::new);
 
-    let target = match split_url(raw_url) {
+    let target = match split_url(raw_url).and_then(|(url, user)| {
+        let user = user
+            .or_else(|| matches.get_one::<String>("user").cloned())
+            .or_else(|| std::env::var(USER_ENV).ok().filter(|u| !u.is_empty()))
+            .ok_or_else(|| {
+                format!("no user: put it in the URL (https://USER@HOST/sdk), or use --user or {USER_ENV}")
+            })?;
+        let password = password(password_file, &user)?;
+        Ok(Target {
+            url,
+            user,
+            password,
+        })
+    }) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("poll_all: {e}");

@@ -6,13 +6,14 @@ use std::fmt::Write;
 use super::{header, Ctx};
 use crate::model::Field;
 
-fn field_info(f: &Field) -> String {
+fn field_info(type_name: &str, f: &Field) -> String {
     format!(
-        "FieldInfo {{ name: \"{}\", ty: \"{}\", optional: {}, array: {}, since: \"{}\" }}",
+        "FieldInfo {{ name: \"{}\", ty: \"{}\", optional: {}, array: {}, secret: {}, since: \"{}\" }}",
         f.name,
         f.ty.to_text(),
         f.occurs.optional(),
         f.occurs.array(),
+        super::secret::is_secret(type_name, f),
         f.since
     )
 }
@@ -42,7 +43,7 @@ pub fn emit(ctx: &Ctx) -> String {
             .as_ref()
             .map(|b| format!("Some(\"{b}\")"))
             .unwrap_or_else(|| "None".into());
-        let fields: Vec<String> = t.fields.iter().map(field_info).collect();
+        let fields: Vec<String> = t.fields.iter().map(|f| field_info(&t.name, f)).collect();
         let _ = writeln!(
             out,
             "    TypeInfo {{ name: \"{}\", base: {base}, since: \"{}\", fields: &[{}] }},",
@@ -87,7 +88,7 @@ pub fn emit(ctx: &Ctx) -> String {
         "/// Every operation, sorted by name.\npub static OPERATIONS: &[OperationInfo] = &["
     );
     for o in m.operations.values() {
-        let params: Vec<String> = o.params.iter().map(field_info).collect();
+        let params: Vec<String> = o.params.iter().map(|f| field_info(&o.name, f)).collect();
         let owner = o
             .owner
             .as_ref()

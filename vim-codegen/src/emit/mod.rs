@@ -12,6 +12,7 @@ mod meta;
 mod methods;
 pub mod naming;
 mod poly;
+pub mod secret;
 mod structs;
 
 use std::fs;

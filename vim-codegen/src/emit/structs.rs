@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{header, naming, Ctx};
+use super::{header, naming, secret, Ctx};
 use crate::model::{ComplexType, Field};
 
 /// Emits `types.rs`.
@@ -92,9 +92,21 @@ fn emit_struct(ctx: &Ctx, t: &ComplexType, out: &mut String) {
     if base.is_some() {
         out.push_str(".field(\"base\", &self.base)");
     }
-    for rn in names {
+    for (f, rn) in t.fields.iter().zip(names) {
         let label = rn.trim_start_matches("r#");
-        let _ = write!(out, ".field(\"{label}\", &self.{rn})");
+        if secret::is_secret(name, f) {
+            // `Redacted` for a value, `Some(Redacted)`/`None`, or one `Redacted` per item.
+            let shown = if f.occurs.array() {
+                format!("&Redacted::items(self.{rn}.len())")
+            } else if f.occurs.optional() {
+                format!("&self.{rn}.as_ref().map(|_| Redacted::ONE)")
+            } else {
+                "&Redacted::ONE".to_string()
+            };
+            let _ = write!(out, ".field(\"{label}\", {shown})");
+        } else {
+            let _ = write!(out, ".field(\"{label}\", &self.{rn})");
+        }
     }
     out.push_str(".finish() } }\n");
 

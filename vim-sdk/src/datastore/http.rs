@@ -4,7 +4,7 @@
 //! to a host; a host service ticket (`AcquireGenericServiceTicket`) is not used yet.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -20,18 +20,16 @@ use super::DatastoreFiles;
 const DOWNLOAD_CHUNK: usize = 64 * 1024;
 
 impl DatastoreFiles {
+    /// An error of a transfer of `path`, which [`url`](Self::url) has checked.
     fn error(&self, method: &str, path: &str, e: TransportError) -> Error {
-        Error::new(
-            method,
-            Some(self.location.datastore_path(path)),
-            ErrorKind::Transport(e),
-        )
+        let name = format!("[{}] {path}", self.location.datastore);
+        Error::new(method, Some(name), ErrorKind::Transport(e))
     }
 
     fn url(&self, method: &str, path: &str) -> Result<String, Error> {
         self.location
             .url_path(path)
-            .map_err(|message| self.error(method, path, TransportError::InvalidUrl { message }))
+            .map_err(|e| Error::new(method, None, ErrorKind::DatastorePath(e)))
     }
 
     /// Uploads exactly `length` bytes from `source` to `path` (relative to the datastore
@@ -147,8 +145,12 @@ impl DatastoreFiles {
         Ok(total)
     }
 
-    /// Downloads `path` into the local file `local` (created or truncated); returns the
-    /// number of bytes written.
+    /// Downloads `path` into the local file `local`; returns the number of bytes written.
+    ///
+    /// The bytes go to a new temporary file beside `local` (`.<name>.<pid>.<n>.part`, created
+    /// exclusively), which is synced and renamed over `local` once the whole body has
+    /// arrived. On any failure (a 404, a broken connection, a full disk) or when the future is
+    /// dropped, the temporary file is removed and an existing `local` is left as it was.
     pub async fn download_file<F>(
         &self,
         client: &Client,
@@ -159,14 +161,82 @@ impl DatastoreFiles {
     where
         F: FnMut(u64),
     {
-        let mut file = tokio::fs::File::create(local)
-            .await
-            .map_err(|e| self.error("datastore download", path, TransportError::Io(e)))?;
+        const OP: &str = "datastore download";
+        // Refuse a bad remote path before touching the local file system.
+        self.url(OP, path)?;
+        let io = |e: std::io::Error| self.error(OP, path, TransportError::Io(e));
+        let (file, temp) = TempFile::create_beside(local).map_err(io)?;
+        let mut file = tokio::fs::File::from_std(file);
         let n = self.download(client, path, &mut file, progress).await?;
-        file.sync_all()
-            .await
-            .map_err(|e| self.error("datastore download", path, TransportError::Io(e)))?;
+        file.sync_all().await.map_err(io)?;
+        drop(file);
+        temp.persist(local).map_err(io)?;
         Ok(n)
+    }
+}
+
+/// A temporary file that is removed when dropped, unless renamed into place.
+struct TempFile {
+    path: Option<PathBuf>,
+}
+
+impl TempFile {
+    /// Creates `.<name>.<pid>.<n>.part` in `target`'s directory, exclusively (never opening
+    /// an existing file or following a symbolic link there).
+    fn create_beside(target: &Path) -> std::io::Result<(std::fs::File, TempFile)> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let name = target.file_name().ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the local path names no file",
+            )
+        })?;
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let mut tries = 0;
+        loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let mut temp_name = std::ffi::OsString::from(".");
+            temp_name.push(name);
+            temp_name.push(format!(".{}.{n}.part", std::process::id()));
+            let path = dir.join(temp_name);
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(file) => return Ok((file, TempFile { path: Some(path) })),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 16 => {
+                    tries += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Renames the file over `target`.
+    fn persist(mut self, target: &Path) -> std::io::Result<()> {
+        let path = self
+            .path
+            .take()
+            .expect("a temporary file is persisted once");
+        match std::fs::rename(&path, target) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 

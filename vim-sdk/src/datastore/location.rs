@@ -2,6 +2,8 @@
 
 use url::Url;
 
+pub use crate::error::{DatastorePathError, PathProblem};
+
 /// A datastore as the HTTP file interface names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatastoreLocation {
@@ -20,32 +22,61 @@ impl DatastoreLocation {
         }
     }
 
-    /// `[datastore] path`, the name the file manager and VM configurations use.
-    pub fn datastore_path(&self, path: &str) -> String {
-        let path = path.trim_start_matches('/');
-        format!("[{}] {}", self.datastore, path)
+    /// `[datastore] path`, the name the file manager and VM configurations use, for a file
+    /// or folder `path` relative to the datastore root (see [`check_relative_path`] for what
+    /// is refused: the root itself, absolute paths, `..`, control characters...).
+    pub fn datastore_path(&self, path: &str) -> Result<String, DatastorePathError> {
+        check_relative_path(path)?;
+        Ok(format!("[{}] {}", self.datastore, path))
     }
 
     /// `/folder/<path>?dcPath=<dc>&dsName=<ds>`, each path segment and query value
-    /// percent-encoded (spaces, `#`, `?`, `%` and non-ASCII in names are safe). Empty
-    /// segments and `.`/`..` are refused, so a name cannot climb out of the datastore.
-    pub fn url_path(&self, path: &str) -> Result<String, String> {
-        let mut url = Url::parse("http://localhost/folder").map_err(|e| e.to_string())?;
-        {
-            let mut segments = url
-                .path_segments_mut()
-                .map_err(|_| "cannot build the URL path".to_string())?;
-            for segment in path.trim_start_matches('/').split('/') {
-                if segment.is_empty() || segment == "." || segment == ".." {
-                    return Err(format!("invalid datastore file path {path:?}"));
-                }
-                segments.push(segment);
-            }
-        }
+    /// percent-encoded (spaces, `#`, `?`, `%` and non-ASCII in names are safe). `path` is
+    /// checked as for [`datastore_path`](Self::datastore_path), so a name cannot climb out
+    /// of the datastore.
+    pub fn url_path(&self, path: &str) -> Result<String, DatastorePathError> {
+        check_relative_path(path)?;
+        let mut url = Url::parse("http://localhost/folder").expect("a constant, valid URL");
+        url.path_segments_mut()
+            .expect("an http URL has path segments")
+            .extend(path.split('/'));
         url.query_pairs_mut()
             .append_pair("dcPath", &self.datacenter_path)
             .append_pair("dsName", &self.datastore);
         Ok(url[url::Position::BeforePath..].to_string())
+    }
+}
+
+/// Checks a caller's path of a file or folder relative to a datastore's root: `/`-separated
+/// names, none of them empty, `.` or `..`. Refused with the reason: the empty path (the
+/// datastore's root: deleting it would delete every file), a leading `/` (absolute) or `[`
+/// (another datastore's name), empty, `.` and `..` components (climbing out: servers join
+/// the path onto the datastore's folder unchecked), backslashes (a separator on some
+/// servers), and NUL or other control characters.
+pub fn check_relative_path(path: &str) -> Result<(), DatastorePathError> {
+    let problem = if path.is_empty() {
+        Some(PathProblem::Root)
+    } else if path.starts_with('/') {
+        Some(PathProblem::Absolute)
+    } else if path.starts_with('[') {
+        Some(PathProblem::OtherDatastore)
+    } else if path.chars().any(char::is_control) {
+        Some(PathProblem::ControlCharacter)
+    } else if path.contains('\\') {
+        Some(PathProblem::Backslash)
+    } else {
+        path.split('/').find_map(|c| match c {
+            "" => Some(PathProblem::EmptyComponent),
+            "." | ".." => Some(PathProblem::DotComponent),
+            _ => None,
+        })
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(DatastorePathError {
+            path: path.escape_debug().to_string(),
+            problem,
+        }),
     }
 }
 
@@ -60,14 +91,37 @@ mod tests {
             loc.url_path("dir a/f?x%.iso").unwrap(),
             "/folder/dir%20a/f%3Fx%25.iso?dcPath=My+DC%2Fsub&dsName=ds+%231"
         );
-        assert_eq!(loc.datastore_path("/a/b.vmdk"), "[ds #1] a/b.vmdk");
+        assert_eq!(loc.datastore_path("a/b.vmdk").unwrap(), "[ds #1] a/b.vmdk");
     }
 
     #[test]
-    fn url_path_refuses_climbing_and_empty_segments() {
+    fn both_names_refuse_the_root_climbing_and_odd_characters() {
+        use PathProblem::*;
         let loc = DatastoreLocation::new("dc", "ds");
-        for bad in ["../etc/passwd", "a//b", "a/./b", "", "a/"] {
-            assert!(loc.url_path(bad).is_err(), "{bad}");
+        for (bad, want) in [
+            ("", Root),
+            ("/", Absolute),
+            ("/etc/passwd", Absolute),
+            ("[other] x", OtherDatastore),
+            ("../etc/passwd", DotComponent),
+            ("a/../../b", DotComponent),
+            ("..", DotComponent),
+            ("a/./b", DotComponent),
+            ("a//b", EmptyComponent),
+            ("a/", EmptyComponent),
+            ("a\\..\\b", Backslash),
+            ("a\0b", ControlCharacter),
+            ("a\nb", ControlCharacter),
+            ("a\u{7f}", ControlCharacter),
+        ] {
+            let e = loc.datastore_path(bad).unwrap_err();
+            assert_eq!(e.problem, want, "{bad:?}");
+            assert_eq!(loc.url_path(bad).unwrap_err(), e, "{bad:?}");
+        }
+        // Dots inside names, spaces and non-ASCII are names like any other.
+        for good in ["a..b/.hidden", "vm 1/disk.vmdk", "caf\u{e9}/x", "a/b/c"] {
+            assert_eq!(loc.datastore_path(good).unwrap(), format!("[ds] {good}"));
+            assert!(loc.url_path(good).is_ok(), "{good}");
         }
     }
 }

@@ -10,7 +10,7 @@ pub mod files;
 pub mod http;
 pub mod location;
 
-pub use location::DatastoreLocation;
+pub use location::{check_relative_path, DatastoreLocation, DatastorePathError, PathProblem};
 
 use crate::mo;
 use crate::ops::Managers;

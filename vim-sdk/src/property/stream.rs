@@ -18,13 +18,16 @@ use crate::error::{Error, ErrorKind};
 use crate::mo;
 use crate::soap::{enter_body, BodyContent};
 use crate::types::{ObjectContent, PropertyFilterSpec, RetrieveOptions};
-use crate::xml::{opt, DecodeError, Encode, XmlReader};
+use crate::xml::{opt, DecodeError, Encode, Limits, XmlReader};
 
 /// Batches buffered between the decoder and the consumer.
 const CHANNEL_BATCHES: usize = 4;
 
 /// Most objects in one batch.
 const BATCH_OBJECTS: usize = 32;
+
+/// Default of [`PropertyStream::max_pages`]: with 1,000 objects a page, ten million objects.
+pub const DEFAULT_MAX_PAGES: usize = 10_000;
 
 enum Item {
     Objects(Vec<ObjectContent>),
@@ -45,6 +48,7 @@ pub struct PropertyStream {
     ready: std::vec::IntoIter<ObjectContent>,
     token: Option<String>,
     pages: usize,
+    max_pages: usize,
 }
 
 impl std::fmt::Debug for PropertyStream {
@@ -78,6 +82,7 @@ impl PropertyStream {
             ready: Vec::new().into_iter(),
             token: None,
             pages: 0,
+            max_pages: DEFAULT_MAX_PAGES,
         };
         stream.page = Some(stream.open_page(q).await?);
         Ok(stream)
@@ -93,13 +98,23 @@ impl PropertyStream {
         let reader = resp.body.into_blocking_reader();
         let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
         self.pages += 1;
-        tokio::task::spawn_blocking(move || decode_page(reader, &tx, op, object));
+        let max_bytes = self.client.transport().config().max_body as u64;
+        tokio::task::spawn_blocking(move || decode_page(reader, max_bytes, &tx, op, object));
         Ok(rx)
     }
 
     /// How many pages were requested so far.
     pub fn pages(&self) -> usize {
         self.pages
+    }
+
+    /// Requests at most `pages` pages in all (the first one included; default
+    /// [`DEFAULT_MAX_PAGES`]): a server that keeps answering with a continuation token
+    /// then fails [`next`](Self::next) with [`ErrorKind::TooManyPages`] instead of being
+    /// followed forever. The pages it still holds are cancelled when the stream is dropped.
+    pub fn max_pages(mut self, pages: usize) -> Self {
+        self.max_pages = pages;
+        self
     }
 
     /// The next object, `Ok(None)` after the last one. The next page is requested once the
@@ -125,6 +140,14 @@ impl PropertyStream {
                         return Err(self.stopped());
                     }
                 }
+            } else if self.token.is_some() && self.pages >= self.max_pages {
+                return Err(Error::new(
+                    "ContinueRetrievePropertiesEx",
+                    Some(self.collector.reference().to_string()),
+                    ErrorKind::TooManyPages {
+                        limit: self.max_pages,
+                    },
+                ));
             } else if let Some(token) = self.token.take() {
                 let mut q = self
                     .client
@@ -255,6 +278,7 @@ fn flush(pending: &Pending, tx: &mpsc::Sender<Result<Item, Error>>) -> bool {
 /// Decodes one page from `reader`, sending its objects, its token and its end to `tx`.
 fn decode_page(
     mut reader: crate::transport::BlockingBodyReader,
+    max_bytes: u64,
     tx: &mpsc::Sender<Result<Item, Error>>,
     op: &'static str,
     object: String,
@@ -268,7 +292,11 @@ fn decode_page(
         });
     }
     let walked = {
-        let mut r = XmlReader::from_chunks(Box::new(|| reader.next_chunk()));
+        let limits = Limits {
+            max_bytes,
+            ..Limits::default()
+        };
+        let mut r = XmlReader::from_chunks(Box::new(|| reader.next_chunk())).with_limits(limits);
         walk_page(&mut r, tx, &pending)
     };
     if !flush(&pending, tx) {

@@ -1,15 +1,27 @@
-//! The session cache: one file per (URL, user) holding a session cookie and the negotiated
-//! version, so that short-lived processes reuse a session instead of logging in each time.
+//! The session cache: one file per (URL, user, TLS identity) holding a session cookie and the
+//! negotiated version, so that short-lived processes reuse a session instead of logging in
+//! each time.
+//!
+//! The files are secrets, so on Unix a file is only read when it is a regular file (not a
+//! symbolic link: opened with `O_NOFOLLOW`) owned by the process's user with no permission
+//! for group or others, in a directory owned by that user and closed to others; at most
+//! [`MAX_ENTRY_BYTES`] are read. A new entry is written to a temporary file created
+//! exclusively (`O_EXCL`, mode 0600), then renamed over the old one.
 
 use std::fs;
-use std::io::{self, Write as _};
+use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 
 use super::options::Secret;
+use crate::transport::TlsMode;
 
 const MAGIC: &str = "vim-sdk-session 1";
+
+/// The largest cache file read; a larger one is ignored. An entry is a cookie and a version
+/// string: well under a KiB.
+pub const MAX_ENTRY_BYTES: u64 = 16 * 1024;
 
 /// A cached session: the cookie (secret) and the version it was negotiated with.
 #[derive(Debug, Clone)]
@@ -24,6 +36,43 @@ pub struct CacheEntry {
 #[derive(Debug, Clone)]
 pub struct SessionCache {
     dir: PathBuf,
+}
+
+/// How a connection checks the server's certificate, as a cache key: a session cached under
+/// one certificate policy (a pin, a CA set, no verification) is not reused under another,
+/// so a session made while talking to one server identity is never handed to another.
+pub fn tls_identity(mode: &TlsMode) -> String {
+    match mode {
+        TlsMode::Verified { extra_ca_pem: None } => "verified".into(),
+        TlsMode::Verified {
+            extra_ca_pem: Some(path),
+        } => {
+            // The CA file's content, not its name: a replaced file is another identity.
+            let digest = fs::File::open(path).and_then(|f| {
+                let mut content = Vec::new();
+                f.take(16 << 20).read_to_end(&mut content)?;
+                Ok(Sha256::digest(&content))
+            });
+            match digest {
+                Ok(d) => format!("verified+ca:{}", hex(&d)),
+                Err(_) => format!("verified+ca-path:{}", path.display()),
+            }
+        }
+        TlsMode::Pinned { thumbprints } => {
+            let mut pins: Vec<String> = thumbprints
+                .iter()
+                .map(|t| format!("{:?}", t.algorithm()) + ":" + &t.to_string())
+                .collect();
+            pins.sort();
+            pins.dedup();
+            format!("pinned:{}", pins.join(","))
+        }
+        TlsMode::Insecure => "insecure".into(),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl SessionCache {
@@ -51,33 +100,31 @@ impl SessionCache {
         &self.dir
     }
 
-    /// The file for `url` and `user`: the hex SHA-256 of both, so neither shows in the name.
-    pub fn path(&self, url: &str, user: &str) -> PathBuf {
+    /// The file for `url`, `user` and the TLS identity `tls` (see [`tls_identity`]): the hex
+    /// SHA-256 of the three, so none shows in the name.
+    pub fn path(&self, url: &str, user: &str, tls: &str) -> PathBuf {
         let mut h = Sha256::new();
-        h.update(url.as_bytes());
-        h.update([0]);
-        h.update(user.as_bytes());
-        let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        self.dir.join(format!("{hex}.session"))
+        for part in [url, user, tls] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        self.dir.join(format!("{}.session", hex(&h.finalize())))
     }
 
-    /// The cached session for `url` and `user`, if there is a well-formed one. A file
-    /// readable by others is ignored (and removed).
-    pub fn load(&self, url: &str, user: &str) -> Option<CacheEntry> {
-        let path = self.path(url, user);
-        let meta = fs::metadata(&path).ok()?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            if meta.permissions().mode() & 0o077 != 0 {
-                tracing::warn!(file = %path.display(), "session cache file is accessible to others; discarding it");
-                let _ = fs::remove_file(&path);
+    /// The cached session for `url`, `user` and `tls`, if there is a well-formed one that
+    /// passes the checks of the [module](self) (a file failing them is ignored with a
+    /// warning; one merely open to others is removed).
+    pub fn load(&self, url: &str, user: &str, tls: &str) -> Option<CacheEntry> {
+        let path = self.path(url, user, tls);
+        let text = match read_private(&self.dir, &path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "ignoring the session cache file");
+                eprintln_once(&path, &e);
                 return None;
             }
-        }
-        #[cfg(not(unix))]
-        let _ = meta;
-        let text = Secret::new(fs::read_to_string(&path).ok()?);
+        };
         let mut lines = text.expose().lines();
         if lines.next() != Some(MAGIC) {
             return None;
@@ -97,9 +144,9 @@ impl SessionCache {
         })
     }
 
-    /// Stores `entry` for `url` and `user`: written to a 0600 temporary file in the 0700
-    /// directory, then renamed over the old one.
-    pub fn store(&self, url: &str, user: &str, entry: &CacheEntry) -> io::Result<()> {
+    /// Stores `entry` for `url`, `user` and `tls`: written to a temporary file created
+    /// exclusively with mode 0600 in the 0700 directory, then renamed over the old one.
+    pub fn store(&self, url: &str, user: &str, tls: &str, entry: &CacheEntry) -> io::Result<()> {
         if entry.cookie.expose().contains(['\n', '\r']) || entry.version.contains(['\n', '\r']) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -107,20 +154,16 @@ impl SessionCache {
             ));
         }
         self.make_dir()?;
-        let path = self.path(url, user);
-        let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let path = self.path(url, user, tls);
         let text = Secret::new(format!(
             "{MAGIC}\nversion {}\ncookie {}\n",
             entry.version,
             entry.cookie.expose()
         ));
-        let written = options
-            .open(&tmp)
-            .and_then(|mut f| f.write_all(text.expose().as_bytes()))
+        let (mut file, tmp) = create_exclusive(&path)?;
+        let written = file
+            .write_all(text.expose().as_bytes())
+            .and_then(|_| file.sync_all())
             .and_then(|_| fs::rename(&tmp, &path));
         if written.is_err() {
             let _ = fs::remove_file(&tmp);
@@ -128,9 +171,9 @@ impl SessionCache {
         written
     }
 
-    /// Removes the entry for `url` and `user` (absent is fine).
-    pub fn remove(&self, url: &str, user: &str) {
-        let _ = fs::remove_file(self.path(url, user));
+    /// Removes the entry for `url`, `user` and `tls` (absent is fine).
+    pub fn remove(&self, url: &str, user: &str, tls: &str) {
+        let _ = fs::remove_file(self.path(url, user, tls));
     }
 
     fn make_dir(&self) -> io::Result<()> {
@@ -141,13 +184,144 @@ impl SessionCache {
         builder.create(&self.dir)?;
         #[cfg(unix)]
         {
-            use std::os::unix::fs::PermissionsExt as _;
-            let mode = fs::metadata(&self.dir)?.permissions().mode();
-            if mode & 0o077 != 0 {
+            use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+            let meta = fs::metadata(&self.dir)?;
+            if meta.uid() != owner::current_uid() {
+                return Err(io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    "the session cache directory belongs to another user",
+                ));
+            }
+            if meta.permissions().mode() & 0o077 != 0 {
                 fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))?;
             }
         }
         Ok(())
+    }
+}
+
+/// Creates a temporary file beside `path`, exclusively, mode 0600, never through a link.
+fn create_exclusive(path: &Path) -> io::Result<(fs::File, PathBuf)> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut tries = 0;
+    loop {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = path.with_extension(format!("tmp.{}.{n}", std::process::id()));
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        }
+        match options.open(&tmp) {
+            Ok(f) => return Ok((f, tmp)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && tries < 16 => tries += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Reads the cache file `path` in `dir` after the checks of the [module](self).
+fn read_private(dir: &Path, path: &Path) -> io::Result<Secret> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        // Not blocking on a FIFO planted under the name.
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| {
+        // ELOOP: the name is a symbolic link.
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the session cache file is a symbolic link",
+            );
+        }
+        e
+    })?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the session cache file is not a regular file",
+        ));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+        let uid = owner::current_uid();
+        if meta.uid() != uid {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "the session cache file belongs to another user",
+            ));
+        }
+        let dir_meta = fs::metadata(dir)?;
+        if dir_meta.uid() != uid || dir_meta.permissions().mode() & 0o022 != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "the session cache directory belongs to another user or is writable by others",
+            ));
+        }
+        if meta.permissions().mode() & 0o077 != 0 {
+            let _ = fs::remove_file(path);
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "the session cache file is accessible to others (removed)",
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    if meta.len() > MAX_ENTRY_BYTES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the session cache file is too large",
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_ENTRY_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_ENTRY_BYTES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the session cache file is too large",
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let mut bytes = e.into_bytes();
+        bytes.iter_mut().for_each(|b| *b = 0);
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the session cache file is not UTF-8",
+        )
+    })?;
+    Ok(Secret::new(text))
+}
+
+/// A refused cache file is worth a line on stderr once per process: without a `tracing`
+/// subscriber the user would otherwise only see logins that the cache should have saved.
+fn eprintln_once(path: &Path, e: &io::Error) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static SHOWN: AtomicBool = AtomicBool::new(false);
+    if !SHOWN.swap(true, Ordering::Relaxed) {
+        eprintln!(
+            "vim-sdk warning: ignoring the session cache file {}: {e}",
+            path.display()
+        );
+    }
+}
+
+#[cfg(unix)]
+mod owner {
+    /// The effective user id of the process.
+    pub(super) fn current_uid() -> u32 {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        unsafe { libc::geteuid() }
     }
 }
 
@@ -161,22 +335,26 @@ mod tests {
         d
     }
 
+    fn entry() -> CacheEntry {
+        CacheEntry {
+            cookie: Secret::new("\"52ab-cookie\""),
+            version: "6.5".into(),
+        }
+    }
+
+    const URL: &str = "https://127.0.0.1:1/sdk";
+
     #[test]
     fn round_trip_with_private_modes() {
         let dir = tmpdir("rt");
         let cache = SessionCache::new(dir.join("sub"));
-        let url = "https://127.0.0.1:1/sdk";
-        assert!(cache.load(url, "u").is_none());
-        let entry = CacheEntry {
-            cookie: Secret::new("\"52ab-cookie\""),
-            version: "6.5".into(),
-        };
-        cache.store(url, "u", &entry).unwrap();
-        let back = cache.load(url, "u").unwrap();
+        assert!(cache.load(URL, "u", "verified").is_none());
+        cache.store(URL, "u", "verified", &entry()).unwrap();
+        let back = cache.load(URL, "u", "verified").unwrap();
         assert_eq!(back.cookie.expose(), "\"52ab-cookie\"");
         assert_eq!(back.version, "6.5");
-        assert!(cache.load(url, "other").is_none());
-        let path = cache.path(url, "u");
+        assert!(cache.load(URL, "other", "verified").is_none());
+        let path = cache.path(URL, "u", "verified");
         assert!(!path.to_string_lossy().contains("127.0.0.1"));
         #[cfg(unix)]
         {
@@ -184,15 +362,131 @@ mod tests {
             let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode(&path), 0o600);
             assert_eq!(mode(cache.dir()), 0o700);
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-            assert!(
-                cache.load(url, "u").is_none(),
-                "a world-readable file is refused"
-            );
-            assert!(!path.exists());
         }
         assert!(!format!("{back:?}").contains("52ab"));
-        cache.remove(url, "u");
+        cache.remove(URL, "u", "verified");
+        assert!(!path.exists());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_entry_is_only_reused_under_the_same_tls_identity() {
+        let dir = tmpdir("tls");
+        let cache = SessionCache::new(&dir);
+        let a: crate::transport::Thumbprint =
+            "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD"
+                .parse()
+                .unwrap();
+        let b: crate::transport::Thumbprint =
+            "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DE"
+                .parse()
+                .unwrap();
+        let pinned = |t: Vec<crate::transport::Thumbprint>| {
+            tls_identity(&TlsMode::Pinned { thumbprints: t })
+        };
+        let under_a = pinned(vec![a.clone()]);
+        cache.store(URL, "u", &under_a, &entry()).unwrap();
+        assert!(cache.load(URL, "u", &under_a).is_some());
+        assert_eq!(pinned(vec![a.clone(), a.clone()]), under_a);
+        for other in [
+            pinned(vec![b.clone()]),
+            pinned(vec![a.clone(), b.clone()]),
+            tls_identity(&TlsMode::Insecure),
+            tls_identity(&TlsMode::default()),
+        ] {
+            assert_ne!(other, under_a);
+            assert!(cache.load(URL, "u", &other).is_none(), "{other}");
+        }
+        // A CA file counts by its content.
+        let ca = dir.join("ca.pem");
+        fs::write(&ca, "one").unwrap();
+        let with_ca = || {
+            tls_identity(&TlsMode::Verified {
+                extra_ca_pem: Some(ca.clone()),
+            })
+        };
+        let first = with_ca();
+        assert_ne!(first, tls_identity(&TlsMode::default()));
+        fs::write(&ca, "two").unwrap();
+        assert_ne!(with_ca(), first);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_open_to_others_links_and_oversized_files_are_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tmpdir("checks");
+        let cache = SessionCache::new(&dir);
+        cache.store(URL, "u", "t", &entry()).unwrap();
+        let path = cache.path(URL, "u", "t");
+
+        // Group-readable, then world-writable: refused (and removed).
+        for mode in [0o640, 0o602] {
+            cache.store(URL, "u", "t", &entry()).unwrap();
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+            assert!(cache.load(URL, "u", "t").is_none(), "{mode:o}");
+            assert!(!path.exists(), "{mode:o}");
+        }
+
+        // A symbolic link to a well-formed private entry elsewhere is not followed.
+        let elsewhere = dir.join("elsewhere");
+        cache.store(URL, "other", "t", &entry()).unwrap();
+        fs::rename(cache.path(URL, "other", "t"), &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        assert!(cache.load(URL, "u", "t").is_none());
+        assert!(path.symlink_metadata().unwrap().file_type().is_symlink());
+        fs::remove_file(&path).unwrap();
+
+        // Oversized: refused, however well-formed its start.
+        let mut big = format!("{MAGIC}\nversion 6.5\ncookie x\n");
+        big.push_str(&"#".repeat(MAX_ENTRY_BYTES as usize));
+        let mut f = fs::OpenOptions::new();
+        std::os::unix::fs::OpenOptionsExt::mode(&mut f, 0o600);
+        f.write(true)
+            .create_new(true)
+            .open(&path)
+            .unwrap()
+            .write_all(big.as_bytes())
+            .unwrap();
+        assert!(cache.load(URL, "u", "t").is_none());
+        fs::remove_file(&path).unwrap();
+
+        // A directory writable by others is refused.
+        cache.store(URL, "u", "t", &entry()).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(cache.load(URL, "u", "t").is_none());
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(cache.load(URL, "u", "t").is_some());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_temporary_file_is_created_exclusively() {
+        let dir = tmpdir("excl");
+        let cache = SessionCache::new(&dir);
+        cache.store(URL, "u", "t", &entry()).unwrap();
+        // A link planted where the temporary file goes is neither followed nor replaced.
+        let target = dir.join("victim");
+        fs::write(&target, "untouched").unwrap();
+        let path = cache.path(URL, "u", "t");
+        let (_, probe) = create_exclusive(&path).unwrap();
+        fs::remove_file(&probe).unwrap();
+        let next = |n: u64| {
+            let name = probe.to_string_lossy().to_string();
+            let (stem, last) = name.rsplit_once('.').unwrap();
+            PathBuf::from(format!("{stem}.{}", last.parse::<u64>().unwrap() + n))
+        };
+        for n in 1..4 {
+            std::os::unix::fs::symlink(&target, next(n)).unwrap();
+        }
+        cache.store(URL, "u", "t", &entry()).unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "untouched");
+        for n in 1..4 {
+            assert!(next(n).symlink_metadata().unwrap().file_type().is_symlink());
+        }
+        assert!(cache.load(URL, "u", "t").is_some());
         let _ = fs::remove_dir_all(&dir);
     }
 }

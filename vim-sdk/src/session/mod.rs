@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::task::JoinHandle;
 
-pub use cache::{CacheEntry, SessionCache};
+pub use cache::{tls_identity, CacheEntry, SessionCache, MAX_ENTRY_BYTES};
 pub use negotiate::{
     min_version, negotiate, parse_service_versions, pick_version, server_versions, Negotiated,
     VersionSource, VIM25,
@@ -55,7 +55,7 @@ pub struct Session {
     user_session: Arc<Mutex<Option<UserSession>>>,
     negotiated: Negotiated,
     reused: bool,
-    cache: Option<(SessionCache, String, String)>,
+    cache: CacheSlot,
     logout_on_close: bool,
     logged_in: bool,
     keepalive: Option<JoinHandle<()>>,
@@ -220,16 +220,17 @@ fn session_manager(content: &ServiceContent) -> Result<mo::SessionManager, Error
         })
 }
 
-/// A cache slot: the cache, the URL and the user it is keyed by.
-type CacheSlot = Option<(SessionCache, String, String)>;
+/// A cache slot: the cache, and the URL, the user and the TLS identity
+/// ([`cache::tls_identity`]) it is keyed by.
+type CacheSlot = Option<(SessionCache, String, String, String)>;
 
 fn store_in_cache(slot: &CacheSlot, client: &Client) {
-    if let (Some((cache, url, user)), Some(cookie)) = (slot, client.session_cookie()) {
+    if let (Some((cache, url, user, tls)), Some(cookie)) = (slot, client.session_cookie()) {
         let entry = CacheEntry {
             cookie: Secret::new(cookie),
             version: client.api_version(),
         };
-        if let Err(e) = cache.store(url, user, &entry) {
+        if let Err(e) = cache.store(url, user, tls, &entry) {
             tracing::warn!(dir = %cache.dir().display(), error = %e, "cannot store the session in the cache");
         }
     }
@@ -275,6 +276,10 @@ pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Sessio
     if let Some(ua) = &options.user_agent {
         config = config.user_agent(ua.clone());
     }
+    config = config.allow_plain_http(options.allow_plain_http);
+    if let Some(n) = options.max_body {
+        config = config.max_body(n);
+    }
     let transport = Transport::new(config).map_err(|e| {
         Error::new(
             "connect",
@@ -291,13 +296,14 @@ pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Sessio
             SessionCache::new(d.clone()),
             target.base.clone(),
             user.clone().unwrap_or_default(),
+            cache::tls_identity(&options.tls),
         )
     });
     let logout_on_close = options.logout_on_close.unwrap_or(slot.is_none());
 
     let mut reused = None;
-    if let Some((cache, url, user_key)) = &slot {
-        if let Some(entry) = cache.load(url, user_key) {
+    if let Some((cache, url, user_key, tls)) = &slot {
+        if let Some(entry) = cache.load(url, user_key, tls) {
             client.set_api_version(&entry.version);
             client.set_session_cookie(Some(entry.cookie.expose().to_string()));
             let content = client
@@ -311,7 +317,7 @@ pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Sessio
                 }
                 _ => {
                     tracing::debug!("cached session is no longer valid; logging in");
-                    cache.remove(url, user_key);
+                    cache.remove(url, user_key, tls);
                     client.set_session_cookie(None);
                 }
             }
@@ -489,8 +495,8 @@ impl Session {
     }
 
     async fn do_logout(&mut self) -> Result<(), Error> {
-        if let Some((cache, url, user)) = &self.cache {
-            cache.remove(url, user);
+        if let Some((cache, url, user, tls)) = &self.cache {
+            cache.remove(url, user, tls);
         }
         if !self.logged_in {
             return Ok(());

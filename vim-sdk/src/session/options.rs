@@ -68,6 +68,8 @@ pub struct ConnectOptions {
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) call_timeout: Option<Duration>,
     pub(crate) user_agent: Option<String>,
+    pub(crate) allow_plain_http: bool,
+    pub(crate) max_body: Option<usize>,
 }
 
 impl ConnectOptions {
@@ -181,6 +183,21 @@ impl ConnectOptions {
     /// `User-Agent` header (default `vim-sdk/<version>`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Allows an `http://` URL to a host that is not loopback (refused by default: the
+    /// password of `Login` and the session cookie would cross the network in clear). See
+    /// [`TransportConfig::allow_plain_http`](crate::transport::TransportConfig::allow_plain_http).
+    pub fn allow_plain_http(mut self, allow: bool) -> Self {
+        self.allow_plain_http = allow;
+        self
+    }
+
+    /// The largest reply body read, counted after gzip decoding (default 1 GiB). See
+    /// [`TransportConfig::max_body`](crate::transport::TransportConfig::max_body).
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = Some(bytes);
         self
     }
 }

@@ -32,6 +32,39 @@ const BATCH_DELAY: Duration = Duration::from_millis(1);
 /// Size of the chunks an upload reads from its source.
 const UPLOAD_CHUNK: usize = 64 * 1024;
 
+/// The inflated bytes of a gzip body, refusing to grow past `limit`.
+struct CappedBuffer {
+    bytes: Vec<u8>,
+    limit: usize,
+    exceeded: bool,
+}
+
+impl io::Write for CappedBuffer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.len() > self.limit - self.bytes.len() {
+            self.exceeded = true;
+            return Err(io::Error::other("the inflated body exceeds the limit"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The error of inflating into `buffer`: its limit, or the corrupt stream.
+fn inflate_error(buffer: &CappedBuffer, e: io::Error) -> TransportError {
+    if buffer.exceeded {
+        TransportError::BodyTooLarge {
+            limit: buffer.limit,
+        }
+    } else {
+        TransportError::Io(e)
+    }
+}
+
 /// Where the bytes of a [`ResponseBody`] come from.
 enum Source {
     /// A live HTTP response.
@@ -152,6 +185,10 @@ impl ResponseBody {
     /// [`TransportError::BodyTooLarge`] as soon as the decoded size would exceed `limit`
     /// bytes (a compressed body is also refused once its compressed size passes
     /// `limit + limit / 8 + 1 KiB`, which no honest gzip stream of `limit` bytes reaches).
+    ///
+    /// A gzip body is inflated chunk by chunk as it arrives, into the one buffer returned:
+    /// memory peaks at `limit` plus a chunk, never at the compressed and the inflated body
+    /// together.
     pub async fn collect(mut self, limit: usize) -> Result<Bytes, TransportError> {
         if !self.gzip && self.content_length.is_some_and(|n| n > limit as u64) {
             return Err(TransportError::BodyTooLarge { limit });
@@ -163,24 +200,39 @@ impl ResponseBody {
         };
         // Reserve the announced length up front (bounded by the limit) to avoid regrowing.
         let announced = self.content_length.unwrap_or(0).min(raw_limit as u64) as usize;
-        let mut raw = Vec::with_capacity(announced);
-        while let Some(chunk) = self.next_chunk().await? {
-            if raw.len() + chunk.len() > raw_limit {
-                return Err(TransportError::BodyTooLarge { limit });
-            }
-            raw.extend_from_slice(&chunk);
-        }
-        let raw_len = raw.len();
+        let mut raw_len = 0usize;
         let decoded = if self.gzip {
-            let mut out = Vec::new();
-            flate2::read::MultiGzDecoder::new(&raw[..])
-                .take(limit as u64 + 1)
-                .read_to_end(&mut out)?;
-            if out.len() > limit {
-                return Err(TransportError::BodyTooLarge { limit });
+            let mut inflate = flate2::write::MultiGzDecoder::new(CappedBuffer {
+                bytes: Vec::with_capacity(announced.min(limit)),
+                limit,
+                exceeded: false,
+            });
+            while let Some(chunk) = self.next_chunk().await? {
+                raw_len += chunk.len();
+                if raw_len > raw_limit {
+                    return Err(TransportError::BodyTooLarge { limit });
+                }
+                if let Err(e) = io::Write::write_all(&mut inflate, &chunk) {
+                    return Err(inflate_error(inflate.get_ref(), e));
+                }
             }
-            out
+            if raw_len == 0 {
+                Vec::new()
+            } else {
+                match inflate.try_finish() {
+                    Ok(()) => std::mem::take(&mut inflate.get_mut().bytes),
+                    Err(e) => return Err(inflate_error(inflate.get_ref(), e)),
+                }
+            }
         } else {
+            let mut raw = Vec::with_capacity(announced);
+            while let Some(chunk) = self.next_chunk().await? {
+                if raw.len() + chunk.len() > raw_limit {
+                    return Err(TransportError::BodyTooLarge { limit });
+                }
+                raw.extend_from_slice(&chunk);
+            }
+            raw_len = raw.len();
             raw
         };
         tracing::debug!(

@@ -28,7 +28,8 @@ pub enum TlsMode {
         thumbprints: Vec<Thumbprint>,
     },
     /// No certificate verification at all: any certificate is accepted, so the connection is
-    /// open to interception. Each transport built with it logs a `tracing` warning once.
+    /// open to interception. Each transport built with it logs a `tracing` warning, and the
+    /// first in a process also writes one to stderr (seen without a `tracing` subscriber).
     Insecure,
 }
 
@@ -54,8 +55,9 @@ pub const DEFAULT_USER_AGENT: &str = concat!("vim-sdk/", env!("CARGO_PKG_VERSION
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportConfig {
-    /// The SOAP endpoint, `https://host[:port]/sdk` (`http://` is accepted, for tests and
-    /// proxies on loopback). `get` and `put_stream` paths are resolved against its origin.
+    /// The SOAP endpoint, `https://host[:port]/sdk`. `http://` is accepted to a loopback
+    /// host (`127.0.0.0/8`, `::1`, `localhost`: tests, local proxies) and refused to any
+    /// other unless [`allow_plain_http`](Self::allow_plain_http) is set. `get` and `put_stream` paths are resolved against its origin.
     pub base_url: String,
     /// Limit for establishing the TCP connection. Default 30 s.
     pub connect_timeout: Duration,
@@ -74,6 +76,15 @@ pub struct TransportConfig {
     pub user_agent: String,
     /// Certificate policy.
     pub tls: TlsMode,
+    /// Allows `http://` to a host that is not loopback: the password of `Login` and the
+    /// session cookie then cross the network in clear. Default false. When set, building
+    /// such a transport writes a warning to stderr (once per process) besides the `tracing`
+    /// one.
+    pub allow_plain_http: bool,
+    /// Largest response body [`ResponseBody::collect`](super::ResponseBody::collect) is asked
+    /// for by the client, counted after gzip decoding. Default
+    /// [`DEFAULT_MAX_BODY`](Self::DEFAULT_MAX_BODY) (1 GiB).
+    pub max_body: usize,
 }
 
 impl Default for TransportConfig {
@@ -87,11 +98,16 @@ impl Default for TransportConfig {
             pool_max_idle_per_host: 8,
             user_agent: DEFAULT_USER_AGENT.to_string(),
             tls: TlsMode::default(),
+            allow_plain_http: false,
+            max_body: Self::DEFAULT_MAX_BODY,
         }
     }
 }
 
 impl TransportConfig {
+    /// Default of [`max_body`](Self::max_body): 1 GiB.
+    pub const DEFAULT_MAX_BODY: usize = 1 << 30;
+
     /// Defaults for the given base URL.
     pub fn new(base_url: impl Into<String>) -> Self {
         TransportConfig {
@@ -127,6 +143,19 @@ impl TransportConfig {
     /// Sets [`tls`](Self::tls).
     pub fn tls(mut self, mode: TlsMode) -> Self {
         self.tls = mode;
+        self
+    }
+
+    /// Sets [`allow_plain_http`](Self::allow_plain_http): `http://` to a host that is not
+    /// loopback, sending the password and session cookie in clear.
+    pub fn allow_plain_http(mut self, allow: bool) -> Self {
+        self.allow_plain_http = allow;
+        self
+    }
+
+    /// Sets [`max_body`](Self::max_body), the largest (decompressed) reply the client reads.
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
         self
     }
 }

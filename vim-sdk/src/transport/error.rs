@@ -19,6 +19,15 @@ pub enum TransportError {
         message: String,
     },
 
+    /// The base URL is `http://` to a host that is not loopback, and the configuration does
+    /// not allow it ([`TransportConfig::allow_plain_http`](super::TransportConfig::allow_plain_http)):
+    /// `Login` would send the password in clear.
+    #[error("refusing plain http to {host}: the password and session cookie would cross the network in clear; use https, or allow plain http explicitly")]
+    PlainHttp {
+        /// The host of the base URL.
+        host: String,
+    },
+
     /// The TCP connection could not be established (refused, unreachable, DNS failure...).
     #[error("cannot connect to {target}: {message}")]
     Connect {

@@ -13,6 +13,7 @@ mod body;
 mod config;
 mod error;
 mod tls;
+mod warnings;
 
 use std::fmt;
 use std::sync::Arc;
@@ -108,6 +109,16 @@ impl fmt::Debug for Transport {
     }
 }
 
+/// Whether the URL's host is loopback: `127.0.0.0/8`, `::1` or `localhost`.
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
 fn invalid_url(message: impl Into<String>) -> TransportError {
     TransportError::InvalidUrl {
         message: message.into(),
@@ -196,17 +207,21 @@ impl Transport {
             .map_err(|e| invalid_url(format!("cannot use the base URL: {e}")))?;
 
         let https = url.scheme() == "https";
+        if !https && !is_loopback(&url) {
+            if !config.allow_plain_http {
+                return Err(TransportError::PlainHttp {
+                    host: host.to_string(),
+                });
+            }
+            warnings::plain_http(&base);
+        }
         let tls_config = if https {
             tls::client_config(&config.tls)?
         } else {
             tls::unused_config()?
         };
         if https && config.tls == TlsMode::Insecure {
-            tracing::warn!(
-                base_url = %base,
-                "TLS certificate verification is OFF for this transport (TlsMode::Insecure): \
-                 the connection can be intercepted; pin the server's thumbprint instead"
-            );
+            warnings::insecure_tls(&base);
         }
 
         let mut http = HttpConnector::new();
@@ -545,6 +560,32 @@ mod tests {
                 matches!(err, TransportError::InvalidUrl { .. }),
                 "{url}: {err}"
             );
+        }
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_allowed() {
+        for url in [
+            "http://127.0.0.1:8989/sdk",
+            "http://127.3.4.5/sdk",
+            "http://[::1]:80/sdk",
+            "http://localhost/sdk",
+            "http://LOCALHOST:1/sdk",
+        ] {
+            Transport::new(TransportConfig::new(url)).expect(url);
+        }
+        for (url, host) in [
+            ("http://vc.example.com/sdk", "vc.example.com"),
+            ("http://10.0.0.5:80/sdk", "10.0.0.5"),
+            ("http://[2001:db8::1]/sdk", "[2001:db8::1]"),
+            ("http://localhost.example.com/sdk", "localhost.example.com"),
+            ("http://128.0.0.1/sdk", "128.0.0.1"),
+        ] {
+            match Transport::new(TransportConfig::new(url)) {
+                Err(TransportError::PlainHttp { host: h }) => assert_eq!(h, host),
+                other => panic!("{url}: {other:?}"),
+            }
+            Transport::new(TransportConfig::new(url).allow_plain_http(true)).expect(url);
         }
     }
 
