@@ -45,6 +45,8 @@ struct State {
     last_activity: Instant,
     relogin: Option<ReloginHook>,
     dump: Option<Arc<WireDump>>,
+    /// Values redacted wherever they appear in the wire dump (session keys).
+    dump_secrets: Vec<String>,
 }
 
 /// A client for one vSphere endpoint. Cheap to clone: clones share the connection pool and the
@@ -85,6 +87,7 @@ impl Client {
                 last_activity: Instant::now(),
                 relogin: None,
                 dump,
+                dump_secrets: Vec::new(),
             })),
             relogin_lock: Arc::new(tokio::sync::Mutex::new(())),
             content: Arc::new(tokio::sync::OnceCell::new()),
@@ -167,6 +170,16 @@ impl Client {
         self.state().dump = dir.map(|d| Arc::new(WireDump::new(d)));
     }
 
+    /// Redacts `secret` wherever it appears in the wire dump from now on (besides the secret
+    /// elements [`crate::trace::redact_call`] knows). A session records its `UserSession.key`
+    /// here when it logs in.
+    pub fn redact_in_dumps(&self, secret: &str) {
+        let mut s = self.state();
+        if !s.dump_secrets.iter().any(|k| k == secret) {
+            s.dump_secrets.push(secret.to_string());
+        }
+    }
+
     /// The directory bodies are dumped into, if any.
     pub fn wire_dump_dir(&self) -> Option<PathBuf> {
         self.state().dump.as_ref().map(|d| d.dir().to_path_buf())
@@ -245,20 +258,28 @@ impl Client {
     async fn send_inner(&self, req: Request, seq: Option<u64>) -> Result<SoapResponse, Error> {
         let op = req.op();
         let object = req.object().to_string();
-        let (action, cookie, dump) = {
+        let (action, cookie, dump, dump_secrets) = {
             let mut s = self.state();
             s.last_activity = Instant::now();
+            let secrets = if s.dump.is_some() {
+                s.dump_secrets.clone()
+            } else {
+                Vec::new()
+            };
             (
                 format!("urn:vim25/{}", s.version),
                 s.cookie.clone(),
                 s.dump.clone(),
+                secrets,
             )
         };
         let body = bytes::Bytes::from(req.finish());
         let bytes_out = body.len();
         if let Some(d) = &dump {
             let seq = seq.unwrap_or_else(crate::trace::next_sequence);
-            d.write(seq, op, "request", &body, &[cookie.as_deref()]);
+            let mut secrets = vec![cookie.as_deref()];
+            secrets.extend(dump_secrets.iter().map(|k| Some(k.as_str())));
+            d.write(seq, op, "request", &body, &secrets);
         }
         let started = Instant::now();
         let resp = self
@@ -309,16 +330,15 @@ impl Client {
             elapsed_us = elapsed_us(started),
             "call answered"
         );
-        let dump = self.state().dump.clone();
+        let (dump, dump_secrets) = {
+            let s = self.state();
+            (s.dump.clone(), s.dump_secrets.clone())
+        };
         if let Some(d) = dump {
             let cookie_after = self.session_cookie();
-            d.write(
-                seq,
-                op,
-                "response",
-                &body,
-                &[cookie_before.as_deref(), cookie_after.as_deref()],
-            );
+            let mut secrets = vec![cookie_before.as_deref(), cookie_after.as_deref()];
+            secrets.extend(dump_secrets.iter().map(|k| Some(k.as_str())));
+            d.write(seq, op, "response", &body, &secrets);
         }
         Ok(Response::new(op, object, body))
     }

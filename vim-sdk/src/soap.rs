@@ -86,7 +86,11 @@ impl Response {
         let mut r = XmlReader::from_slice(body);
         match enter_body(&mut r) {
             Ok(BodyContent::Response) => Ok(r),
-            Ok(BodyContent::Fault(f)) => Err(self.err(ErrorKind::Fault(Box::new(f)))),
+            // A fault counts only if the whole reply arrived.
+            Ok(BodyContent::Fault(f)) => match r.finish() {
+                Ok(()) => Err(self.err(ErrorKind::Fault(Box::new(f)))),
+                Err(e) => Err(self.err(ErrorKind::Decode(e))),
+            },
             Err(e) => Err(self.err(ErrorKind::Decode(e))),
         }
     }
@@ -104,15 +108,24 @@ impl Response {
                     r.skip()?;
                 }
             }
-            Ok(())
+            // The closing tags of Body and Envelope: a reply cut after the last result is an
+            // error, not a complete result (more results may have followed).
+            r.finish()
         })();
         res.map_err(|e| self.err(ErrorKind::Decode(e)))?;
         Ok(out)
     }
 
-    /// Checks the reply is not a fault (for operations without a result).
+    /// Checks the reply is not a fault (for operations without a result) and is complete.
     pub fn empty(&self) -> Result<(), Error> {
-        self.open(&self.body).map(|_| ())
+        let mut r = self.open(&self.body)?;
+        let res: Result<(), DecodeError> = (|| {
+            while r.enter_child()? {
+                r.skip()?;
+            }
+            r.finish()
+        })();
+        res.map_err(|e| self.err(ErrorKind::Decode(e)))
     }
 
     /// The single required result.

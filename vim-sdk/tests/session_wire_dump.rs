@@ -1,5 +1,8 @@
 //! The wire dump and the logs of a session against govmomi's simulator hold no password,
-//! cookie or session key.
+//! cookie or session key, through a re-login after the session was terminated.
+//!
+//! vcsim uses the session key as the cookie, so here redacting one hides the other;
+//! `session_secrets.rs` checks each secret apart on a loopback server where they all differ.
 //!
 //! This is the only test in its binary, and it installs its log collector as the global
 //! subscriber: `tracing` caches per call site whether anyone listens, and a thread-local

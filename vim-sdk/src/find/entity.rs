@@ -57,14 +57,64 @@ impl Entity for mo::ManagedEntity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::meta::MANAGED_OBJECTS;
+
+    /// Whether managed object type `ty` is `ancestor` or derives from it, by the model.
+    fn derives(ty: &str, ancestor: &str) -> bool {
+        let mut cur = Some(ty);
+        while let Some(t) = cur {
+            if t == ancestor {
+                return true;
+            }
+            cur = MANAGED_OBJECTS
+                .iter()
+                .find(|m| m.name == t)
+                .and_then(|m| m.base);
+        }
+        false
+    }
+
+    /// `E` accepts exactly the model's managed object types that are `E::TYPE` or derive from
+    /// it (the hand-written lists above, checked against the model rather than themselves).
+    fn accepts_its_subtypes<E: Entity>() {
+        assert!(
+            MANAGED_OBJECTS.iter().any(|m| m.name == E::TYPE),
+            "{}",
+            E::TYPE
+        );
+        for m in MANAGED_OBJECTS {
+            assert_eq!(
+                E::accepts(m.name),
+                derives(m.name, E::TYPE),
+                "{} accepts {}",
+                E::TYPE,
+                m.name
+            );
+        }
+    }
 
     #[test]
-    fn subtypes_are_accepted_and_others_not() {
-        assert!(mo::ComputeResource::accepts("ClusterComputeResource"));
-        assert!(!mo::ClusterComputeResource::accepts("ComputeResource"));
-        assert!(mo::Network::accepts("DistributedVirtualPortgroup"));
-        assert!(!mo::VirtualMachine::accepts("HostSystem"));
-        assert!(mo::ManagedEntity::accepts("Anything"));
-        assert_eq!(<mo::HostSystem as Entity>::TYPE, "HostSystem");
+    fn each_entity_accepts_its_subtypes_and_nothing_else() {
+        accepts_its_subtypes::<mo::VirtualMachine>();
+        accepts_its_subtypes::<mo::HostSystem>();
+        accepts_its_subtypes::<mo::Datastore>();
+        accepts_its_subtypes::<mo::Datacenter>();
+        accepts_its_subtypes::<mo::Folder>();
+        accepts_its_subtypes::<mo::StoragePod>();
+        accepts_its_subtypes::<mo::ComputeResource>();
+        accepts_its_subtypes::<mo::ClusterComputeResource>();
+        accepts_its_subtypes::<mo::ResourcePool>();
+        accepts_its_subtypes::<mo::VirtualApp>();
+        accepts_its_subtypes::<mo::Network>();
+        accepts_its_subtypes::<mo::DistributedVirtualPortgroup>();
+        accepts_its_subtypes::<mo::DistributedVirtualSwitch>();
+        // ManagedEntity accepts everything, including types newer than the model.
+        assert!(mo::ManagedEntity::accepts("FutureEntity"));
+        for m in MANAGED_OBJECTS
+            .iter()
+            .filter(|m| derives(m.name, "ManagedEntity"))
+        {
+            assert!(mo::ManagedEntity::accepts(m.name), "{}", m.name);
+        }
     }
 }

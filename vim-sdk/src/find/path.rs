@@ -163,13 +163,49 @@ mod tests {
         assert!(components("/").is_empty());
     }
 
+    /// The model's properties of managed object type `ty` (inherited ones too).
+    fn properties(ty: &str) -> Vec<&'static crate::meta::PropertyInfo> {
+        let mut out = Vec::new();
+        let mut cur = Some(ty);
+        while let Some(t) = cur {
+            let m = crate::meta::MANAGED_OBJECTS.iter().find(|m| m.name == t);
+            out.extend(m.iter().flat_map(|m| m.properties.iter()));
+            cur = m.and_then(|m| m.base);
+        }
+        out
+    }
+
     #[test]
-    fn children_of_each_container_type() {
-        assert_eq!(child_paths("Datacenter").len(), 4);
-        assert_eq!(
-            child_paths("ClusterComputeResource"),
-            ["host", "resourcePool"]
-        );
+    fn child_paths_are_reference_properties_of_the_model() {
+        // Every container's child paths are properties the model gives that type, holding
+        // managed object references (so a walk down asks for something the server has).
+        let mut containers = 0;
+        for m in crate::meta::MANAGED_OBJECTS {
+            let paths = child_paths(m.name);
+            if paths.is_empty() {
+                continue;
+            }
+            containers += 1;
+            let props = properties(m.name);
+            for p in paths {
+                let prop = props
+                    .iter()
+                    .find(|q| q.name == *p)
+                    .unwrap_or_else(|| panic!("{} has no property {p}", m.name));
+                assert!(
+                    prop.ty == "ManagedObjectReference"
+                        || crate::meta::MANAGED_OBJECTS
+                            .iter()
+                            .any(|o| o.name == prop.ty),
+                    "{}.{p} holds {}, not references",
+                    m.name,
+                    prop.ty
+                );
+            }
+        }
+        // Folder, StoragePod, Datacenter, ComputeResource, ClusterComputeResource,
+        // ResourcePool, VirtualApp.
+        assert_eq!(containers, 7);
         assert!(child_paths("HostSystem").is_empty());
     }
 }

@@ -325,6 +325,7 @@ fn walk_page(
     pending: &Pending,
 ) -> Result<(), Stop> {
     if let BodyContent::Fault(f) = enter_body(r)? {
+        r.finish()?;
         return Err(Stop::Fault(f));
     }
     while r.enter_child()? {
@@ -358,5 +359,7 @@ fn walk_page(
             }
         }
     }
+    // The closing tags: a page cut after its last object is an error, not a complete page.
+    r.finish()?;
     Ok(())
 }

@@ -253,6 +253,7 @@ fn relogin_hook(
         );
         Box::pin(async move {
             let session = sm.login(&c, &user, password.expose(), None).await?;
+            c.redact_in_dumps(&session.key);
             *current.lock().unwrap_or_else(|p| p.into_inner()) = Some(session);
             store_in_cache(&slot, &c);
             Ok(())
@@ -313,6 +314,7 @@ pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Sessio
             match current_session(&client, &content).await? {
                 Some(s) if user.as_deref().is_none_or(|u| u == s.user_name) => {
                     tracing::debug!("reusing the cached session");
+                    client.redact_in_dumps(&s.key);
                     reused = Some((content, s));
                 }
                 _ => {
@@ -359,7 +361,9 @@ pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Sessio
                 Some(u) => {
                     let sm = session_manager(&content)?;
                     let pw = password.clone().unwrap_or_default();
-                    Some(sm.login(&client, u, pw.expose(), None).await?)
+                    let s = sm.login(&client, u, pw.expose(), None).await?;
+                    client.redact_in_dumps(&s.key);
+                    Some(s)
                 }
                 None => None,
             };

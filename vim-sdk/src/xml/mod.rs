@@ -72,10 +72,14 @@ impl<T: DataObject> Encode for T {
 }
 
 /// Decodes a value of type `T` from a standalone document whose root element holds it.
+/// The whole document must be there: a truncated one is an error even where the value would
+/// decode.
 pub fn decode_document<T: Decode>(xml: &[u8]) -> Result<T, DecodeError> {
     let mut r = XmlReader::from_slice(xml);
     r.enter_root()?;
-    T::decode(&mut r)
+    let value = T::decode(&mut r)?;
+    r.finish()?;
+    Ok(value)
 }
 
 /// Encodes a value as a standalone document with root element `name` (namespaces declared).

@@ -596,6 +596,29 @@ impl<'r> XmlReader<'r> {
         }
     }
 
+    /// Reads the rest of the document after the element being read: the end tags of the
+    /// elements still open (their remaining children skipped), then the end of input. A
+    /// document cut short anywhere is an [`UnexpectedEof`](DecodeErrorKind::UnexpectedEof)
+    /// error, content after the root element is an error too; a reply decoded with this
+    /// never gives a result from a truncated body.
+    pub fn finish(&mut self) -> Result<(), DecodeError> {
+        loop {
+            match self.step(None)? {
+                Step::Start => {
+                    if self.marks.len() == 1 {
+                        let kind = DecodeErrorKind::Unexpected("a second root element".into());
+                        return Err(self.error(kind));
+                    }
+                    self.skip()?;
+                }
+                Step::End => {}
+                Step::Eof if self.marks.is_empty() => return Ok(()),
+                Step::Eof => return Err(self.error(DecodeErrorKind::UnexpectedEof)),
+                Step::Text => unreachable_text(),
+            }
+        }
+    }
+
     /// Reads the text content of the element just entered, through its end tag, into `out`
     /// (cleared first). Nested elements are skipped.
     pub fn read_text_into(&mut self, out: &mut String) -> Result<(), DecodeError> {
