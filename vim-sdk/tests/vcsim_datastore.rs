@@ -172,7 +172,7 @@ async fn a_failed_download_leaves_the_local_file_alone() {
         .expect("download");
     assert_eq!(n, 9);
     assert_eq!(std::fs::read(&local).expect("read"), b"new bytes");
-    files.delete(&c, "kept", |_| {}).await.expect("clean up");
+    files.delete(&c, "kept").await.expect("clean up");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -193,7 +193,7 @@ async fn the_root_and_climbing_paths_are_never_sent() {
         ("still-here\\..", PathProblem::Backslash),
         ("still-here\0", PathProblem::ControlCharacter),
     ] {
-        let err = files.delete(&c, bad, |_| {}).await.unwrap_err();
+        let err = files.delete(&c, bad).await.unwrap_err();
         match &err.kind {
             ErrorKind::DatastorePath(e) => assert_eq!(e.problem, problem, "{bad:?}"),
             other => panic!("{bad:?}: expected a path error, got {other:?}"),
@@ -208,7 +208,7 @@ async fn the_root_and_climbing_paths_are_never_sent() {
         .unwrap_err();
     assert_eq!(err.fault_type(), Some("FileAlreadyExists"), "{err}");
     files
-        .delete(&c, "still-here", |_| {})
+        .delete(&c, "still-here")
         .await
         .expect("clean up");
 }
