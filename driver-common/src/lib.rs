@@ -17,6 +17,7 @@
 pub mod config;
 pub mod connect;
 pub mod error;
+pub mod netstats;
 pub mod one_vm;
 pub mod output;
 pub mod poll;

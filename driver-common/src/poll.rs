@@ -80,6 +80,133 @@ impl fmt::Display for PollInfo {
     }
 }
 
+/// How the figures are read (one `RetrievePropertiesEx` for the VM and its host, one
+/// `QueryPerf` for the network counters of a running VM):
+///
+/// - `STATE`: `runtime.powerState` (poweredOn → `a`, suspended → `p`, poweredOff or no VM
+///   of that exact name on the host → `d`);
+/// - `USEDCPU`: `summary.quickStats.overallCpuUsage` (MHz) ÷ the host's
+///   `summary.hardware.cpuMhz` (MHz of one core) × 100, rounded: percent of one core;
+/// - `USEDMEMORY`: `summary.quickStats.hostMemoryUsage` (MB of host memory the VM consumes)
+///   × 1024: KB;
+/// - `NETRX`/`NETTX`: cumulative bytes, see [`netstats`](crate::netstats).
+pub async fn poll_vm(conn: &crate::connect::Conn, name: &str) -> crate::Result<PollInfo> {
+    use vim_sdk::types::{
+        AnySelectionSpec, ObjectSpec, PropertyFilterSpec, PropertySpec, SelectionSpec,
+        TraversalSpec,
+    };
+
+    const VM_PATHS: [&str; 6] = [
+        "name",
+        "runtime.powerState",
+        "runtime.host",
+        "summary.quickStats.overallCpuUsage",
+        "summary.quickStats.hostMemoryUsage",
+        "config.instanceUuid",
+    ];
+    // The host's VMs (with their figures) and the host's core speed, in one call.
+    let spec = PropertyFilterSpec {
+        prop_set: vec![
+            PropertySpec {
+                r#type: "VirtualMachine".into(),
+                all: Some(false),
+                path_set: VM_PATHS.iter().map(|p| p.to_string()).collect(),
+            },
+            PropertySpec {
+                r#type: "HostSystem".into(),
+                all: Some(false),
+                path_set: vec!["summary.hardware.cpuMhz".into()],
+            },
+        ],
+        object_set: vec![ObjectSpec {
+            obj: conn.host.reference().clone(),
+            skip: Some(false),
+            select_set: vec![AnySelectionSpec::TraversalSpec(Box::new(TraversalSpec {
+                base: SelectionSpec::default(),
+                r#type: "HostSystem".into(),
+                path: "vm".into(),
+                skip: Some(false),
+                select_set: vec![],
+            }))],
+        }],
+        ..Default::default()
+    };
+    let found = vim_sdk::property::retrieve(
+        &conn.session,
+        &conn.session.property_collector(),
+        &[spec],
+        None,
+    )
+    .await
+    .map_err(|e| {
+        crate::DriverError::from(e)
+            .context(format!("cannot read the VMs of host {}", conn.host_name))
+    })?;
+    let mut cpu_mhz = None;
+    let mut vms = Vec::new();
+    for c in found {
+        let p = vim_sdk::property::ObjectProps::from(c);
+        if p.obj == *conn.host.reference() {
+            cpu_mhz = p.int("summary.hardware.cpuMhz");
+        } else if p.obj.r#type == "VirtualMachine" && p.str("name") == Some(name) {
+            // vcsim leaves a migrated VM in its old host's list: trust runtime.host.
+            if p.reference("runtime.host")
+                .is_none_or(|h| h == conn.host.reference())
+            {
+                vms.push(p);
+            }
+        }
+    }
+    let vm = match vms.len() {
+        0 => return Ok(PollInfo::deleted()),
+        1 => vms.remove(0),
+        n => {
+            return Err(crate::DriverError::new(format!(
+                "{n} VMs on host {} are named {name}",
+                conn.host_name
+            )))
+        }
+    };
+    let state = State::from_power_state(vm.str("runtime.powerState").unwrap_or(""));
+    if state == State::Deleted {
+        return Ok(PollInfo::deleted());
+    }
+    let uuid = vm
+        .str("config.instanceUuid")
+        .map(str::to_string)
+        .unwrap_or_else(|| vm.obj.value.clone());
+    let (net_rx, net_tx) =
+        crate::netstats::cumulative(conn, &vm.obj, &uuid, state == State::Active).await;
+    if state != State::Active {
+        return Ok(PollInfo {
+            state,
+            used_cpu: 0,
+            used_memory_kb: 0,
+            net_rx,
+            net_tx,
+        });
+    }
+    let cpu = vm
+        .int("summary.quickStats.overallCpuUsage")
+        .unwrap_or(0)
+        .max(0) as u64;
+    let used_cpu = match cpu_mhz {
+        Some(mhz) if mhz > 0 => (cpu * 100 + mhz as u64 / 2) / mhz as u64,
+        _ => 0,
+    };
+    let mem = vm
+        .int("summary.quickStats.hostMemoryUsage")
+        .unwrap_or(0)
+        .max(0) as u64;
+    Ok(PollInfo {
+        state,
+        used_cpu,
+        used_memory_kb: mem.saturating_mul(1024),
+        net_rx,
+        net_tx,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
