@@ -12,12 +12,15 @@
 use std::collections::HashMap;
 use std::net::ToSocketAddrs as _;
 
+use std::path::PathBuf;
 use vim_sdk::mo;
 use vim_sdk::property::retrieve;
-use vim_sdk::session::Session;
+
+use vim_sdk::session::{Session, SessionCache};
+use vim_sdk::transport::{Transport, TransportConfig};
 use vim_sdk::types::{
     AnySelectionSpec, ObjectContent, ObjectSpec, PropertyFilterSpec, PropertySpec, SelectionSpec,
-    TraversalSpec,
+    ServiceContent, TraversalSpec,
 };
 use vim_sdk::xml::ManagedObjectReference;
 use vim_sdk::Client;
@@ -195,9 +198,37 @@ struct Placement {
 
 impl Conn {
     /// Loads vmwarerc and connects for OpenNebula host `host`.
+    ///
+    /// With a warm cache (a cached session and this host's placement from an earlier run)
+    /// this costs one round trip: a `RetrievePropertiesEx` that checks the session and the
+    /// host together. Otherwise it logs in (or reuses the cached session after vim-sdk's
+    /// check) and resolves the host with one more `RetrievePropertiesEx`.
     pub async fn open(host: &str) -> Result<Conn> {
         let rc = VmwareRc::load()?;
+        let endpoint = rc.endpoint(host)?;
+        if let Some(conn) = Self::resume(&rc, &endpoint, host)? {
+            match conn.check().await {
+                Ok(()) => return Ok(conn),
+                Err(e) => {
+                    output::debug(&format!("cached session or placement not usable: {e}"));
+                    conn.forget(e.fault_type() == Some("NotAuthenticated"));
+                }
+            }
+        }
         Self::open_with(rc, host).await
+    }
+
+    /// Like [`open`](Self::open), but with a warm cache it trusts the cached session and
+    /// placement without any round trip (the second field is then `true`). The caller's
+    /// first call tells: on an error whose [`is_stale`] holds, call [`forget`](Self::forget)
+    /// and [`open`](Self::open) again. Used by poll to stay within two round trips.
+    pub async fn open_trusting(host: &str) -> Result<(Conn, bool)> {
+        let rc = VmwareRc::load()?;
+        let endpoint = rc.endpoint(host)?;
+        if let Some(conn) = Self::resume(&rc, &endpoint, host)? {
+            return Ok((conn, true));
+        }
+        Ok((Self::open_with(rc, host).await?, false))
     }
 
     /// Connects for OpenNebula host `host` with an already loaded configuration.
@@ -223,6 +254,16 @@ impl Conn {
                 ))
             })?;
         let placed = resolve(&session, &rc, &endpoint, host).await;
+        if let (Ok(p), Some(dir)) = (&placed, rc.session_cache_dir()) {
+            Saved {
+                content: session.content().clone(),
+                datacenter: p.datacenter.clone(),
+                vm_folder: p.vm_folder.clone(),
+                host: p.host.clone(),
+                pool: p.pool.clone(),
+            }
+            .store(&saved_path(&dir, &endpoint, &rc, host));
+        }
         match placed {
             Ok(p) => Ok(Conn {
                 session,
@@ -238,6 +279,113 @@ impl Conn {
             Err(e) => {
                 let _ = session.close().await;
                 Err(e)
+            }
+        }
+    }
+
+    /// A connection from the caches, with no round trip; `None` when either cache lacks it.
+    fn resume(rc: &VmwareRc, endpoint: &Endpoint, host: &str) -> Result<Option<Conn>> {
+        let Some(dir) = rc.session_cache_dir() else {
+            return Ok(None);
+        };
+        let Some(entry) = SessionCache::new(&dir).load(&endpoint.url, &rc.username) else {
+            return Ok(None);
+        };
+        let Some(saved) = Saved::load(&saved_path(&dir, endpoint, rc, host)) else {
+            return Ok(None);
+        };
+        let mut config = TransportConfig::new(endpoint.url.clone())
+            .tls(endpoint.tls.clone())
+            .connect_timeout(CONNECT_TIMEOUT);
+        config = config.user_agent(USER_AGENT);
+        let transport = Transport::new(config).map_err(|e| {
+            DriverError::new(format!(
+                "cannot set up the connection to {}: {e}",
+                endpoint.url
+            ))
+        })?;
+        let client = Client::new(transport);
+        client.set_api_version(&entry.version);
+        client.set_session_cookie(Some(entry.cookie.expose().to_string()));
+        let session = Session::resume(client, saved.content);
+        Ok(Some(Conn {
+            session,
+            host: mo::HostSystem::from_ref(saved.host),
+            host_name: host.to_string(),
+            datacenter: mo::Datacenter::from_ref(saved.datacenter),
+            pool: mo::ResourcePool::from_ref(saved.pool),
+            vm_folder: mo::Folder::from_ref(saved.vm_folder),
+            vcenter: endpoint.vcenter,
+            rc: rc.clone(),
+            endpoint: endpoint.clone(),
+        }))
+    }
+
+    /// One `RetrievePropertiesEx`: the session's `currentSession` and the host's `name`.
+    async fn check(&self) -> Result<()> {
+        let sm = self
+            .session
+            .content()
+            .session_manager
+            .clone()
+            .ok_or_else(|| DriverError::new("the server has no SessionManager"))?;
+        let spec = |obj: &ManagedObjectReference, ty: &str, path: &str| PropertyFilterSpec {
+            prop_set: vec![props(ty, &[path])],
+            object_set: vec![ObjectSpec {
+                obj: obj.clone(),
+                skip: Some(false),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let found = retrieve(
+            &self.session,
+            &self.session.property_collector(),
+            &[
+                spec(&sm, "SessionManager", "currentSession"),
+                spec(self.host.reference(), "HostSystem", "name"),
+            ],
+            None,
+        )
+        .await?;
+        let has = |obj: &ManagedObjectReference, path: &str| {
+            found
+                .iter()
+                .any(|c| c.obj == *obj && c.prop_set.iter().any(|p| p.name == path))
+        };
+        if !has(&sm, "currentSession") {
+            let mut e = DriverError::from(vim_sdk::Error::new(
+                "RetrievePropertiesEx",
+                None,
+                vim_sdk::ErrorKind::Fault(Box::new(vim_sdk::Fault {
+                    code: "ServerFaultCode".into(),
+                    message: "the cached session has expired".into(),
+                    detail: Some(vim_sdk::types::AnyMethodFault::NotAuthenticated(
+                        Box::default(),
+                    )),
+                })),
+            ));
+            e = e.context("checking the cached session");
+            return Err(e);
+        }
+        if !has(self.host.reference(), "name") {
+            return Err(DriverError::new(format!(
+                "the cached host {} is gone",
+                self.host.reference()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Drops what the caches held for this connection: the host's placement always, and the
+    /// session too when `session_expired` (without logging out: it is gone or not ours to
+    /// end).
+    pub fn forget(self, session_expired: bool) {
+        if let Some(dir) = self.rc.session_cache_dir() {
+            let _ =
+                std::fs::remove_file(saved_path(&dir, &self.endpoint, &self.rc, &self.host_name));
+            if session_expired {
+                SessionCache::new(&dir).remove(&self.endpoint.url, &self.rc.username);
             }
         }
     }
@@ -473,4 +621,87 @@ async fn pick_host(
         .cloned()
         .ok_or_else(|| DriverError::new(format!("host {name} has no resource pool")))?;
     Ok((h, pool))
+}
+
+/// Whether an error from a connection made by [`Conn::open_trusting`] means the caches were
+/// stale (session expired, cached objects gone), so that opening again may succeed.
+pub fn is_stale(e: &DriverError) -> bool {
+    matches!(
+        e.fault_type(),
+        Some("NotAuthenticated" | "ManagedObjectNotFound" | "InvalidArgument")
+    )
+}
+
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+const USER_AGENT: &str = concat!("opennebula-vmware-native/", env!("CARGO_PKG_VERSION"));
+
+/// The placement file of (endpoint, user, host) in the cache directory.
+fn saved_path(dir: &std::path::Path, ep: &Endpoint, rc: &VmwareRc, host: &str) -> PathBuf {
+    dir.join(format!(
+        "placement-{}",
+        crate::netstats::fnv(&[&ep.url, &rc.username, host])
+    ))
+}
+
+/// What a later process needs to skip `RetrieveServiceContent` and the host lookup: the
+/// server's `ServiceContent` and the host's placement. Not secret (object ids only).
+struct Saved {
+    content: ServiceContent,
+    datacenter: ManagedObjectReference,
+    vm_folder: ManagedObjectReference,
+    host: ManagedObjectReference,
+    pool: ManagedObjectReference,
+}
+
+const SAVED_MAGIC: &str = "placement v1";
+
+impl Saved {
+    fn load(path: &std::path::Path) -> Option<Saved> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let (head, xml) = text.split_once("\ncontent\n")?;
+        let mut lines = head.lines();
+        if lines.next()? != SAVED_MAGIC {
+            return None;
+        }
+        let mut refs: HashMap<String, ManagedObjectReference> = HashMap::new();
+        for l in lines {
+            let mut it = l.splitn(3, '\t');
+            let (k, t, v) = (it.next()?, it.next()?, it.next()?);
+            refs.insert(k.to_string(), ManagedObjectReference::new(t, v));
+        }
+        let content = vim_sdk::xml::decode_document::<ServiceContent>(xml.as_bytes()).ok()?;
+        Some(Saved {
+            content,
+            datacenter: refs.remove("datacenter")?,
+            vm_folder: refs.remove("vm_folder")?,
+            host: refs.remove("host")?,
+            pool: refs.remove("pool")?,
+        })
+    }
+
+    fn store(&self, path: &std::path::Path) {
+        let mut text = format!("{SAVED_MAGIC}\n");
+        for (k, r) in [
+            ("datacenter", &self.datacenter),
+            ("vm_folder", &self.vm_folder),
+            ("host", &self.host),
+            ("pool", &self.pool),
+        ] {
+            if r.r#type.contains(['\t', '\n']) || r.value.contains(['\t', '\n']) {
+                return;
+            }
+            text.push_str(&format!("{k}\t{}\t{}\n", r.r#type, r.value));
+        }
+        text.push_str("content\n");
+        text.push_str(&String::from_utf8_lossy(&vim_sdk::xml::encode_document(
+            &self.content,
+            "content",
+        )));
+        let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+        let ok = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
+        if let Err(e) = ok {
+            let _ = std::fs::remove_file(&tmp);
+            output::debug(&format!("cannot store {}: {e}", path.display()));
+        }
+    }
 }

@@ -8,6 +8,8 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DriverError {
     msg: String,
+    /// The server fault's type name, when the error came from one.
+    fault: Option<String>,
 }
 
 /// The drivers' result type.
@@ -16,7 +18,19 @@ pub type Result<T> = std::result::Result<T, DriverError>;
 impl DriverError {
     /// An error with this message.
     pub fn new(msg: impl Into<String>) -> Self {
-        DriverError { msg: msg.into() }
+        DriverError {
+            msg: msg.into(),
+            fault: None,
+        }
+    }
+
+    /// An error standing for a server fault of type `fault` (e.g. `ManagedObjectNotFound`
+    /// when a reply silently left an object out).
+    pub fn with_fault(msg: impl Into<String>, fault: &str) -> Self {
+        DriverError {
+            msg: msg.into(),
+            fault: Some(fault.to_string()),
+        }
     }
 
     /// Bad arguments: what the action expects and what it was given (argument values are
@@ -38,12 +52,18 @@ impl DriverError {
     pub fn context(self, what: impl fmt::Display) -> Self {
         DriverError {
             msg: format!("{what}: {}", self.msg),
+            fault: self.fault,
         }
     }
 
     /// The message.
     pub fn message(&self) -> &str {
         &self.msg
+    }
+
+    /// The type name of the server fault behind the error (`InvalidPowerState`), if any.
+    pub fn fault_type(&self) -> Option<&str> {
+        self.fault.as_deref()
     }
 }
 
@@ -60,7 +80,10 @@ impl std::error::Error for DriverError {}
 /// credentials.
 impl From<vim_sdk::Error> for DriverError {
     fn from(e: vim_sdk::Error) -> Self {
-        DriverError::new(e.to_string())
+        DriverError {
+            msg: e.to_string(),
+            fault: e.fault_type().map(str::to_string),
+        }
     }
 }
 

@@ -143,10 +143,12 @@ pub async fn poll_vm(conn: &crate::connect::Conn, name: &str) -> crate::Result<P
             .context(format!("cannot read the VMs of host {}", conn.host_name))
     })?;
     let mut cpu_mhz = None;
+    let mut host_seen = false;
     let mut vms = Vec::new();
     for c in found {
         let p = vim_sdk::property::ObjectProps::from(c);
         if p.obj == *conn.host.reference() {
+            host_seen = true;
             cpu_mhz = p.int("summary.hardware.cpuMhz");
         } else if p.obj.r#type == "VirtualMachine" && p.str("name") == Some(name) {
             // vcsim leaves a migrated VM in its old host's list: trust runtime.host.
@@ -156,6 +158,17 @@ pub async fn poll_vm(conn: &crate::connect::Conn, name: &str) -> crate::Result<P
                 vms.push(p);
             }
         }
+    }
+    // A host that is gone comes back as a fault, or (vcsim) as an object without values.
+    if cpu_mhz.is_none() || !host_seen {
+        return Err(crate::DriverError::with_fault(
+            format!(
+                "host {} ({}) is not in the inventory any more",
+                conn.host_name,
+                conn.host.reference()
+            ),
+            "ManagedObjectNotFound",
+        ));
     }
     let vm = match vms.len() {
         0 => return Ok(PollInfo::deleted()),

@@ -88,3 +88,83 @@ async fn poll_direct_to_esx() {
     run.assert_ok();
     assert_eq!(run.stdout.trim(), "STATE=d", "{run}");
 }
+
+#[tokio::test]
+async fn warm_poll_takes_at_most_two_round_trips_and_survives_stale_caches() {
+    let env = OneEnv::vcenter().await;
+    let s = env.sdk().await;
+    let host = env.host(2).to_string();
+    let vm = sdk::any_vm_on(&s, &env, &host).await;
+    sdk::rename(&s, vm.reference(), "one-21").await;
+    let debug = [("VMWARE_DRIVER_DEBUG", "1")];
+    let args = ["one-21", host.as_str(), "21", host.as_str()];
+
+    let cold = env.run_with_env("vmm/vmware/poll", &args, &debug);
+    cold.assert_ok();
+    let cold_rt = cold
+        .round_trips()
+        .unwrap_or_else(|| panic!("no round-trip line: {cold}"));
+    for _ in 0..3 {
+        let warm = env.run_with_env("vmm/vmware/poll", &args, &debug);
+        warm.assert_ok();
+        assert!(warm.stdout.starts_with("STATE=a "), "{warm}");
+        let rt = warm
+            .round_trips()
+            .unwrap_or_else(|| panic!("no round-trip line: {warm}"));
+        assert!(
+            rt <= 2,
+            "warm poll took {rt} round trips (cold {cold_rt}): {warm}"
+        );
+    }
+    // A missing VM: one round trip.
+    let missing = env.run_with_env("vmm/vmware/poll", &["one-22", &host, "22", &host], &debug);
+    assert_eq!(missing.stdout.trim(), "STATE=d", "{missing}");
+    assert_eq!(missing.round_trips(), Some(1), "{missing}");
+    // Without debug, no DEBUG lines.
+    let quiet = env.run("vmm/vmware/poll", &args);
+    assert!(quiet.stderr.is_empty(), "{quiet}");
+
+    // The cached session ended on the server: the poll logs in again and succeeds.
+    let sm = vim_sdk::mo::SessionManager::from_ref(s.content().session_manager.clone().unwrap());
+    let mine = s.user_session().unwrap().key;
+    let others: Vec<String> = s
+        .session_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.key)
+        .filter(|k| *k != mine)
+        .collect();
+    assert_eq!(others.len(), 1, "one cached driver session");
+    sm.terminate_session(&s, &others).await.unwrap();
+    let run = env.run("vmm/vmware/poll", &args);
+    run.assert_ok();
+    assert!(run.stdout.starts_with("STATE=a "), "{run}");
+
+    // A placement naming an object that is gone: looked up again.
+    for entry in std::fs::read_dir(env.session_cache()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("placement-")
+        {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let broken: String = text
+                .lines()
+                .map(|l| {
+                    if l.starts_with("host\t") {
+                        "host\tHostSystem\thost-does-not-exist".to_string()
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            std::fs::write(&p, broken).unwrap();
+        }
+    }
+    let run = env.run("vmm/vmware/poll", &args);
+    run.assert_ok();
+    assert!(run.stdout.starts_with("STATE=a "), "{run}");
+}
