@@ -104,6 +104,7 @@ async fn warm_poll_takes_at_most_two_round_trips_and_survives_stale_caches() {
     let cold_rt = cold
         .round_trips()
         .unwrap_or_else(|| panic!("no round-trip line: {cold}"));
+    eprintln!("cold poll: {cold_rt} SOAP round trips, {:?}", cold.elapsed);
     for _ in 0..3 {
         let warm = env.run_with_env("vmm/vmware/poll", &args, &debug);
         warm.assert_ok();
