@@ -23,6 +23,8 @@ pub mod managed;
 #[cfg(feature = "helpers")]
 pub mod ops;
 #[cfg(feature = "helpers")]
+pub mod perf;
+#[cfg(feature = "helpers")]
 pub mod property;
 pub mod session;
 pub mod soap;
