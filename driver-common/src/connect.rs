@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use vim_sdk::mo;
 use vim_sdk::property::retrieve;
 
-use vim_sdk::session::{Session, SessionCache};
+use vim_sdk::session::{tls_identity, Session, SessionCache};
 use vim_sdk::transport::{Transport, TransportConfig};
 use vim_sdk::types::{
     AnySelectionSpec, ObjectContent, ObjectSpec, PropertyFilterSpec, PropertySpec, SelectionSpec,
@@ -288,7 +288,9 @@ impl Conn {
         let Some(dir) = rc.session_cache_dir() else {
             return Ok(None);
         };
-        let Some(entry) = SessionCache::new(&dir).load(&endpoint.url, &rc.username) else {
+        let Some(entry) =
+            SessionCache::new(&dir).load(&endpoint.url, &rc.username, &tls_identity(&endpoint.tls))
+        else {
             return Ok(None);
         };
         let Some(saved) = Saved::load(&saved_path(&dir, endpoint, rc, host)) else {
@@ -385,7 +387,11 @@ impl Conn {
             let _ =
                 std::fs::remove_file(saved_path(&dir, &self.endpoint, &self.rc, &self.host_name));
             if session_expired {
-                SessionCache::new(&dir).remove(&self.endpoint.url, &self.rc.username);
+                SessionCache::new(&dir).remove(
+                    &self.endpoint.url,
+                    &self.rc.username,
+                    &tls_identity(&self.endpoint.tls),
+                );
             }
         }
     }

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::transport::TransportError;
-use crate::types::{AnyMethodFault, LocalizedMethodFault};
+use crate::types::{AnyMethodFault, LocalizedMethodFault, TaskInfoState};
 use crate::xml::{DecodeError, ManagedObjectReference};
 
 /// A SOAP fault returned by the server, with the typed `MethodFault` from its detail.
@@ -56,6 +56,17 @@ pub enum ErrorKind {
         /// The limit of pages.
         limit: usize,
     },
+    /// A task wait reached its deadline before the task ended (see
+    /// [`WaitLimits`](crate::task::WaitLimits)).
+    TaskTimeout(Box<UnfinishedTask>),
+    /// A task wait was cancelled by its caller before the task ended.
+    TaskWaitCancelled(Box<UnfinishedTask>),
+    /// The server does not offer the manager a call needs: its `ServiceContent` leaves the
+    /// slot unset (an ESX host has no vCenter-only managers). Holds the manager's type name
+    /// (`ViewManager`, `PerformanceManager`, ...).
+    MissingManager(&'static str),
+    /// A reference is not of the managed object type expected (nor a subtype of it).
+    WrongType(WrongType),
 }
 
 /// An error from a vSphere call, naming the operation and the object it was called on.
@@ -77,6 +88,12 @@ impl Error {
             object,
             kind,
         }
+    }
+
+    /// The error for a call `method` needing manager `manager` (its type name, such as
+    /// `ViewManager`) that the server does not offer: [`ErrorKind::MissingManager`].
+    pub fn missing_manager(method: impl Into<String>, manager: &'static str) -> Self {
+        Error::new(method, None, ErrorKind::MissingManager(manager))
     }
 
     /// The SOAP fault, if this is one.
@@ -111,6 +128,10 @@ impl fmt::Display for Error {
             ErrorKind::TooManyPages { limit } => {
                 write!(f, ": the server sent more than {limit} pages")
             }
+            ErrorKind::TaskTimeout(e) => write!(f, ": gave up waiting (deadline): {e}"),
+            ErrorKind::TaskWaitCancelled(e) => write!(f, ": gave up waiting (cancelled): {e}"),
+            ErrorKind::MissingManager(m) => write!(f, ": the server offers no {m}"),
+            ErrorKind::WrongType(e) => write!(f, ": {e}"),
         }
     }
 }
@@ -121,7 +142,13 @@ impl std::error::Error for Error {
             ErrorKind::Transport(e) => Some(e),
             ErrorKind::Decode(e) => Some(e),
             ErrorKind::DatastorePath(e) => Some(e),
-            ErrorKind::Fault(_) | ErrorKind::Task(_) | ErrorKind::TooManyPages { .. } => None,
+            ErrorKind::WrongType(e) => Some(e),
+            ErrorKind::MissingManager(_)
+            | ErrorKind::Fault(_)
+            | ErrorKind::Task(_)
+            | ErrorKind::TaskTimeout(_)
+            | ErrorKind::TaskWaitCancelled(_)
+            | ErrorKind::TooManyPages { .. } => None,
         }
     }
 }
@@ -195,4 +222,77 @@ pub enum PathProblem {
     /// NUL or another control character.
     #[error("it holds a control character")]
     ControlCharacter,
+}
+
+/// A task a wait gave up on: what was last seen of it and whether it was asked to stop.
+#[derive(Debug, Clone)]
+pub struct UnfinishedTask {
+    /// The task.
+    pub task: ManagedObjectReference,
+    /// `info.state` when the wait gave up (`None`: no `info` was received yet).
+    pub state: Option<TaskInfoState>,
+    /// `info.progress` (percent) when the wait gave up, if reported.
+    pub progress: Option<i32>,
+    /// Whether `CancelTask` was sent.
+    pub cancel: TaskCancel,
+}
+
+impl fmt::Display for UnfinishedTask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ", self.task)?;
+        match &self.state {
+            Some(s) => write!(f, "still {s}")?,
+            None => f.write_str("state unknown")?,
+        }
+        if let Some(p) = self.progress {
+            write!(f, " at {p}%")?;
+        }
+        match &self.cancel {
+            TaskCancel::NotAsked => f.write_str(", left running"),
+            TaskCancel::NotCancelable => f.write_str(", not cancelable"),
+            TaskCancel::Requested => f.write_str(", CancelTask sent"),
+            TaskCancel::Refused(e) => write!(f, ", CancelTask failed: {e}"),
+        }
+    }
+}
+
+/// What a wait that gave up did about the task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskCancel {
+    /// Nothing: the caller asked to leave the task running.
+    NotAsked,
+    /// Nothing: the server did not say the task can be cancelled (`info.cancelable`).
+    NotCancelable,
+    /// `CancelTask` was accepted; the task may still take a moment to stop.
+    Requested,
+    /// `CancelTask` failed, with the error's message.
+    Refused(String),
+}
+
+/// A reference that is not of the managed object type a typed handle needs (see
+/// [`ManagedType::try_from_reference`](crate::managed::ManagedType::try_from_reference)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrongType {
+    /// The type expected (`VirtualMachine`).
+    pub expected: &'static str,
+    /// The reference given.
+    pub found: ManagedObjectReference,
+}
+
+impl fmt::Display for WrongType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} is not a {}", self.found, self.expected)
+    }
+}
+
+impl std::error::Error for WrongType {}
+
+impl From<WrongType> for Error {
+    fn from(e: WrongType) -> Self {
+        Error::new(
+            "TryFrom<ManagedObjectReference>",
+            Some(e.found.to_string()),
+            ErrorKind::WrongType(e),
+        )
+    }
 }

@@ -23,6 +23,8 @@ pub mod managed;
 #[cfg(feature = "helpers")]
 pub mod ops;
 #[cfg(feature = "helpers")]
+pub mod perf;
+#[cfg(feature = "helpers")]
 pub mod property;
 mod redacted;
 pub mod session;

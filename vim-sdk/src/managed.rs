@@ -2,8 +2,9 @@
 
 use std::marker::PhantomData;
 
+use crate::error::WrongType;
 use crate::mo::Task;
-use crate::types::{Any, DynamicProperty, MissingProperty};
+use crate::types::{Any, DynamicProperty, FromAny, MissingProperty};
 use crate::xml::{items, opt, Decode, DecodeError, ManagedObjectReference, XmlReader};
 
 /// The typed properties of one managed object type (`mo::VirtualMachineProperties`, ...), filled
@@ -14,6 +15,58 @@ pub trait PropertySet: Default {
     /// Decodes the `val` element just entered into property `name`; `Ok(false)` (with the
     /// element untouched) if `name` is not a property of this type (e.g. a nested path).
     fn set_property(&mut self, name: &str, r: &mut XmlReader<'_>) -> Result<bool, DecodeError>;
+}
+
+/// A generated managed object handle type (`mo::VirtualMachine`, ...): its wire type name,
+/// its typed property set, and conversions from and to a reference.
+pub trait ManagedType: Sized + Clone + Send + Sync + 'static {
+    /// The managed object type's name (`VirtualMachine`).
+    const TYPE_NAME: &'static str;
+    /// The type's typed property set (`mo::VirtualMachineProperties`).
+    type Properties: PropertySet + Send + 'static;
+    /// A handle for `r`, whatever its type (as the handle's `from_ref`).
+    fn from_ref_unchecked(r: ManagedObjectReference) -> Self;
+    /// The wire reference.
+    fn as_reference(&self) -> &ManagedObjectReference;
+    /// A handle for `r` if its type is this type or a subtype of it (per [`crate::meta`]),
+    /// else a [`WrongType`] error. A type the bindings do not know (from a newer server) is
+    /// refused: it cannot be shown to be a subtype.
+    fn try_from_reference(r: ManagedObjectReference) -> Result<Self, WrongType> {
+        check_type(r, Self::TYPE_NAME).map(Self::from_ref_unchecked)
+    }
+}
+
+/// Whether managed object type `ty` is `expected` or one of its subtypes, walking the bases
+/// recorded in [`crate::meta::MANAGED_OBJECTS`].
+pub fn is_a(ty: &str, expected: &str) -> bool {
+    let mut current = ty;
+    // The hierarchy is a few levels deep; the bound only guards against a cycle.
+    for _ in 0..64 {
+        if current == expected {
+            return true;
+        }
+        let base = crate::meta::MANAGED_OBJECTS
+            .iter()
+            .find(|m| m.name == current)
+            .and_then(|m| m.base);
+        match base {
+            Some(b) => current = b,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// `r` unchanged if its type is `expected` or a subtype, else a [`WrongType`] error.
+pub fn check_type(
+    r: ManagedObjectReference,
+    expected: &'static str,
+) -> Result<ManagedObjectReference, WrongType> {
+    if is_a(&r.r#type, expected) {
+        Ok(r)
+    } else {
+        Err(WrongType { expected, found: r })
+    }
 }
 
 /// Reads a property value into `slot`.
@@ -50,6 +103,16 @@ pub struct TypedObject<P> {
     pub other: Vec<DynamicProperty>,
     /// Properties the server could not read, with its fault.
     pub missing: Vec<MissingProperty>,
+}
+
+impl<P> TypedObject<P> {
+    /// Removes the value of `path` (a nested path such as `runtime.powerState`) from
+    /// [`other`](Self::other) and converts it; `None` when it was not returned or holds
+    /// another type.
+    pub fn take_other<T: FromAny>(&mut self, path: &str) -> Option<T> {
+        let i = self.other.iter().position(|p| p.name == path)?;
+        T::from_any(self.other.swap_remove(i).val).ok()
+    }
 }
 
 /// Decodes the `ObjectContent` element just entered (an `objects` element of a
@@ -164,6 +227,22 @@ macro_rules! managed_object_common {
         impl crate::xml::Decode for $name {
             fn decode(r: &mut crate::xml::XmlReader<'_>) -> Result<Self, crate::xml::DecodeError> {
                 <ManagedObjectReference as crate::xml::Decode>::decode(r).map($name::from_ref)
+            }
+        }
+        impl $name {
+            /// A handle for `r` if its type is this type or a subtype of it, else a
+            /// [`WrongType`](crate::error::WrongType) error (see
+            /// [`ManagedType::try_from_reference`](crate::managed::ManagedType::try_from_reference)).
+            pub fn try_from_ref(
+                r: ManagedObjectReference,
+            ) -> Result<Self, crate::error::WrongType> {
+                crate::managed::check_type(r, $name::TYPE).map($name::from_ref)
+            }
+        }
+        impl TryFrom<ManagedObjectReference> for $name {
+            type Error = crate::error::WrongType;
+            fn try_from(r: ManagedObjectReference) -> Result<Self, Self::Error> {
+                $name::try_from_ref(r)
             }
         }
     };

@@ -207,10 +207,7 @@ async fn the_root_and_climbing_paths_are_never_sent() {
         .await
         .unwrap_err();
     assert_eq!(err.fault_type(), Some("FileAlreadyExists"), "{err}");
-    files
-        .delete(&c, "still-here")
-        .await
-        .expect("clean up");
+    files.delete(&c, "still-here").await.expect("clean up");
 }
 
 #[tokio::test]

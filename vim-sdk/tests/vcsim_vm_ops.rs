@@ -8,7 +8,7 @@ use vim_sdk::mo;
 use vim_sdk::testing::Vcsim;
 use vim_sdk::types::{
     AnyVirtualDevice, AnyVirtualDeviceBackingInfo, AnyVirtualDiskSpec, FileBackedVirtualDiskSpec,
-    TaskInfoState, VirtualDiskSpec,
+    TaskInfoState, VirtualDiskSpec, VirtualMachinePowerState,
 };
 
 #[path = "support/vcsim.rs"]
@@ -65,7 +65,10 @@ async fn properties_references_power_and_snapshots() {
         .await
         .expect("power off");
     assert_eq!(seen.last().map(|p| &p.state), Some(&TaskInfoState::Success));
-    assert_eq!(vm.power_state(&c).await.expect("state"), "poweredOff");
+    assert_eq!(
+        vm.power_state(&c).await.expect("state"),
+        VirtualMachinePowerState::PoweredOff
+    );
     let err = vm.power_off(&c).await.expect_err("already off");
     assert_eq!(err.fault_type(), Some("InvalidPowerState"), "{err}");
     assert!(
@@ -74,12 +77,21 @@ async fn properties_references_power_and_snapshots() {
         "{err}"
     );
     vm.power_on(&c).await.expect("power on");
-    assert_eq!(vm.power_state(&c).await.expect("state"), "poweredOn");
+    assert_eq!(
+        vm.power_state(&c).await.expect("state"),
+        VirtualMachinePowerState::PoweredOn
+    );
     vm.suspend(&c).await.expect("suspend");
-    assert_eq!(vm.power_state(&c).await.expect("state"), "suspended");
+    assert_eq!(
+        vm.power_state(&c).await.expect("state"),
+        VirtualMachinePowerState::Suspended
+    );
     vm.power_on(&c).await.expect("resume");
     vm.reset(&c).await.expect("reset");
-    assert_eq!(vm.power_state(&c).await.expect("state"), "poweredOn");
+    assert_eq!(
+        vm.power_state(&c).await.expect("state"),
+        VirtualMachinePowerState::PoweredOn
+    );
 
     // Snapshots.
     assert!(vm.snapshots(&c).await.expect("none yet").0.is_empty());

@@ -101,7 +101,7 @@ async fn poll(target: &Target, props: &str, insecure: bool) -> Result<(usize, us
         .session_manager
         .clone()
         .map(mo::SessionManager::from_ref)
-        .ok_or("the server has no SessionManager")?;
+        .ok_or_else(|| vim_sdk::Error::missing_manager("Login", "SessionManager").to_string())?;
     sessions
         .login(&client, &target.user, target.password.expose(), None)
         .await

@@ -11,7 +11,7 @@ use vim_sdk::find::Finder;
 use vim_sdk::mo;
 use vim_sdk::ops::{Managers, TaskProgress};
 use vim_sdk::transport::{TlsMode, Transport, TransportConfig};
-use vim_sdk::types::TaskInfoState;
+use vim_sdk::types::{TaskInfoState, VirtualMachinePowerState};
 use vim_sdk::xml::ManagedObjectReference;
 use vim_sdk::Client;
 
@@ -73,7 +73,7 @@ async fn tour(url: &str, insecure: bool) -> Result<(), Box<dyn std::error::Error
     let sessions = m
         .session_manager
         .clone()
-        .ok_or("the server offers no SessionManager")?;
+        .ok_or_else(|| vim_sdk::Error::missing_manager("Login", "SessionManager"))?;
     let session = sessions.login(&client, &user, &password, None).await?;
     println!("  logged in as {}", session.user_name);
 
@@ -88,7 +88,7 @@ async fn tour(url: &str, insecure: bool) -> Result<(), Box<dyn std::error::Error
         println!("== Power cycle of {path}");
         let state = vm.power_state(&client).await?;
         println!("  state: {state}");
-        if state != "poweredOff" {
+        if state != VirtualMachinePowerState::PoweredOff {
             println!("  powering off {name}");
             vm.power_off_with_progress(&client, progress_line("PowerOffVM_Task"))
                 .await?;

@@ -380,4 +380,15 @@ impl FromAny for ManagedObjectReference {
         }
     }
 }
+
+/// An enum value of wire type `name` (also from a plain string, as some servers send enum
+/// properties) through the enum's `from_wire`; a value of another enum type is refused.
+#[doc(hidden)]
+pub fn enum_from_any<T>(value: Any, name: &str, from_wire: fn(&str) -> T) -> Result<T, Any> {
+    match value {
+        Any::Enum { wire_type, value } if wire_type == name => Ok(from_wire(&value)),
+        Any::String(s) => Ok(from_wire(&s)),
+        other => Err(other),
+    }
+}
 "#;

@@ -85,7 +85,8 @@ pub fn emit(ctx: &Ctx) -> String {
              impl fmt::Debug for {name} {{ fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{ write!(f, \"{name}({{}})\", self.as_str()) }} }}\n\
              impl fmt::Display for {name} {{ fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{ f.write_str(self.as_str()) }} }}\n\
              impl Decode for {name} {{ fn decode(r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {{ Ok(Self::from_wire(r.read_scalar()?.trim())) }} }}\n\
-             impl Encode for {name} {{ fn encode(&self, w: &mut XmlWriter, name: &str) {{ w.simple(name, None, self.as_str()) }} }}\n"
+             impl Encode for {name} {{ fn encode(&self, w: &mut XmlWriter, name: &str) {{ w.simple(name, None, self.as_str()) }} }}\n\
+             impl FromAny for {name} {{ fn from_any(value: Any) -> Result<Self, Any> {{ enum_from_any(value, \"{name}\", Self::from_wire) }} }}\n"
         );
     }
     out

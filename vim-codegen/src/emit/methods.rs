@@ -64,7 +64,13 @@ pub fn emit_managed(ctx: &Ctx) -> String {
         for op in ops {
             emit_op(ctx, op, Some(name), &mut out);
         }
-        out.push_str("}\n\n");
+        out.push_str("}\n");
+        let _ = writeln!(
+            out,
+            "impl crate::managed::ManagedType for {name} {{ const TYPE_NAME: &'static str = \"{name}\"; type Properties = {name}Properties; \
+             fn from_ref_unchecked(r: ManagedObjectReference) -> Self {{ Self::from_ref(r) }} \
+             fn as_reference(&self) -> &ManagedObjectReference {{ self.reference() }} }}\n"
+        );
         emit_properties(ctx, mo, &mut out);
     }
     out

@@ -17,9 +17,9 @@ impl DatastoreFiles {
     }
 
     fn file_manager(&self, op: &str) -> Result<&mo::FileManager, Error> {
-        self.file_manager.as_ref().ok_or_else(|| {
-            crate::ops::unexpected(op, None, "the server offers no FileManager".into())
-        })
+        self.file_manager
+            .as_ref()
+            .ok_or_else(|| Error::missing_manager(op, "FileManager"))
     }
 
     /// Creates the folder `path` (relative to the datastore root); with `parents`, also its

@@ -44,15 +44,15 @@ impl Finder {
     }
 
     fn search_index(&self, op: &str) -> Result<&mo::SearchIndex, Error> {
-        self.search_index.as_ref().ok_or_else(|| {
-            crate::ops::unexpected(op, None, "the server offers no SearchIndex".into())
-        })
+        self.search_index
+            .as_ref()
+            .ok_or_else(|| Error::missing_manager(op, "SearchIndex"))
     }
 
     fn view_manager(&self, op: &str) -> Result<&mo::ViewManager, Error> {
-        self.view_manager.as_ref().ok_or_else(|| {
-            crate::ops::unexpected(op, None, "the server offers no ViewManager".into())
-        })
+        self.view_manager
+            .as_ref()
+            .ok_or_else(|| Error::missing_manager(op, "ViewManager"))
     }
 }
 

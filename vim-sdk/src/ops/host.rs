@@ -2,7 +2,10 @@
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::managed::TypedObject;
 use crate::mo;
+use crate::types::Any;
+use crate::xml::ManagedObjectReference;
 
 use super::follow::{follow_many, follow_one};
 
@@ -16,6 +19,57 @@ impl mo::HostSystem {
     /// source host; derive a VM's host from [`mo::VirtualMachine::host`] where it matters.
     pub async fn vms(&self, client: &Client) -> Result<Vec<mo::VirtualMachine>, Error> {
         follow_many(client, self, "vm").await
+    }
+
+    /// The VMs whose `runtime.host` is this host, among every VM in `container` and below
+    /// (the host's datacenter, or its compute resource when VMs do not move between compute
+    /// resources), with `paths` read into typed [`mo::VirtualMachineProperties`]: one
+    /// `CreateContainerView`, one `RetrievePropertiesEx` (more only when the server pages),
+    /// one `DestroyView` (see [`typed_in_container`](crate::property::typed_in_container)).
+    ///
+    /// The host is matched on each VM's own `runtime.host`, read in the same call (added to
+    /// the request when `paths` holds neither `runtime` nor `runtime.host`, and then left out
+    /// of the result), never on the host's `vm` list: vcsim leaves a relocated VM listed on
+    /// its source host.
+    pub async fn vms_with_properties(
+        &self,
+        client: &Client,
+        container: &ManagedObjectReference,
+        paths: &[&str],
+    ) -> Result<Vec<TypedObject<mo::VirtualMachineProperties>>, Error> {
+        let asked = paths
+            .iter()
+            .any(|p| *p == "runtime" || *p == "runtime.host");
+        let mut all: Vec<&str> = paths.to_vec();
+        if !asked {
+            all.push("runtime.host");
+        }
+        let vms = crate::property::typed_in_container::<mo::VirtualMachine>(
+            client, container, true, &all,
+        )
+        .await?;
+        let me = self.reference();
+        Ok(vms
+            .into_iter()
+            .filter_map(|mut vm| {
+                let host = match vm.props.runtime.as_ref() {
+                    Some(runtime) => runtime.host.clone(),
+                    None => {
+                        vm.other
+                            .iter()
+                            .find(|p| p.name == "runtime.host")
+                            .and_then(|p| match &p.val {
+                                Any::Reference(r) => Some(r.clone()),
+                                _ => None,
+                            })
+                    }
+                };
+                if !asked {
+                    vm.other.retain(|p| p.name != "runtime.host");
+                }
+                (host.as_ref() == Some(me)).then_some(vm)
+            })
+            .collect())
     }
 
     /// The networks the host is connected to (`network`).

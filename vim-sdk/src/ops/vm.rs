@@ -10,7 +10,7 @@
 use crate::client::Client;
 use crate::error::Error;
 use crate::mo;
-use crate::types::{Any, AnyData, FromAny, VirtualMachineSnapshotTree};
+use crate::types::{Any, AnyData, FromAny, VirtualMachinePowerState, VirtualMachineSnapshotTree};
 
 use super::follow::{follow_many, follow_one};
 use super::TaskProgress;
@@ -103,12 +103,11 @@ impl mo::VirtualMachine {
         finish(client, task, "ResetVM_Task", self.reference(), progress).await
     }
 
-    /// The power state's wire value (`poweredOn`, `poweredOff`, `suspended`).
-    pub async fn power_state(&self, client: &Client) -> Result<String, Error> {
-        let props = self.properties(client, &["runtime.powerState"]).await?;
+    /// The power state (`runtime.powerState`): one property read.
+    pub async fn power_state(&self, client: &Client) -> Result<VirtualMachinePowerState, Error> {
+        let mut props = self.properties(client, &["runtime.powerState"]).await?;
         props
-            .str("runtime.powerState")
-            .map(str::to_string)
+            .take_as::<VirtualMachinePowerState>("runtime.powerState")
             .ok_or_else(|| {
                 super::unexpected(
                     "RetrievePropertiesEx",

@@ -15,10 +15,37 @@ use tokio::sync::mpsc;
 
 use crate::client::Client;
 use crate::error::{Error, ErrorKind};
+use crate::managed::{decode_object_content, PropertySet, TypedObject};
 use crate::mo;
 use crate::soap::{enter_body, BodyContent};
 use crate::types::{ObjectContent, PropertyFilterSpec, RetrieveOptions};
 use crate::xml::{opt, DecodeError, Encode, Limits, XmlReader};
+
+/// What a [`PropertyStream`] decodes each `ObjectContent` element into: the untyped
+/// [`ObjectContent`], or a [`TypedObject`] of a generated property set
+/// (`TypedObject<mo::VirtualMachineProperties>`), decoded straight from the XML.
+pub trait StreamItem: Send + 'static {
+    /// Decodes the `objects` element just entered; `None` for a nil element.
+    fn decode_item(r: &mut XmlReader<'_>) -> Result<Option<Self>, DecodeError>
+    where
+        Self: Sized;
+}
+
+impl StreamItem for ObjectContent {
+    fn decode_item(r: &mut XmlReader<'_>) -> Result<Option<Self>, DecodeError> {
+        opt::<ObjectContent>(r)
+    }
+}
+
+impl<P: PropertySet + Send + 'static> StreamItem for TypedObject<P> {
+    fn decode_item(r: &mut XmlReader<'_>) -> Result<Option<Self>, DecodeError> {
+        if r.is_nil() {
+            r.skip()?;
+            return Ok(None);
+        }
+        decode_object_content::<P>(r).map(Some)
+    }
+}
 
 /// Batches buffered between the decoder and the consumer.
 const CHANNEL_BATCHES: usize = 4;
@@ -29,29 +56,30 @@ const BATCH_OBJECTS: usize = 32;
 /// Default of [`PropertyStream::max_pages`]: with 1,000 objects a page, ten million objects.
 pub const DEFAULT_MAX_PAGES: usize = 10_000;
 
-enum Item {
-    Objects(Vec<ObjectContent>),
+enum Item<T> {
+    Objects(Vec<T>),
     Token(String),
     /// The page was read to its end.
     End,
 }
 
-/// The objects of a retrieval, page after page, as they are decoded.
+/// The objects of a retrieval, page after page, as they are decoded: [`ObjectContent`]s, or
+/// typed [`TypedObject`]s (see [`StreamItem`]).
 ///
 /// Dropping the stream before its end stops the decoder and, if the server still holds
 /// pages, cancels them with a best-effort `CancelRetrievePropertiesEx`.
-pub struct PropertyStream {
+pub struct PropertyStream<T: StreamItem = ObjectContent> {
     client: Client,
     collector: mo::PropertyCollector,
-    page: Option<mpsc::Receiver<Result<Item, Error>>>,
+    page: Option<mpsc::Receiver<Result<Item<T>, Error>>>,
     /// Objects of the last batch not handed out yet.
-    ready: std::vec::IntoIter<ObjectContent>,
+    ready: std::vec::IntoIter<T>,
     token: Option<String>,
     pages: usize,
     max_pages: usize,
 }
 
-impl std::fmt::Debug for PropertyStream {
+impl<T: StreamItem> std::fmt::Debug for PropertyStream<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PropertyStream")
             .field("collector", &self.collector)
@@ -63,8 +91,23 @@ impl std::fmt::Debug for PropertyStream {
 
 impl PropertyStream {
     /// Sends `RetrievePropertiesEx` for `specs` to `collector`; at most `max_objects` objects
-    /// come per page (the server's choice when `None`).
+    /// come per page (the server's choice when `None`). The objects come as
+    /// [`ObjectContent`]s; [`PropertyStream::start_as`] decodes them into another
+    /// [`StreamItem`].
     pub async fn start(
+        client: &Client,
+        collector: &mo::PropertyCollector,
+        specs: &[PropertyFilterSpec],
+        max_objects: Option<i32>,
+    ) -> Result<Self, Error> {
+        Self::start_as(client, collector, specs, max_objects).await
+    }
+}
+
+impl<T: StreamItem> PropertyStream<T> {
+    /// [`PropertyStream::start`], decoding each object as a `T`
+    /// (`PropertyStream::<TypedObject<mo::VirtualMachineProperties>>::start_as(..)`).
+    pub async fn start_as(
         client: &Client,
         collector: &mo::PropertyCollector,
         specs: &[PropertyFilterSpec],
@@ -91,7 +134,7 @@ impl PropertyStream {
     async fn open_page(
         &mut self,
         q: crate::soap::Request,
-    ) -> Result<mpsc::Receiver<Result<Item, Error>>, Error> {
+    ) -> Result<mpsc::Receiver<Result<Item<T>, Error>>, Error> {
         let op = q.op();
         let object = q.object().to_string();
         let resp = self.client.send(q).await?;
@@ -119,7 +162,7 @@ impl PropertyStream {
 
     /// The next object, `Ok(None)` after the last one. The next page is requested once the
     /// current one is consumed.
-    pub async fn next(&mut self) -> Result<Option<ObjectContent>, Error> {
+    pub async fn next(&mut self) -> Result<Option<T>, Error> {
         loop {
             if let Some(o) = self.ready.next() {
                 return Ok(Some(o));
@@ -175,7 +218,7 @@ impl PropertyStream {
     }
 
     /// Calls `f` with each object in turn; returns how many there were.
-    pub async fn for_each(mut self, mut f: impl FnMut(ObjectContent)) -> Result<usize, Error> {
+    pub async fn for_each(mut self, mut f: impl FnMut(T)) -> Result<usize, Error> {
         let mut n = 0;
         while let Some(o) = self.next().await? {
             f(o);
@@ -185,7 +228,7 @@ impl PropertyStream {
     }
 
     /// Reads every remaining object into a vector.
-    pub async fn collect(mut self) -> Result<Vec<ObjectContent>, Error> {
+    pub async fn collect(mut self) -> Result<Vec<T>, Error> {
         let mut out = Vec::new();
         while let Some(o) = self.next().await? {
             out.push(o);
@@ -208,7 +251,7 @@ impl PropertyStream {
     }
 }
 
-impl Drop for PropertyStream {
+impl<T: StreamItem> Drop for PropertyStream<T> {
     fn drop(&mut self) {
         self.page = None;
         let Some(token) = self.token.take() else {
@@ -267,23 +310,23 @@ impl From<DecodeError> for Stop {
 }
 
 /// Decoded objects not sent yet, shared between the page walk and the reader's wait hook.
-type Pending = Arc<Mutex<Vec<ObjectContent>>>;
+type Pending<T> = Arc<Mutex<Vec<T>>>;
 
 /// Sends the pending objects, if any; `false` when the consumer is gone.
-fn flush(pending: &Pending, tx: &mpsc::Sender<Result<Item, Error>>) -> bool {
+fn flush<T>(pending: &Pending<T>, tx: &mpsc::Sender<Result<Item<T>, Error>>) -> bool {
     let batch = std::mem::take(&mut *pending.lock().unwrap_or_else(|p| p.into_inner()));
     batch.is_empty() || tx.blocking_send(Ok(Item::Objects(batch))).is_ok()
 }
 
 /// Decodes one page from `reader`, sending its objects, its token and its end to `tx`.
-fn decode_page(
+fn decode_page<T: StreamItem>(
     mut reader: crate::transport::BlockingBodyReader,
     max_bytes: u64,
-    tx: &mpsc::Sender<Result<Item, Error>>,
+    tx: &mpsc::Sender<Result<Item<T>, Error>>,
     op: &'static str,
     object: String,
 ) {
-    let pending: Pending = Arc::new(Mutex::new(Vec::with_capacity(BATCH_OBJECTS)));
+    let pending: Pending<T> = Arc::new(Mutex::new(Vec::with_capacity(BATCH_OBJECTS)));
     {
         let (pending, tx) = (pending.clone(), tx.clone());
         reader.on_wait(move || {
@@ -319,10 +362,10 @@ fn decode_page(
     let _ = tx.blocking_send(Err(Error::new(op, Some(object), kind)));
 }
 
-fn walk_page(
+fn walk_page<T: StreamItem>(
     r: &mut XmlReader<'_>,
-    tx: &mpsc::Sender<Result<Item, Error>>,
-    pending: &Pending,
+    tx: &mpsc::Sender<Result<Item<T>, Error>>,
+    pending: &Pending<T>,
 ) -> Result<(), Stop> {
     if let BodyContent::Fault(f) = enter_body(r)? {
         r.finish()?;
@@ -336,7 +379,7 @@ fn walk_page(
         while r.enter_child()? {
             match r.current_name() {
                 b"objects" => {
-                    if let Some(o) = opt::<ObjectContent>(r)? {
+                    if let Some(o) = T::decode_item(r)? {
                         let full = {
                             let mut p = pending.lock().unwrap_or_else(|p| p.into_inner());
                             p.push(o);

@@ -1,10 +1,10 @@
 //! Container and list views, destroyed when done.
 
 use crate::client::Client;
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::mo;
 use crate::types::ServiceContent;
-use crate::xml::{DecodeError, DecodeErrorKind, ManagedObjectReference};
+use crate::xml::ManagedObjectReference;
 
 use super::cleanup::spawn_best_effort;
 
@@ -23,14 +23,7 @@ fn view_manager(content: &ServiceContent) -> Result<mo::ViewManager, Error> {
         .view_manager
         .clone()
         .map(mo::ViewManager::from_ref)
-        .ok_or_else(|| {
-            let kind = ErrorKind::Decode(DecodeError {
-                kind: DecodeErrorKind::Missing("viewManager"),
-                path: "ServiceContent".into(),
-                position: 0,
-            });
-            Error::new("CreateView", None, kind)
-        })
+        .ok_or_else(|| Error::missing_manager("CreateView", "ViewManager"))
 }
 
 impl ViewGuard {

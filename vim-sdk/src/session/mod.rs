@@ -208,16 +208,7 @@ fn session_manager(content: &ServiceContent) -> Result<mo::SessionManager, Error
         .session_manager
         .clone()
         .map(mo::SessionManager::from_ref)
-        .ok_or_else(|| {
-            Error::new(
-                "connect",
-                None,
-                ErrorKind::Transport(TransportError::Http {
-                    message: "the server has no SessionManager".into(),
-                    source: None,
-                }),
-            )
-        })
+        .ok_or_else(|| Error::missing_manager("connect", "SessionManager"))
 }
 
 /// A cache slot: the cache, and the URL, the user and the TLS identity
