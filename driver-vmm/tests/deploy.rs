@@ -341,3 +341,35 @@ async fn deploy_failures_leave_nothing_registered_and_delete_nothing() {
     let vm = sdk::find_vm(&s, "one-43").await.expect("one-43");
     assert_eq!(sdk::power_state(&s, &vm).await, "poweredOn");
 }
+
+#[tokio::test]
+async fn deploy_direct_to_esx() {
+    let env = OneEnv::esx().await;
+    let s = env.sdk().await;
+    let host = env.host(0).to_string();
+    prepare_files(&s, &env, 60).await;
+    let dfile = env.write_deployment(60, 0, &deployment(60, "00:50:56:00:00:3c", "VM Network"));
+    let run = env.run(
+        "vmm/vmware/deploy",
+        &[dfile.to_str().unwrap(), &host, "60", &host],
+    );
+    run.assert_ok();
+    assert_eq!(run.stdout.trim(), "one-60");
+    let vm = sdk::find_vm(&s, "one-60").await.expect("one-60");
+    let p = sdk::props(
+        &s,
+        vm.reference(),
+        &[
+            "config.files.vmPathName",
+            "runtime.powerState",
+            "config.extraConfig",
+        ],
+    )
+    .await;
+    assert_eq!(p.str("config.files.vmPathName"), Some("[0] 60/one-60.vmx"));
+    assert_eq!(p.str("runtime.powerState"), Some("poweredOn"));
+    // A MAC in VMware's static range needs no checkMACAddress key.
+    assert!(!extra_config(&p)
+        .iter()
+        .any(|(k, _)| k == "ethernet0.checkMACAddress"));
+}

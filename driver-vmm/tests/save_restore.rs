@@ -8,6 +8,30 @@
 mod support;
 
 use support::{sdk, OneEnv};
+use vim_sdk::mo;
+use vim_sdk::session::Session;
+
+/// The local folder of datastore `name` in the simulator (its `summary.url`).
+async fn datastore_dir(s: &Session, name: &str) -> std::path::PathBuf {
+    for (n, ds) in sdk::list::<mo::Datastore>(s, &s.content().root_folder).await {
+        if n == name {
+            let p = sdk::props(s, ds.reference(), &["summary.url"]).await;
+            let url = p.str("summary.url").expect("summary.url").to_string();
+            return std::path::PathBuf::from(url.trim_start_matches("ds://"));
+        }
+    }
+    panic!("no datastore {name}");
+}
+
+/// The files of folder `dir` of datastore `ds`.
+async fn files(s: &Session, ds: &str, dir: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(datastore_dir(s, ds).await.join(dir))
+        .expect("VM folder")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    v.sort();
+    v
+}
 
 fn deployment(vmid: u64) -> String {
     format!(
@@ -43,6 +67,16 @@ async fn save_then_restore_in_both_argv_forms() {
         "still registered"
     );
     drop(vm);
+    // The snapshot was taken (vcsim writes its .vmsn) and no file was deleted.
+    let kept = files(&s, "0", "50").await;
+    assert!(
+        kept.iter()
+            .any(|f| f.starts_with("one-50-Snapshot") && f.ends_with(".vmsn")),
+        "{kept:?}"
+    );
+    for f in ["one-50.vmx", "one-50.nvram", "vmware.log", "disk.0"] {
+        assert!(kept.iter().any(|k| k == f), "{f} missing: {kept:?}");
+    }
 
     // restore, 4.4 argv: registered again from the .vmx (deployment.10, not .9, by number).
     let run = env.run("vmm/vmware/restore", &[ckpt, &host, "one-50", "50", &host]);
