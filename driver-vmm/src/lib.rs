@@ -8,6 +8,8 @@
 
 #![warn(missing_docs)]
 
+pub mod deployment;
+pub mod disk_target;
 pub mod install;
 pub mod vmm;
 pub mod vnm;

@@ -1,8 +1,381 @@
-//! deploy: not yet implemented
+//! deploy (contract §4.3): creates `one-<vmid>` from the deployment file and powers it on.
+//!
+//! Arguments: `<dfile> <host> <vmid> <host>`. Prints `one-<vmid>`.
+//!
+//! - A VM already registered as `one-<vmid>` is recovered (powered on if needed), never
+//!   duplicated.
+//! - Before anything is created, every port group must exist on the host and every disk and
+//!   ISO file on its datastore (vcsim panics on an unknown port group and leaves a half-made
+//!   VM; ESX fails late): refused with a message naming what is missing.
+//! - `.vmx`, `.nvram` and `vmware.log` left in `[<sysds>] <vmid>/` by an earlier failed run
+//!   (which make `CreateVM_Task` fail with `FileAlreadyExists`) are moved aside to
+//!   `<name>.stale-<unix time>`, never deleted, and only when no registered VM uses that
+//!   `.vmx`.
+//! - `CreateVM_Task` in the datacenter's VM folder with the host's pool and the host, then
+//!   `PowerOnVM_Task`. If anything after the creation fails, the VM is unregistered
+//!   (`UnregisterVM`, never destroyed: the disks are untouched) and the action fails.
 
-use driver_common::{DriverError, Result};
+use std::collections::{BTreeMap, HashMap};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Runs the action with OpenNebula's arguments (not implemented yet: always fails).
-pub async fn run(_args: &[String]) -> Result<String> {
-    Err(DriverError::new("deploy is not implemented yet"))
+use driver_common::connect::Conn;
+use driver_common::{output, DriverError, Result};
+use vim_sdk::mo;
+use vim_sdk::ops::retrieve_properties;
+use vim_sdk::types::{AnyFileInfo, HostDatastoreBrowserSearchSpec};
+use vim_sdk::xml::ManagedObjectReference;
+
+use crate::deployment::{self, spec, DatastorePath, Deployment};
+
+const USAGE: &str = "<deployment_file> <host> <vmid> <host>";
+
+/// Runs deploy.
+pub async fn run(args: &[String]) -> Result<String> {
+    let (dfile, host, vmid) = match args {
+        [d, h, v, ..] if !d.is_empty() && !h.is_empty() && args.len() <= 4 => {
+            let vmid: u64 = v
+                .parse()
+                .map_err(|_| DriverError::usage("deploy", USAGE, args))?;
+            (d.as_str(), h.as_str(), vmid)
+        }
+        _ => return Err(DriverError::usage("deploy", USAGE, args)),
+    };
+    let dep = read_deployment(dfile, vmid)?;
+    let conn = Conn::open(host).await?;
+    let result = deploy(&conn, &dep, vmid).await;
+    if let Err(e) = conn.close().await {
+        output::debug(&format!("closing the session: {e}"));
+    }
+    result.map_err(|e| e.context(format!("cannot deploy VM {vmid} on host {host}")))
+}
+
+/// Reads and parses the deployment file `path` of VM `vmid` (its `<name>` must be
+/// `one-<vmid>`); warnings go to the log.
+pub(crate) fn read_deployment(path: &str, vmid: u64) -> Result<Deployment> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| DriverError::new(format!("cannot read deployment file {path}: {e}")))?;
+    if meta.len() > deployment::MAX_DEPLOYMENT_BYTES as u64 {
+        return Err(DriverError::new(format!(
+            "deployment file {path}: {} bytes, more than the {} accepted",
+            meta.len(),
+            deployment::MAX_DEPLOYMENT_BYTES
+        )));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| DriverError::new(format!("cannot read deployment file {path}: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| DriverError::new(format!("deployment file {path}: not UTF-8")))?;
+    let dep = deployment::parse(&text).map_err(|e| DriverError::new(format!("{path}: {e}")))?;
+    for w in &dep.warnings {
+        output::info(w);
+    }
+    let expected = spec::vm_name(vmid);
+    if dep.name != expected {
+        return Err(DriverError::new(format!(
+            "deployment file {path} names the VM {:?}, not {expected}",
+            dep.name
+        )));
+    }
+    Ok(dep)
+}
+
+async fn deploy(conn: &Conn, dep: &Deployment, vmid: u64) -> Result<String> {
+    let name = spec::vm_name(vmid);
+    if let Some(vm) = conn.find_vm(&name).await? {
+        output::info(&format!("{name} is already registered: recovering it"));
+        ensure_powered_on(conn, &vm).await?;
+        return Ok(name);
+    }
+    let vm = create(conn, dep, vmid).await?;
+    if let Err(e) = ensure_powered_on(conn, &vm).await {
+        return Err(unregister_after_failure(conn, &vm, e.context("power on")).await);
+    }
+    Ok(name)
+}
+
+/// Powers `vm` on unless it already is.
+pub(crate) async fn ensure_powered_on(conn: &Conn, vm: &mo::VirtualMachine) -> Result<()> {
+    let state = vm.power_state(&conn.session).await?;
+    if state != "poweredOn" {
+        vm.power_on_vm_task(&conn.session, None)
+            .await?
+            .wait(&conn.session)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Unregisters `vm` after `error` (files kept) and returns the error to report.
+pub(crate) async fn unregister_after_failure(
+    conn: &Conn,
+    vm: &mo::VirtualMachine,
+    error: DriverError,
+) -> DriverError {
+    match vm.unregister_vm(&conn.session).await {
+        Ok(()) => error.context("the VM was unregistered again (its files are kept)"),
+        Err(u) => DriverError::new(format!(
+            "{error}; unregistering the VM failed too ({}), unregister it by hand",
+            DriverError::from(u)
+        )),
+    }
+}
+
+/// Creates (registers, powered off) VM `vmid` from `dep` after the checks described in the
+/// module documentation.
+pub(crate) async fn create(conn: &Conn, dep: &Deployment, vmid: u64) -> Result<mo::VirtualMachine> {
+    let networks = check_networks(conn, dep).await?;
+    let datastores = host_datastores(conn).await?;
+    check_files(conn, dep, &datastores).await?;
+    let vmx = spec::vmx_path(dep, vmid).map_err(|e| DriverError::new(e.to_string()))?;
+    move_stale_files(conn, &vmx, &datastores).await?;
+    let (config, warnings) =
+        spec::build(dep, vmid, &networks).map_err(|e| DriverError::new(e.to_string()))?;
+    for w in &warnings {
+        output::info(w);
+    }
+    let vm = conn
+        .vm_folder
+        .create_vm_task(
+            &conn.session,
+            &config,
+            conn.pool.reference(),
+            Some(conn.host.reference()),
+        )
+        .await?
+        .wait(&conn.session)
+        .await
+        .map_err(|e| DriverError::from(e).context("CreateVM_Task"))?;
+    Ok(vm)
+}
+
+/// The host's networks by name, after checking that every port group of `dep` is one.
+async fn check_networks(
+    conn: &Conn,
+    dep: &Deployment,
+) -> Result<HashMap<String, ManagedObjectReference>> {
+    let refs: Vec<ManagedObjectReference> = conn
+        .host
+        .networks(&conn.session)
+        .await?
+        .into_iter()
+        .map(|n| n.reference().clone())
+        .collect();
+    let props = retrieve_properties(
+        &conn.session,
+        &conn.session.property_collector(),
+        &refs,
+        &["name"],
+    )
+    .await?;
+    let by_name: HashMap<String, ManagedObjectReference> = props
+        .iter()
+        .filter_map(|p| Some((p.str("name")?.to_string(), p.object().clone())))
+        .collect();
+    let missing: Vec<&str> = dep
+        .interfaces
+        .iter()
+        .map(|i| i.bridge.as_str())
+        .filter(|b| !by_name.contains_key(*b))
+        .collect();
+    if !missing.is_empty() {
+        return Err(DriverError::new(format!(
+            "port group(s) {} do not exist on host {}: nothing was created",
+            missing.join(", "),
+            conn.host_name
+        )));
+    }
+    Ok(by_name)
+}
+
+/// The host's datastores by name.
+async fn host_datastores(conn: &Conn) -> Result<HashMap<String, mo::Datastore>> {
+    let refs: Vec<ManagedObjectReference> = conn
+        .host
+        .datastores(&conn.session)
+        .await?
+        .into_iter()
+        .map(|d| d.reference().clone())
+        .collect();
+    let props = retrieve_properties(
+        &conn.session,
+        &conn.session.property_collector(),
+        &refs,
+        &["name"],
+    )
+    .await?;
+    Ok(props
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.str("name")?.to_string(),
+                mo::Datastore::from_ref(p.object().clone()),
+            ))
+        })
+        .collect())
+}
+
+/// The names of the files among `names` that exist in folder `dir` of datastore `ds`.
+async fn existing_files(
+    conn: &Conn,
+    ds: &mo::Datastore,
+    ds_name: &str,
+    dir: &str,
+    names: &[String],
+) -> Result<Vec<String>> {
+    let browser = ds.browser(&conn.session).await?;
+    let spec = HostDatastoreBrowserSearchSpec {
+        match_pattern: names.to_vec(),
+        ..Default::default()
+    };
+    let path = format!("[{ds_name}] {dir}");
+    let result = browser
+        .search_datastore_task(&conn.session, &path, Some(&spec))
+        .await?
+        .wait(&conn.session)
+        .await;
+    match result {
+        Ok(r) => Ok(r
+            .file
+            .iter()
+            .map(|f: &AnyFileInfo| f.base().path.clone())
+            .filter(|p| names.contains(p))
+            .collect()),
+        Err(e) if is_not_found(&e) => Ok(Vec::new()),
+        Err(e) => Err(DriverError::from(e).context(format!("searching {path}"))),
+    }
+}
+
+/// `FileNotFound` (ESX, vcsim) or `NotFound`: the searched folder does not exist.
+fn is_not_found(e: &vim_sdk::Error) -> bool {
+    matches!(e.fault_type(), Some("FileNotFound" | "NotFound"))
+}
+
+/// Checks that every disk and ISO file of `dep` exists.
+async fn check_files(
+    conn: &Conn,
+    dep: &Deployment,
+    datastores: &HashMap<String, mo::Datastore>,
+) -> Result<()> {
+    let mut by_dir: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for d in &dep.disks {
+        let file = d
+            .source
+            .path
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        by_dir
+            .entry((d.source.datastore.clone(), d.source.dir().to_string()))
+            .or_default()
+            .push(file);
+    }
+    let mut missing = Vec::new();
+    for ((ds_name, dir), files) in by_dir {
+        let Some(ds) = datastores.get(&ds_name) else {
+            return Err(DriverError::new(format!(
+                "datastore {ds_name} is not mounted on host {}: nothing was created",
+                conn.host_name
+            )));
+        };
+        let found = existing_files(conn, ds, &ds_name, &dir, &files).await?;
+        for f in files {
+            if !found.contains(&f) {
+                let path = if dir.is_empty() {
+                    f
+                } else {
+                    format!("{dir}/{f}")
+                };
+                missing.push(format!("[{ds_name}] {path}"));
+            }
+        }
+    }
+    if !missing.is_empty() {
+        return Err(DriverError::new(format!(
+            "disk file(s) {} do not exist: nothing was created",
+            missing.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Moves aside the `.vmx`, `.nvram` and `vmware.log` an earlier run left beside `vmx`, unless
+/// a registered VM uses that `.vmx`.
+async fn move_stale_files(
+    conn: &Conn,
+    vmx: &DatastorePath,
+    datastores: &HashMap<String, mo::Datastore>,
+) -> Result<()> {
+    let Some(ds) = datastores.get(&vmx.datastore) else {
+        return Err(DriverError::new(format!(
+            "system datastore {} is not mounted on host {}",
+            vmx.datastore, conn.host_name
+        )));
+    };
+    let dir = vmx.dir().to_string();
+    let stem = vmx
+        .path
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(".vmx")
+        .to_string();
+    let candidates = vec![
+        format!("{stem}.vmx"),
+        format!("{stem}.nvram"),
+        "vmware.log".to_string(),
+    ];
+    let stale = existing_files(conn, ds, &vmx.datastore, &dir, &candidates).await?;
+    if stale.is_empty() {
+        return Ok(());
+    }
+    // Only when no registered VM uses this .vmx.
+    let vmx_path = vmx.to_string();
+    let vms: Vec<ManagedObjectReference> = ds
+        .vms(&conn.session)
+        .await?
+        .into_iter()
+        .map(|v| v.reference().clone())
+        .collect();
+    let props = retrieve_properties(
+        &conn.session,
+        &conn.session.property_collector(),
+        &vms,
+        &["name", "summary.config.vmPathName"],
+    )
+    .await?;
+    if let Some(user) = props
+        .iter()
+        .find(|p| p.str("summary.config.vmPathName") == Some(vmx_path.as_str()))
+    {
+        return Err(DriverError::new(format!(
+            "{vmx_path} belongs to the registered VM {:?}: not touched",
+            user.str("name").unwrap_or("?")
+        )));
+    }
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let fm = mo::FileManager::from_ref(conn.session.content().file_manager.clone().ok_or_else(
+        || DriverError::new("the server has no FileManager: cannot move stale files"),
+    )?);
+    for f in stale {
+        let from = format!("[{}] {dir}/{f}", vmx.datastore);
+        let to = format!("{from}.stale-{stamp}");
+        output::info(&format!("moving the stale {from} aside to {to}"));
+        fm.move_datastore_file_task(
+            &conn.session,
+            &from,
+            Some(conn.datacenter.reference()),
+            &to,
+            Some(conn.datacenter.reference()),
+            Some(false),
+        )
+        .await?
+        .wait(&conn.session)
+        .await
+        .map_err(|e| DriverError::from(e).context(format!("moving {from} aside")))?;
+    }
+    Ok(())
 }

@@ -1,8 +1,82 @@
-//! save: not yet implemented
+//! save (contract §4.7): snapshot `checkpoint` (with memory, not quiesced), suspend,
+//! unregister (files kept). The checkpoint path argument is not used: the VM's own files are
+//! the checkpoint.
+//!
+//! Arguments: `<deploy_id> <checkpoint_path> <host> <vmid> <host>`. Prints nothing.
+//!
+//! Retries: a `checkpoint` left by an earlier save is replaced while the VM still runs; a VM
+//! already suspended with its `checkpoint` is only unregistered. A VM that is not registered
+//! fails (nothing to save).
 
-use driver_common::{DriverError, Result};
+use driver_common::connect::Conn;
+use driver_common::{output, DriverError, Result};
+use vim_sdk::mo;
 
-/// Runs the action with OpenNebula's arguments (not implemented yet: always fails).
-pub async fn run(_args: &[String]) -> Result<String> {
-    Err(DriverError::new("save is not implemented yet"))
+const USAGE: &str = "<deploy_id> <checkpoint_path> <host> <vmid> <host>";
+
+/// The name of the snapshot save takes and restore reverts to.
+pub const CHECKPOINT: &str = "checkpoint";
+
+/// Runs save.
+pub async fn run(args: &[String]) -> Result<String> {
+    let (deploy_id, host) = match args {
+        [d, _ckpt, h, ..] if !d.is_empty() && !h.is_empty() && args.len() <= 5 => {
+            (d.as_str(), h.as_str())
+        }
+        _ => return Err(DriverError::usage("save", USAGE, args)),
+    };
+    let conn = Conn::open(host).await?;
+    let result = save(&conn, deploy_id).await;
+    if let Err(e) = conn.close().await {
+        output::debug(&format!("closing the session: {e}"));
+    }
+    result
+        .map(|()| String::new())
+        .map_err(|e| e.context(format!("cannot save VM {deploy_id} on host {host}")))
+}
+
+async fn save(conn: &Conn, deploy_id: &str) -> Result<()> {
+    let vm = conn.find_vm(deploy_id).await?.ok_or_else(|| {
+        DriverError::new(format!(
+            "VM {deploy_id} is not registered on host {}",
+            conn.host_name
+        ))
+    })?;
+    let s = &conn.session;
+    let state = vm.power_state(s).await?;
+    let existing = vm.find_snapshot(s, CHECKPOINT).await?;
+    match (state.as_str(), existing) {
+        ("suspended", Some(_)) => {
+            output::info("already suspended with its checkpoint: unregistering only");
+        }
+        (state, existing) => {
+            if let Some(old) = existing {
+                output::info("replacing the checkpoint snapshot of an earlier save");
+                old.remove_snapshot_task(s, false, None)
+                    .await?
+                    .wait(s)
+                    .await?;
+            }
+            let running = state == "poweredOn";
+            vm.create_snapshot_task(s, CHECKPOINT, Some("OpenNebula save"), running, false)
+                .await?
+                .wait(s)
+                .await
+                .map_err(|e| DriverError::from(e).context("snapshot checkpoint"))?;
+            if running {
+                vm.suspend_vm_task(s)
+                    .await?
+                    .wait(s)
+                    .await
+                    .map_err(|e| DriverError::from(e).context("suspend"))?;
+            }
+        }
+    }
+    unregister(conn, &vm).await
+}
+
+async fn unregister(conn: &Conn, vm: &mo::VirtualMachine) -> Result<()> {
+    vm.unregister_vm(&conn.session)
+        .await
+        .map_err(|e| DriverError::from(e).context("unregister"))
 }

@@ -4,6 +4,7 @@
 
 pub mod controller;
 pub mod list;
+pub mod new_controller;
 pub mod spec;
 
 pub use controller::ControllerKind;
