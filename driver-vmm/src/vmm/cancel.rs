@@ -6,8 +6,10 @@ use vim_sdk::mo;
 use vim_sdk::types::VirtualMachinePowerState as Power;
 use vim_sdk::Client;
 
-use super::lifecycle::{fault_is, is_gone, power_state, unregister};
-use crate::common::{DriverError, Result};
+use driver_common::connect::Conn;
+
+use super::lifecycle::{close, describe, fault_is, is_gone, power_state, unregister, vm_host_args};
+use driver_common::{DriverError, Result};
 
 /// What [`cancel_vm`] found and did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,4 +52,21 @@ pub async fn cancel_vm(
     };
     unregister(client, vm, what).await?;
     Ok(outcome)
+}
+
+/// Runs cancel with OpenNebula's arguments.
+pub async fn run(args: &[String]) -> Result<String> {
+    let target = vm_host_args("cancel", args)?;
+    let what = describe(&target);
+    let conn = Conn::open(&target.host).await?;
+    let res = async {
+        let vm = conn.find_vm(&target.deploy_id).await?;
+        cancel_vm(&conn.session, vm.as_ref(), &what).await
+    }
+    .await;
+    close(conn).await;
+    if res? == Cancel::Absent {
+        driver_common::output::info(&format!("{what} is not registered: nothing to do"));
+    }
+    Ok(String::new())
 }

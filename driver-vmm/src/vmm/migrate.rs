@@ -11,8 +11,11 @@ use vim_sdk::types::{
 };
 use vim_sdk::Client;
 
-use super::lifecycle::fault_is;
-use crate::common::{DriverError, Result};
+use driver_common::config::VmwareRc;
+use driver_common::connect::Conn;
+
+use super::lifecycle::{close, describe, existing_vm, fault_is, migrate_args};
+use driver_common::{DriverError, Result};
 
 /// What [`migrate_vm`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,4 +135,38 @@ pub async fn migrate_vm(
         )));
     }
     Ok(Migrate::Moved)
+}
+
+/// Runs migrate with OpenNebula's arguments.
+pub async fn run(args: &[String]) -> Result<String> {
+    let (target, dst) = migrate_args("migrate", args)?;
+    let what = describe(&target);
+    let rc = VmwareRc::load()?;
+    if rc.vcenter.is_none() {
+        return Err(DriverError::new(format!(
+            "cannot migrate {what} to host {dst}: live migration needs vCenter, and {} sets no \
+             :vcenter: (with :datacenter:)",
+            rc.path.display()
+        )));
+    }
+    let conn = Conn::open_with(rc, &target.host).await?;
+    let res = async {
+        let vm = existing_vm(&conn, &target).await?;
+        let (host, pool) = conn
+            .find_host(&dst)
+            .await
+            .map_err(|e| e.context(format!("cannot migrate {what} to host {dst}")))?;
+        let to = Destination {
+            host: &host,
+            pool: &pool,
+            name: &dst,
+        };
+        migrate_vm(&conn.session, &vm, &to, &what).await
+    }
+    .await;
+    close(conn).await;
+    if res? == Migrate::AlreadyThere {
+        driver_common::output::info(&format!("{what} already runs on host {dst}"));
+    }
+    Ok(String::new())
 }

@@ -4,11 +4,28 @@
 use vim_sdk::mo;
 use vim_sdk::Client;
 
-use crate::common::{DriverError, Result};
+use driver_common::connect::Conn;
+use driver_common::{DriverError, Result};
+
+use super::lifecycle::{close, describe, existing_vm, vm_host_args};
 
 /// Asks the guest of `vm` to reboot. `what` names the VM and host in messages.
 pub async fn reboot_vm(client: &Client, vm: &mo::VirtualMachine, what: &str) -> Result<()> {
     vm.reboot_guest(client)
         .await
         .map_err(|e| DriverError::from(e).context(format!("cannot reboot the guest OS of {what}")))
+}
+
+/// Runs reboot with OpenNebula's arguments.
+pub async fn run(args: &[String]) -> Result<String> {
+    let target = vm_host_args("reboot", args)?;
+    let what = describe(&target);
+    let conn = Conn::open(&target.host).await?;
+    let res = async {
+        let vm = existing_vm(&conn, &target).await?;
+        reboot_vm(&conn.session, &vm, &what).await
+    }
+    .await;
+    close(conn).await;
+    res.map(|()| String::new())
 }

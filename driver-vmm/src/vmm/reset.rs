@@ -4,11 +4,28 @@
 use vim_sdk::mo;
 use vim_sdk::Client;
 
-use crate::common::{DriverError, Result};
+use driver_common::connect::Conn;
+use driver_common::{DriverError, Result};
+
+use super::lifecycle::{close, describe, existing_vm, vm_host_args};
 
 /// Resets `vm` and waits for the task. `what` names the VM and host in messages.
 pub async fn reset_vm(client: &Client, vm: &mo::VirtualMachine, what: &str) -> Result<()> {
     vm.reset(client, |_| {})
         .await
         .map_err(|e| DriverError::from(e).context(format!("cannot reset {what}")))
+}
+
+/// Runs reset with OpenNebula's arguments.
+pub async fn run(args: &[String]) -> Result<String> {
+    let target = vm_host_args("reset", args)?;
+    let what = describe(&target);
+    let conn = Conn::open(&target.host).await?;
+    let res = async {
+        let vm = existing_vm(&conn, &target).await?;
+        reset_vm(&conn.session, &vm, &what).await
+    }
+    .await;
+    close(conn).await;
+    res.map(|()| String::new())
 }

@@ -9,8 +9,13 @@ use vim_sdk::mo;
 use vim_sdk::types::VirtualMachinePowerState as Power;
 use vim_sdk::Client;
 
-use super::lifecycle::{fault_is, is_gone, power_state, unregister, wait_power_state, WaitEnd};
-use crate::common::{DriverError, Result};
+use driver_common::connect::Conn;
+
+use super::lifecycle::{
+    close, describe, fault_is, is_gone, power_state, unregister, vm_host_args, wait_power_state,
+    WaitEnd,
+};
+use driver_common::{DriverError, Result};
 
 /// How long a guest gets to power off when the environment says nothing (legacy: 500 s).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -91,4 +96,28 @@ pub async fn shutdown_vm(
     };
     unregister(client, vm, what).await?;
     Ok(outcome)
+}
+
+/// Runs shutdown with OpenNebula's arguments.
+pub async fn run(args: &[String]) -> Result<String> {
+    let target = vm_host_args("shutdown", args)?;
+    let timeout = timeout_from(std::env::var(TIMEOUT_ENV).ok().as_deref())?;
+    let what = describe(&target);
+    let conn = Conn::open(&target.host).await?;
+    let res = async {
+        let vm = conn.find_vm(&target.deploy_id).await?;
+        shutdown_vm(&conn.session, vm.as_ref(), &what, timeout).await
+    }
+    .await;
+    close(conn).await;
+    match res? {
+        Shutdown::ShutDown => {
+            driver_common::output::info(&format!("{what} shut down and unregistered"))
+        }
+        Shutdown::WasOff => driver_common::output::info(&format!("{what} was off: unregistered")),
+        Shutdown::Absent => {
+            driver_common::output::info(&format!("{what} is not registered: nothing to do"))
+        }
+    }
+    Ok(String::new())
 }

@@ -7,8 +7,11 @@
 use vim_sdk::mo;
 use vim_sdk::Client;
 
+use driver_common::connect::Conn;
+
+use super::lifecycle::{close, describe, existing_vm, vm_snapshot_args};
 use super::snapshot_revert::snapshots_named;
-use crate::common::{DriverError, Result};
+use driver_common::{DriverError, Result};
 
 /// The snapshot name for OpenNebula snapshot `one_snap` of VM `vmid`, taken at `unix_time`.
 pub fn snapshot_name(vmid: u64, one_snap: u64, unix_time: u64) -> String {
@@ -38,4 +41,31 @@ pub async fn create_snapshot(
             DriverError::from(e).context(format!("cannot create snapshot {name} of {what}"))
         })?;
     Ok(name.to_string())
+}
+
+/// Runs snapshot_create with OpenNebula's arguments; prints the snapshot's name.
+pub async fn run(args: &[String]) -> Result<String> {
+    let (target, one_snap) = vm_snapshot_args(
+        "snapshot_create",
+        "<deploy_id> <one_snapshot_id> <vmid> <host>",
+        args,
+        valid_one_snapshot_id,
+    )?;
+    let one_snap: u64 = one_snap
+        .parse()
+        .map_err(|_| DriverError::usage("snapshot_create", "a numeric snapshot id", args))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let name = snapshot_name(target.vmid, one_snap, now);
+    let what = describe(&target);
+    let conn = Conn::open(&target.host).await?;
+    let description = format!("OpenNebula snapshot {one_snap} of VM {}", target.vmid);
+    let res = async {
+        let vm = existing_vm(&conn, &target).await?;
+        create_snapshot(&conn.session, &vm, &name, &description, &what).await
+    }
+    .await;
+    close(conn).await;
+    res
 }

@@ -5,8 +5,11 @@
 use vim_sdk::mo;
 use vim_sdk::Client;
 
-use super::snapshot_revert::unique_snapshot;
-use crate::common::{DriverError, Result};
+use driver_common::connect::Conn;
+
+use super::lifecycle::{close, describe, existing_vm, vm_snapshot_args};
+use super::snapshot_revert::{unique_snapshot, valid_snapshot_name};
+use driver_common::{DriverError, Result};
 
 /// What [`delete_snapshot`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,4 +37,26 @@ pub async fn delete_snapshot(
             Err(DriverError::from(e).context(format!("cannot delete snapshot {name} of {what}")))
         }
     }
+}
+
+/// Runs snapshot_delete with OpenNebula's arguments.
+pub async fn run(args: &[String]) -> Result<String> {
+    let (target, name) = vm_snapshot_args(
+        "snapshot_delete",
+        "<deploy_id> <hypervisor_snapshot_id> <vmid> <host>",
+        args,
+        valid_snapshot_name,
+    )?;
+    let what = describe(&target);
+    let conn = Conn::open(&target.host).await?;
+    let res = async {
+        let vm = existing_vm(&conn, &target).await?;
+        delete_snapshot(&conn.session, &vm, &name, &what).await
+    }
+    .await;
+    close(conn).await;
+    if res? == Delete::Absent {
+        driver_common::output::info(&format!("{what} has no snapshot {name}: nothing to delete"));
+    }
+    Ok(String::new())
 }

@@ -6,7 +6,10 @@ use vim_sdk::mo;
 use vim_sdk::types::VirtualMachineSnapshotTree;
 use vim_sdk::Client;
 
-use crate::common::{DriverError, Result};
+use driver_common::connect::Conn;
+use driver_common::{DriverError, Result};
+
+use super::lifecycle::{close, describe, existing_vm, vm_snapshot_args};
 
 /// Whether a hypervisor snapshot id argument is acceptable: a snapshot name (1 to 255
 /// characters, no control characters).
@@ -68,6 +71,25 @@ pub async fn revert_snapshot(
     snap.revert(client, |_| {}).await.map_err(|e| {
         DriverError::from(e).context(format!("cannot revert {what} to snapshot {name}"))
     })
+}
+
+/// Runs snapshot_revert with OpenNebula's arguments.
+pub async fn run(args: &[String]) -> Result<String> {
+    let (target, name) = vm_snapshot_args(
+        "snapshot_revert",
+        "<deploy_id> <hypervisor_snapshot_id> <vmid> <host>",
+        args,
+        valid_snapshot_name,
+    )?;
+    let what = describe(&target);
+    let conn = Conn::open(&target.host).await?;
+    let res = async {
+        let vm = existing_vm(&conn, &target).await?;
+        revert_snapshot(&conn.session, &vm, &name, &what).await
+    }
+    .await;
+    close(conn).await;
+    res.map(|()| String::new())
 }
 
 #[cfg(test)]

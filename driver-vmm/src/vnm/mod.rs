@@ -1,0 +1,6 @@
+//! The network driver's actions (contract §10): `pre`, `post` and `clean`, with the same
+//! `run` signature as the VMM actions.
+
+pub mod clean;
+pub mod post;
+pub mod pre;
