@@ -8,6 +8,7 @@ pub mod cancel;
 pub mod deploy;
 pub mod detach_disk;
 pub mod detach_nic;
+pub mod lifecycle;
 pub mod migrate;
 pub mod poll;
 pub mod reboot;

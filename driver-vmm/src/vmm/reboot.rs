@@ -1,8 +1,31 @@
-//! reboot: not yet implemented
+//! `reboot <deploy_id> <host> <vmid> <host>`: a guest OS reboot (`RebootGuest`, needs VMware
+//! Tools). The VM must exist; a refusal names the method and the server's fault.
 
+use vim_sdk::mo;
+use vim_sdk::Client;
+
+use driver_common::connect::Conn;
 use driver_common::{DriverError, Result};
 
-/// Runs the action with OpenNebula's arguments (not implemented yet: always fails).
-pub async fn run(_args: &[String]) -> Result<String> {
-    Err(DriverError::new("reboot is not implemented yet"))
+use super::lifecycle::{close, describe, existing_vm, vm_host_args};
+
+/// Asks the guest of `vm` to reboot. `what` names the VM and host in messages.
+pub async fn reboot_vm(client: &Client, vm: &mo::VirtualMachine, what: &str) -> Result<()> {
+    vm.reboot_guest(client)
+        .await
+        .map_err(|e| DriverError::from(e).context(format!("cannot reboot the guest OS of {what}")))
+}
+
+/// Runs reboot with OpenNebula's arguments.
+pub async fn run(args: &[String]) -> Result<String> {
+    let target = vm_host_args("reboot", args)?;
+    let what = describe(&target);
+    let conn = Conn::open(&target.host).await?;
+    let res = async {
+        let vm = existing_vm(&conn, &target).await?;
+        reboot_vm(&conn.session, &vm, &what).await
+    }
+    .await;
+    close(conn).await;
+    res.map(|()| String::new())
 }

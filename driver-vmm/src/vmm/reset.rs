@@ -1,8 +1,31 @@
-//! reset: not yet implemented
+//! `reset <deploy_id> <host> <vmid> <host>`: a hard reset (`ResetVM_Task`) from the
+//! front-end (legacy ran it on the ESX host, where it could not work).
 
+use vim_sdk::mo;
+use vim_sdk::Client;
+
+use driver_common::connect::Conn;
 use driver_common::{DriverError, Result};
 
-/// Runs the action with OpenNebula's arguments (not implemented yet: always fails).
-pub async fn run(_args: &[String]) -> Result<String> {
-    Err(DriverError::new("reset is not implemented yet"))
+use super::lifecycle::{close, describe, existing_vm, vm_host_args};
+
+/// Resets `vm` and waits for the task. `what` names the VM and host in messages.
+pub async fn reset_vm(client: &Client, vm: &mo::VirtualMachine, what: &str) -> Result<()> {
+    vm.reset(client, |_| {})
+        .await
+        .map_err(|e| DriverError::from(e).context(format!("cannot reset {what}")))
+}
+
+/// Runs reset with OpenNebula's arguments.
+pub async fn run(args: &[String]) -> Result<String> {
+    let target = vm_host_args("reset", args)?;
+    let what = describe(&target);
+    let conn = Conn::open(&target.host).await?;
+    let res = async {
+        let vm = existing_vm(&conn, &target).await?;
+        reset_vm(&conn.session, &vm, &what).await
+    }
+    .await;
+    close(conn).await;
+    res.map(|()| String::new())
 }

@@ -1,0 +1,288 @@
+//! shutdown, cancel, reboot, reset: their logic against vcsim (effects read back through
+//! vim-sdk), and what vcsim cannot show (a guest that never powers off, a guest that
+//! reboots) against a hand-written SOAP fixture.
+#![cfg(feature = "vcsim")]
+
+mod soap_fixture;
+mod vm_support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use driver_vmm::vmm::cancel::{cancel_vm, Cancel};
+use driver_vmm::vmm::reboot::reboot_vm;
+use driver_vmm::vmm::reset::reset_vm;
+use driver_vmm::vmm::shutdown::{shutdown_vm, timeout_from, Shutdown, DEFAULT_TIMEOUT};
+use soap_fixture::{fault, response, response_ref, SERVICE_CONTENT};
+use vim_sdk::mo;
+use vim_sdk::testing::Vcsim;
+use vim_sdk::transport::{Transport, TransportConfig};
+use vm_support::{connect, files_of, state, vm_named};
+
+#[tokio::test]
+async fn cancel_powers_off_unregisters_keeps_files_and_is_idempotent() {
+    let sim = Vcsim::builder()
+        .vpx()
+        .start()
+        .expect("start vcsim (run scripts/setup)");
+    let (c, m) = connect(&sim).await;
+    let (name, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
+    let files = files_of(&c, &vm).await;
+    assert!(!files.is_empty(), "the VM has files on disk");
+    assert_eq!(state(&c, &vm).await.as_deref(), Some("poweredOn"));
+
+    let done = cancel_vm(&c, Some(&vm), "VM x on host y")
+        .await
+        .expect("cancel");
+    assert_eq!(done, Cancel::PoweredOff);
+    assert!(
+        vm_support::find(&c, &m, &name).await.is_none(),
+        "unregistered"
+    );
+    for f in &files {
+        assert!(f.exists(), "{} kept", f.display());
+    }
+    // Retried by OpenNebula: the VM is gone, by lookup and by a stale reference alike.
+    assert_eq!(cancel_vm(&c, None, "x").await.unwrap(), Cancel::Absent);
+    assert_eq!(cancel_vm(&c, Some(&vm), "x").await.unwrap(), Cancel::Absent);
+
+    // A suspended VM is powered off too; one already off is only unregistered.
+    let (_, vm2) = vm_named(&c, &m, "DC0_H0_VM1").await;
+    vm2.suspend(&c, |_| {}).await.expect("suspend");
+    assert_eq!(
+        cancel_vm(&c, Some(&vm2), "x").await.unwrap(),
+        Cancel::PoweredOff
+    );
+    let (_, vm3) = vm_named(&c, &m, "DC0_C0_RP0_VM0").await;
+    vm3.power_off(&c, |_| {}).await.expect("off");
+    assert_eq!(
+        cancel_vm(&c, Some(&vm3), "x").await.unwrap(),
+        Cancel::WasOff
+    );
+    assert!(vm_support::find(&c, &m, "DC0_C0_RP0_VM0").await.is_none());
+}
+
+#[tokio::test]
+async fn shutdown_waits_for_power_off_then_unregisters() {
+    let sim = Vcsim::builder()
+        .vpx()
+        .start()
+        .expect("start vcsim (run scripts/setup)");
+    let (c, m) = connect(&sim).await;
+    let (name, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
+    let files = files_of(&c, &vm).await;
+    let done = shutdown_vm(&c, Some(&vm), "x", Duration::from_secs(30))
+        .await
+        .expect("shutdown");
+    assert_eq!(done, Shutdown::ShutDown);
+    assert!(
+        vm_support::find(&c, &m, &name).await.is_none(),
+        "unregistered"
+    );
+    assert!(files.iter().all(|f| f.exists()), "no file deleted");
+    assert_eq!(
+        shutdown_vm(&c, Some(&vm), "x", DEFAULT_TIMEOUT)
+            .await
+            .unwrap(),
+        Shutdown::Absent
+    );
+    assert_eq!(
+        shutdown_vm(&c, None, "x", DEFAULT_TIMEOUT).await.unwrap(),
+        Shutdown::Absent
+    );
+
+    let (_, off) = vm_named(&c, &m, "DC0_H0_VM1").await;
+    off.power_off(&c, |_| {}).await.expect("off");
+    assert_eq!(
+        shutdown_vm(&c, Some(&off), "x", DEFAULT_TIMEOUT)
+            .await
+            .unwrap(),
+        Shutdown::WasOff
+    );
+
+    // A suspended VM cannot take a guest shutdown: a failure, the VM left registered.
+    let (_, susp) = vm_named(&c, &m, "DC0_C0_RP0_VM0").await;
+    susp.suspend(&c, |_| {}).await.expect("suspend");
+    let err = shutdown_vm(&c, Some(&susp), "VM one-9 on host h", DEFAULT_TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("VM one-9 on host h"), "{err}");
+    assert!(err.to_string().contains("suspended"), "{err}");
+    assert_eq!(state(&c, &susp).await.as_deref(), Some("suspended"));
+}
+
+#[test]
+fn shutdown_timeout_setting() {
+    assert_eq!(timeout_from(None).unwrap(), DEFAULT_TIMEOUT);
+    assert_eq!(timeout_from(Some(" 42 ")).unwrap(), Duration::from_secs(42));
+    for bad in ["0", "-1", "ten", "1e3", "86401"] {
+        assert!(timeout_from(Some(bad)).is_err(), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn reset_and_reboot_against_vcsim() {
+    let sim = Vcsim::builder()
+        .vpx()
+        .start()
+        .expect("start vcsim (run scripts/setup)");
+    let (c, m) = connect(&sim).await;
+    let (_, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
+    reset_vm(&c, &vm, "x").await.expect("reset");
+    assert_eq!(state(&c, &vm).await.as_deref(), Some("poweredOn"));
+
+    // vcsim has no RebootGuest: the message names the method and the fault.
+    let err = reboot_vm(&c, &vm, "VM one-5 on host h")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cannot reboot the guest OS of VM one-5 on host h"),
+        "{err}"
+    );
+    assert!(err.contains("RebootGuest"), "{err}");
+    assert!(err.contains("MethodNotFound"), "{err}");
+
+    // vcsim resets by power off + on: a powered-off VM is refused, with the fault named.
+    vm.power_off(&c, |_| {}).await.expect("off");
+    let err = reset_vm(&c, &vm, "VM one-5 on host h")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot reset VM one-5 on host h"), "{err}");
+    assert!(
+        err.contains("ResetVM_Task") && err.contains("InvalidPowerState"),
+        "{err}"
+    );
+}
+
+fn fixture_client(url: &str) -> vim_sdk::Client {
+    vim_sdk::Client::new(Transport::new(TransportConfig::new(url)).expect("transport"))
+}
+
+const POWERED_ON: &str = "<objects><obj type=\"VirtualMachine\">vm-1</obj>\
+<propSet><name>runtime.powerState</name><val xsi:type=\"VirtualMachinePowerState\">poweredOn</val></propSet></objects>";
+
+const ENTER_ON: &str = "<version>1</version><filterSet><filter type=\"PropertyFilter\">f-1</filter>\
+<objectSet><kind>enter</kind><obj type=\"VirtualMachine\">vm-1</obj><changeSet><name>runtime.powerState</name>\
+<op>assign</op><val xsi:type=\"VirtualMachinePowerState\">poweredOn</val></changeSet></objectSet></filterSet>";
+
+/// A server whose guest accepts the shutdown request and never powers off: the wait ends
+/// at the timeout through `WaitForUpdatesEx` (held by the server, as a real one does), the
+/// action fails, and the VM is not unregistered.
+#[tokio::test]
+async fn shutdown_times_out_when_the_guest_stays_on() {
+    let waits = Arc::new(AtomicUsize::new(0));
+    let w = waits.clone();
+    let fx = soap_fixture::start(Arc::new(move |method: String, body: String| {
+        let w = w.clone();
+        Box::pin(async move {
+            match method.as_str() {
+                "RetrieveServiceContent" => {
+                    response("RetrieveServiceContent", Some(SERVICE_CONTENT))
+                }
+                "RetrievePropertiesEx" => response("RetrievePropertiesEx", Some(POWERED_ON)),
+                "ShutdownGuest" => response("ShutdownGuest", None),
+                "CreatePropertyCollector" => {
+                    response_ref("CreatePropertyCollector", "PropertyCollector", "pc-1")
+                }
+                "CreateFilter" => response_ref("CreateFilter", "PropertyFilter", "f-1"),
+                "WaitForUpdatesEx" => {
+                    w.fetch_add(1, Ordering::SeqCst);
+                    if !body.contains("<version>") {
+                        return response("WaitForUpdatesEx", Some(ENTER_ON));
+                    }
+                    // Hold the call for maxWaitSeconds, then report no change.
+                    let secs = body
+                        .split("<maxWaitSeconds>")
+                        .nth(1)
+                        .and_then(|s| s.split('<').next())
+                        .and_then(|s| s.parse::<u64>().ok())
+                        .unwrap_or(1);
+                    tokio::time::sleep(Duration::from_secs(secs)).await;
+                    response("WaitForUpdatesEx", None)
+                }
+                "DestroyPropertyCollector" => response("DestroyPropertyCollector", None),
+                _ => fault("MethodNotFound", "not in this fixture"),
+            }
+        })
+    }))
+    .await;
+    let c = fixture_client(&fx.url);
+    let vm = mo::VirtualMachine::from_ref(vim_sdk::xml::ManagedObjectReference::new(
+        "VirtualMachine",
+        "vm-1",
+    ));
+    let started = Instant::now();
+    let err = shutdown_vm(
+        &c,
+        Some(&vm),
+        "VM one-1 on host esx1",
+        Duration::from_secs(2),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    let took = started.elapsed();
+    assert!(
+        err.contains("Timeout reached, VM one-1 on host esx1 is still alive"),
+        "{err}"
+    );
+    assert!(err.contains("poweredOn"), "{err}");
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
+    assert_eq!(fx.count("ShutdownGuest"), 1);
+    assert_eq!(
+        fx.count("UnregisterVM"),
+        0,
+        "left registered: {:?}",
+        fx.calls()
+    );
+    // The initial state plus one or two held waits: no busy loop.
+    let n = waits.load(Ordering::SeqCst);
+    assert!(
+        (2..=3).contains(&n),
+        "{n} WaitForUpdatesEx calls: {:?}",
+        fx.calls()
+    );
+    assert_eq!(fx.count("DestroyPropertyCollector"), 1, "collector removed");
+}
+
+/// vcsim lacks RebootGuest; a server that has it: one call, success.
+#[tokio::test]
+async fn reboot_succeeds_where_the_server_has_reboot_guest() {
+    let fx = soap_fixture::start(Arc::new(|method: String, _body: String| {
+        Box::pin(async move {
+            match method.as_str() {
+                "RebootGuest" => response("RebootGuest", None),
+                _ => fault("MethodNotFound", "not in this fixture"),
+            }
+        })
+    }))
+    .await;
+    let c = fixture_client(&fx.url);
+    let vm = mo::VirtualMachine::from_ref(vim_sdk::xml::ManagedObjectReference::new(
+        "VirtualMachine",
+        "vm-1",
+    ));
+    reboot_vm(&c, &vm, "x").await.expect("reboot");
+    assert_eq!(fx.calls(), ["RebootGuest"]);
+
+    // A guest without Tools: the fault named.
+    let fx = soap_fixture::start(Arc::new(|_m: String, _b: String| {
+        Box::pin(async move { fault("ToolsUnavailable", "VMware Tools are not running") })
+    }))
+    .await;
+    let c = fixture_client(&fx.url);
+    let err = reboot_vm(&c, &vm, "VM one-1 on host h")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ToolsUnavailable") && err.contains("RebootGuest"),
+        "{err}"
+    );
+}

@@ -1,0 +1,184 @@
+//! migrate: its logic against vcsim's vCenter model (RelocateVM_Task with host and pool;
+//! the VM's host read back from `runtime.host`, since vcsim leaves `HostSystem.vm` stale).
+#![cfg(feature = "vcsim")]
+
+mod soap_fixture;
+mod vm_support;
+
+use std::sync::Arc;
+
+use driver_vmm::vmm::migrate::{check_relocate, migrate_vm, Destination, Migrate};
+use soap_fixture::{fault, response, response_ref, SERVICE_CONTENT};
+use vim_sdk::mo;
+use vim_sdk::testing::Vcsim;
+use vm_support::{connect, files_of, state, vm_named};
+
+async fn host_named(c: &vim_sdk::Client, m: &vim_sdk::ops::Managers, name: &str) -> mo::HostSystem {
+    vim_sdk::find::Finder::new(m)
+        .list::<mo::HostSystem>(c, m.root_folder.reference(), true)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, h)| h)
+        .unwrap_or_else(|| panic!("no host {name}"))
+}
+
+async fn pool_of(c: &vim_sdk::Client, h: &mo::HostSystem) -> mo::ResourcePool {
+    h.compute_resource(c)
+        .await
+        .unwrap()
+        .expect("parent")
+        .root_pool(c)
+        .await
+        .unwrap()
+        .expect("pool")
+}
+
+#[tokio::test]
+async fn live_migration_to_another_host_and_pool() {
+    let sim = Vcsim::builder()
+        .vpx()
+        .start()
+        .expect("start vcsim (run scripts/setup)");
+    let (c, m) = connect(&sim).await;
+    // From the standalone host to a host of the cluster: another host and another pool.
+    let (_, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
+    let files = files_of(&c, &vm).await;
+    let dst = host_named(&c, &m, "DC0_C0_H1").await;
+    let pool = pool_of(&c, &dst).await;
+    let src_pool = vm.resource_pool(&c).await.unwrap().expect("pool");
+    assert_ne!(src_pool, pool);
+    let to = Destination {
+        host: &dst,
+        pool: &pool,
+        name: "DC0_C0_H1",
+    };
+
+    // vcsim names a provisioning checker but does not implement it: the check is skipped.
+    let spec = vim_sdk::types::VirtualMachineRelocateSpec {
+        host: Some(dst.reference().clone()),
+        pool: Some(pool.reference().clone()),
+        ..Default::default()
+    };
+    assert!(!check_relocate(&c, &vm, &spec, "x")
+        .await
+        .expect("tolerated"));
+
+    assert_eq!(
+        migrate_vm(&c, &vm, &to, "x").await.expect("migrate"),
+        Migrate::Moved
+    );
+    assert_eq!(vm.host(&c).await.unwrap().as_ref(), Some(&dst));
+    assert_eq!(vm.resource_pool(&c).await.unwrap().as_ref(), Some(&pool));
+    assert_eq!(
+        state(&c, &vm).await.as_deref(),
+        Some("poweredOn"),
+        "live: still running"
+    );
+    assert!(files.iter().all(|f| f.exists()));
+    // Re-run: already there.
+    assert_eq!(
+        migrate_vm(&c, &vm, &to, "x").await.unwrap(),
+        Migrate::AlreadyThere
+    );
+}
+
+#[tokio::test]
+async fn refused_migration_is_a_failure_naming_the_fault() {
+    let sim = Vcsim::builder()
+        .vpx()
+        .start()
+        .expect("start vcsim (run scripts/setup)");
+    let (c, m) = connect(&sim).await;
+    let (_, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
+    let dst = host_named(&c, &m, "DC0_C0_H1").await;
+    // A pool that is not a pool: the server refuses the relocation.
+    let bogus = mo::ResourcePool::from_ref(vim_sdk::xml::ManagedObjectReference::new(
+        "ResourcePool",
+        "resgroup-none",
+    ));
+    let to = Destination {
+        host: &dst,
+        pool: &bogus,
+        name: "DC0_C0_H1",
+    };
+    let err = migrate_vm(&c, &vm, &to, "VM one-4 on host a")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("VM one-4 on host a") && err.contains("DC0_C0_H1"),
+        "{err}"
+    );
+    assert!(err.contains("RelocateVM_Task"), "{err}");
+    assert_ne!(vm.host(&c).await.unwrap().as_ref(), Some(&dst), "not moved");
+}
+
+const VM_ON_HOST_1: &str = "<objects><obj type=\"VirtualMachine\">vm-1</obj>\
+<propSet><name>runtime.host</name><val type=\"HostSystem\" xsi:type=\"ManagedObjectReference\">host-1</val></propSet></objects>";
+
+const CHECK_REFUSED: &str = "<version>1</version><filterSet><filter type=\"PropertyFilter\">f-1</filter>\
+<objectSet><kind>enter</kind><obj type=\"Task\">task-1</obj><changeSet><name>info</name><op>assign</op>\
+<val xsi:type=\"TaskInfo\"><key>task-1</key><task type=\"Task\">task-1</task>\
+<descriptionId>VirtualMachineProvisioningChecker.checkRelocate</descriptionId>\
+<state>success</state><cancelled>false</cancelled><cancelable>false</cancelable>\
+<result xsi:type=\"ArrayOfCheckResult\"><CheckResult xsi:type=\"CheckResult\"><vm type=\"VirtualMachine\">vm-1</vm>\
+<host type=\"HostSystem\">host-2</host><error><fault xsi:type=\"MigrationDisabled\"></fault>\
+<localizedMessage>Migration is disabled on the destination host</localizedMessage></error></CheckResult></result>\
+<reason xsi:type=\"TaskReasonUser\"><userName>u</userName></reason>\
+<queueTime>2026-01-01T00:00:00Z</queueTime><eventChainId>1</eventChainId></val></changeSet></objectSet></filterSet>";
+
+/// A vCenter whose provisioning checker refuses the move: the migration fails with the
+/// check's fault, and no relocation is started.
+#[tokio::test]
+async fn a_refusing_check_stops_the_migration() {
+    let content = format!(
+        "{SERVICE_CONTENT}<vmProvisioningChecker type=\"VirtualMachineProvisioningChecker\">ProvChecker</vmProvisioningChecker>"
+    );
+    let fx = soap_fixture::start(Arc::new(move |method: String, _body: String| {
+        let content = content.clone();
+        Box::pin(async move {
+            match method.as_str() {
+                "RetrieveServiceContent" => response("RetrieveServiceContent", Some(&content)),
+                "RetrievePropertiesEx" => response("RetrievePropertiesEx", Some(VM_ON_HOST_1)),
+                "CheckRelocate_Task" => response_ref("CheckRelocate_Task", "Task", "task-1"),
+                "CreatePropertyCollector" => {
+                    response_ref("CreatePropertyCollector", "PropertyCollector", "pc-1")
+                }
+                "CreateFilter" => response_ref("CreateFilter", "PropertyFilter", "f-1"),
+                "WaitForUpdatesEx" => response("WaitForUpdatesEx", Some(CHECK_REFUSED)),
+                "DestroyPropertyCollector" => response("DestroyPropertyCollector", None),
+                _ => fault("MethodNotFound", "not in this fixture"),
+            }
+        })
+    }))
+    .await;
+    let c = vim_sdk::Client::new(
+        vim_sdk::transport::Transport::new(vim_sdk::transport::TransportConfig::new(&fx.url))
+            .expect("transport"),
+    );
+    let r = |t: &str, v: &str| vim_sdk::xml::ManagedObjectReference::new(t, v);
+    let vm = mo::VirtualMachine::from_ref(r("VirtualMachine", "vm-1"));
+    let dst = mo::HostSystem::from_ref(r("HostSystem", "host-2"));
+    let pool = mo::ResourcePool::from_ref(r("ResourcePool", "resgroup-2"));
+    let to = Destination {
+        host: &dst,
+        pool: &pool,
+        name: "esx2",
+    };
+    let err = migrate_vm(&c, &vm, &to, "VM one-1 on host esx1")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("the migration of VM one-1 on host esx1 was refused"),
+        "{err}"
+    );
+    assert!(
+        err.contains("MigrationDisabled: Migration is disabled on the destination host"),
+        "{err}"
+    );
+    assert_eq!(fx.count("CheckRelocate_Task"), 1, "{:?}", fx.calls());
+    assert_eq!(fx.count("RelocateVM_Task"), 0, "{:?}", fx.calls());
+}
