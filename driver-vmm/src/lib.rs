@@ -3,3 +3,5 @@
 #![warn(missing_docs)]
 
 pub mod disk_target;
+pub mod vmm;
+pub mod vnm;
