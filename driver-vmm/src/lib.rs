@@ -1,7 +1,139 @@
-//! OpenNebula's VMware drivers (VMM actions and network driver) on vim-sdk.
+//! OpenNebula's VMware drivers (VMM actions and the network driver), natively on vim-sdk.
+//!
+//! One multi-call binary, `driver-vmm`: installed once under `remotes/vmware-native/` with
+//! relative symlinks `remotes/vmm/vmware/<action>` and `remotes/vnm/vmware/{pre,post,clean}`
+//! pointing to it ([`install`]). It dispatches on the last three components of the name it
+//! is called by (`vmm/vmware/deploy`), or on a first argument naming the action when called
+//! as `driver-vmm` ([`dispatch`]).
 
 #![warn(missing_docs)]
 
 pub mod disk_target;
+pub mod install;
 pub mod vmm;
 pub mod vnm;
+
+use driver_common::Result;
+
+/// The VMM actions, as named in `remotes/vmm/vmware/`.
+pub const VMM_ACTIONS: [&str; 16] = [
+    "deploy",
+    "shutdown",
+    "cancel",
+    "reboot",
+    "reset",
+    "save",
+    "restore",
+    "migrate",
+    "poll",
+    "attach_disk",
+    "detach_disk",
+    "attach_nic",
+    "detach_nic",
+    "snapshot_create",
+    "snapshot_revert",
+    "snapshot_delete",
+];
+
+/// The network driver's actions, as named in `remotes/vnm/vmware/`.
+pub const VNM_ACTIONS: [&str; 3] = ["pre", "post", "clean"];
+
+/// Which driver an action belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `vmm/vmware/<action>`.
+    Vmm,
+    /// `vnm/vmware/<action>`.
+    Vnm,
+}
+
+/// An action resolved from a name such as `vmm/vmware/deploy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Action {
+    /// The driver.
+    pub kind: Kind,
+    /// The action's name (`deploy`).
+    pub name: &'static str,
+}
+
+impl Action {
+    /// Resolves `vmm/vmware/<action>` or `vnm/vmware/<action>` (a path ending in those
+    /// three components, as argv\[0\] of an installed symlink is).
+    pub fn from_path(path: &str) -> Option<Action> {
+        let mut parts = path.rsplit('/');
+        let name = parts.next()?;
+        let driver = parts.next()?;
+        let kind = parts.next()?;
+        if driver != "vmware" {
+            return None;
+        }
+        let (kind, list): (Kind, &[&'static str]) = match kind {
+            "vmm" => (Kind::Vmm, &VMM_ACTIONS),
+            "vnm" => (Kind::Vnm, &VNM_ACTIONS),
+            _ => return None,
+        };
+        list.iter()
+            .find(|a| **a == name)
+            .map(|a| Action { kind, name: a })
+    }
+
+    /// `vmm/vmware/deploy`.
+    pub fn path(&self) -> String {
+        let kind = match self.kind {
+            Kind::Vmm => "vmm",
+            Kind::Vnm => "vnm",
+        };
+        format!("{kind}/vmware/{}", self.name)
+    }
+}
+
+/// Runs `action` with OpenNebula's arguments.
+pub async fn dispatch(action: Action, args: &[String]) -> Result<String> {
+    match (action.kind, action.name) {
+        (Kind::Vmm, "deploy") => vmm::deploy::run(args).await,
+        (Kind::Vmm, "shutdown") => vmm::shutdown::run(args).await,
+        (Kind::Vmm, "cancel") => vmm::cancel::run(args).await,
+        (Kind::Vmm, "reboot") => vmm::reboot::run(args).await,
+        (Kind::Vmm, "reset") => vmm::reset::run(args).await,
+        (Kind::Vmm, "save") => vmm::save::run(args).await,
+        (Kind::Vmm, "restore") => vmm::restore::run(args).await,
+        (Kind::Vmm, "migrate") => vmm::migrate::run(args).await,
+        (Kind::Vmm, "poll") => vmm::poll::run(args).await,
+        (Kind::Vmm, "attach_disk") => vmm::attach_disk::run(args).await,
+        (Kind::Vmm, "detach_disk") => vmm::detach_disk::run(args).await,
+        (Kind::Vmm, "attach_nic") => vmm::attach_nic::run(args).await,
+        (Kind::Vmm, "detach_nic") => vmm::detach_nic::run(args).await,
+        (Kind::Vmm, "snapshot_create") => vmm::snapshot_create::run(args).await,
+        (Kind::Vmm, "snapshot_revert") => vmm::snapshot_revert::run(args).await,
+        (Kind::Vmm, "snapshot_delete") => vmm::snapshot_delete::run(args).await,
+        (Kind::Vnm, "pre") => vnm::pre::run(args).await,
+        (Kind::Vnm, "post") => vnm::post::run(args).await,
+        (Kind::Vnm, "clean") => vnm::clean::run(args).await,
+        (_, other) => Err(driver_common::DriverError::new(format!(
+            "unknown action {other}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_resolve() {
+        let a = Action::from_path("/var/lib/one/remotes/vmm/vmware/deploy").unwrap();
+        assert_eq!((a.kind, a.name), (Kind::Vmm, "deploy"));
+        assert_eq!(a.path(), "vmm/vmware/deploy");
+        let a = Action::from_path("vnm/vmware/pre").unwrap();
+        assert_eq!((a.kind, a.name), (Kind::Vnm, "pre"));
+        assert!(Action::from_path("vnm/vmware/deploy").is_none());
+        assert!(Action::from_path("vmm/kvm/deploy").is_none());
+        assert!(Action::from_path("deploy").is_none());
+        for a in VMM_ACTIONS {
+            assert_eq!(
+                Action::from_path(&format!("vmm/vmware/{a}")).unwrap().name,
+                a
+            );
+        }
+    }
+}

@@ -392,6 +392,35 @@ pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Sessio
 }
 
 impl Session {
+    /// A session over `client`, whose cookie and API version the caller has restored (from a
+    /// [`SessionCache`] entry) and whose `ServiceContent` the caller kept: no round trip at
+    /// all. Nothing is checked: the first call tells whether the session is still valid
+    /// (`NotAuthenticated` when not; then forget the entry and [`Client::connect`] again).
+    /// [`close`](Self::close) and drop leave the session alive (it belongs to the cache);
+    /// [`logout`](Self::logout) ends it. For short-lived processes that must not spend a
+    /// round trip on validation, such as a monitoring probe.
+    pub fn resume(client: Client, content: ServiceContent) -> Session {
+        client.remember_service_content(&content);
+        Session {
+            negotiated: Negotiated {
+                version: client.api_version(),
+                source: VersionSource::Cache,
+                server_versions: Vec::new(),
+            },
+            client,
+            content,
+            user_session: Arc::new(Mutex::new(None)),
+            reused: true,
+            cache: None,
+            logout_on_close: false,
+            logged_in: true,
+            keepalive: None,
+            closed: false,
+        }
+    }
+}
+
+impl Session {
     /// The client (also reachable through `Deref`).
     pub fn client(&self) -> &Client {
         &self.client

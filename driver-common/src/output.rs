@@ -1,0 +1,122 @@
+//! OpenNebula's output conventions for driver actions (contract §1.3).
+//!
+//! stdout carries the action's result (deploy id, poll string, snapshot id) and nothing else.
+//! stderr carries log lines `<SEVERITY>: <action>: <text>` (the MAD turns them into `LOG`
+//! messages) and, on failure, the error block whose text OpenNebula shows to the user:
+//!
+//! ```text
+//! ERROR MESSAGE --8<------
+//! <message>
+//! ERROR MESSAGE ------>8--
+//! ```
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::OnceLock;
+
+use crate::error::Result;
+
+/// The opening line of the error block.
+pub const BLOCK_START: &str = "ERROR MESSAGE --8<------";
+/// The closing line of the error block.
+pub const BLOCK_END: &str = "ERROR MESSAGE ------>8--";
+
+/// Environment variables that switch the debug lines on (OpenNebula's `ONE_MAD_DEBUG` from
+/// defaultrc, or the driver's own).
+pub const DEBUG_ENV: [&str; 2] = ["ONE_MAD_DEBUG", "VMWARE_DRIVER_DEBUG"];
+
+static ACTION: OnceLock<String> = OnceLock::new();
+
+/// Names the running action for the log lines (the dispatcher calls it once, first).
+pub fn set_action(action: &str) {
+    let _ = ACTION.set(action.to_string());
+}
+
+fn action() -> &'static str {
+    ACTION.get().map(String::as_str).unwrap_or("vmware")
+}
+
+/// Whether debug output is on: `ONE_MAD_DEBUG` or `VMWARE_DRIVER_DEBUG` set to anything but
+/// empty or `0`.
+pub fn debug_enabled() -> bool {
+    DEBUG_ENV
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|val| !val.is_empty() && val != "0"))
+}
+
+/// One line per line of `msg`, so that every stderr line carries the prefix.
+fn log(severity: &str, msg: &str) {
+    let mut err = std::io::stderr().lock();
+    for line in msg.lines() {
+        let _ = writeln!(err, "{severity}: {}: {line}", action());
+    }
+}
+
+/// `INFO: <action>: msg` on stderr.
+pub fn info(msg: &str) {
+    log("INFO", msg);
+}
+
+/// `ERROR: <action>: msg` on stderr.
+pub fn error(msg: &str) {
+    log("ERROR", msg);
+}
+
+/// `DEBUG: <action>: msg` on stderr, only when [`debug_enabled`].
+pub fn debug(msg: &str) {
+    if debug_enabled() {
+        log("DEBUG", msg);
+    }
+}
+
+/// The error block for `msg` (lines kept; the MAD joins them with spaces).
+pub fn error_block(msg: &str) -> String {
+    let body = if msg.trim().is_empty() {
+        "unknown error"
+    } else {
+        msg.trim()
+    };
+    format!("{BLOCK_START}\n{body}\n{BLOCK_END}\n")
+}
+
+/// Ends an action: on success prints its output (if any) on stdout and exits 0; on failure
+/// writes `ERROR: <action>: <msg>` and the error block on stderr and exits 1.
+pub fn finish(action: &str, r: Result<String>) -> ExitCode {
+    set_action(action);
+    crate::rtt::report();
+    match r {
+        Ok(out) => {
+            if !out.is_empty() {
+                let mut stdout = std::io::stdout().lock();
+                let _ = if out.ends_with('\n') {
+                    write!(stdout, "{out}")
+                } else {
+                    writeln!(stdout, "{out}")
+                };
+                let _ = stdout.flush();
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            error(e.message());
+            let _ = std::io::stderr()
+                .lock()
+                .write_all(error_block(e.message()).as_bytes());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_format() {
+        assert_eq!(
+            error_block("VM one-1 not found\n"),
+            "ERROR MESSAGE --8<------\nVM one-1 not found\nERROR MESSAGE ------>8--\n"
+        );
+        assert!(error_block("  ").contains("unknown error"));
+    }
+}

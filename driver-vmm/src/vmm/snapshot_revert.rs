@@ -1,0 +1,8 @@
+//! snapshot_revert: not yet implemented
+
+use driver_common::{DriverError, Result};
+
+/// Runs the action with OpenNebula's arguments (not implemented yet: always fails).
+pub async fn run(_args: &[String]) -> Result<String> {
+    Err(DriverError::new("snapshot_revert is not implemented yet"))
+}

@@ -1,0 +1,8 @@
+//! clean: not yet implemented
+
+use driver_common::{DriverError, Result};
+
+/// Runs the action with OpenNebula's arguments (not implemented yet: always fails).
+pub async fn run(_args: &[String]) -> Result<String> {
+    Err(DriverError::new("clean is not implemented yet"))
+}
