@@ -257,3 +257,90 @@ async fn missing_vswitch_changes_nothing_on_fixture_server() {
         "{seen:#?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// The installed `vnm/vmware/pre` against vcsim, as OpenNebula runs it.
+
+#[cfg(feature = "vcsim")]
+mod support;
+
+/// Port groups (name, vSwitch, VLAN) of `host`, read through an independent session.
+#[cfg(feature = "vcsim")]
+async fn port_groups(env: &support::OneEnv, host: &str) -> Vec<(String, String, i32)> {
+    let s = env.sdk().await;
+    let h = support::sdk::host(&s, host).await;
+    let ns = portgroup::network_system(&s, &h)
+        .await
+        .expect("network system");
+    let info = portgroup::network_info(&s, &ns).await.expect("networkInfo");
+    info.portgroup
+        .into_iter()
+        .map(|p| (p.spec.name, p.spec.vswitch_name, p.spec.vlan_id))
+        .collect()
+}
+
+#[cfg(feature = "vcsim")]
+#[tokio::test]
+async fn pre_makes_port_groups_exactly_and_fails_cleanly() {
+    use support::{NicDoc, OneEnv, VmDoc};
+    let env = OneEnv::vcenter().await;
+    env.install();
+    let host = env.host(0).to_string();
+    let nic = |id: u64, bridge: &str, vlan: bool, vlan_id: Option<u16>, mac: &str| NicDoc {
+        network_id: id,
+        bridge: bridge.into(),
+        vlan,
+        vlan_id,
+        mac: Some(mac.into()),
+        ..Default::default()
+    };
+    // one-pg-10 first: one-pg-1 must still be made (legacy's substring match skipped it).
+    let doc = VmDoc::new(5, &host)
+        .nic(nic(10, "vSwitch0", true, None, "02:00:0a:00:00:0a"))
+        .nic(nic(1, "vSwitch0", false, None, "02:00:0a:00:00:01"))
+        .nic(nic(12, "vSwitch0", true, Some(300), "02:00:0a:00:00:0c"));
+    env.run("vnm/vmware/pre", &[&doc.base64()]).assert_ok();
+    let pgs = port_groups(&env, &host).await;
+    for want in [
+        ("one-pg-10", "vSwitch0", 12),
+        ("one-pg-1", "vSwitch0", 0),
+        ("one-pg-12", "vSwitch0", 300),
+    ] {
+        let n = pgs
+            .iter()
+            .filter(|(n, s, v)| (n.as_str(), s.as_str(), *v) == want)
+            .count();
+        assert_eq!(n, 1, "{want:?} in {pgs:?}");
+    }
+    // The record for attach_nic.
+    let rec = std::fs::read_to_string(env.var.join("vms/5/vnm-vmware-nics")).expect("record");
+    assert!(rec.contains("02:00:0a:00:00:01 one-pg-1 vSwitch0"), "{rec}");
+    // A re-run changes nothing and succeeds.
+    env.run("vnm/vmware/pre", &[&doc.base64()]).assert_ok();
+    assert_eq!(port_groups(&env, &host).await.len(), pgs.len());
+
+    // An unknown vSwitch fails with an error block, and makes nothing.
+    let bad = VmDoc::new(6, &host).nic(nic(20, "vSwitchX", false, None, "02:00:0a:00:00:14"));
+    let run = env.run("vnm/vmware/pre", &[&bad.base64()]);
+    run.assert_failed(&["vSwitchX"]);
+    assert!(!port_groups(&env, &host)
+        .await
+        .iter()
+        .any(|(n, _, _)| n == "one-pg-20"));
+    // An unknown host, malformed base64, malformed XML, no argument: failures.
+    let ghost =
+        VmDoc::new(7, "no-such-host").nic(nic(21, "vSwitch0", false, None, "02:00:0a:00:00:15"));
+    env.run("vnm/vmware/pre", &[&ghost.base64()])
+        .assert_failed(&["no-such-host"]);
+    env.run("vnm/vmware/pre", &["%%%not-base64"])
+        .assert_failed(&["base64"]);
+    env.run("vnm/vmware/pre", &["PFZNPjxJRD4x"])
+        .assert_failed(&[]);
+    env.run("vnm/vmware/pre", &[])
+        .assert_failed(&["bad arguments"]);
+    // post and clean succeed and remove nothing.
+    env.run("vnm/vmware/post", &[&doc.base64(), "one-5"])
+        .assert_ok();
+    env.run("vnm/vmware/clean", &[&doc.base64()]).assert_ok();
+    assert_eq!(port_groups(&env, &host).await.len(), pgs.len());
+}
