@@ -1,8 +1,94 @@
-//! attach_disk: not yet implemented
+//! attach_disk `<deploy_id> <disk_path> <target> <target_index> <drv_message> <vmid> <host>`:
+//! attaches the existing `[<ds>] <vmid>/disk.<N>/disk.vmdk` (from `<disk_path>` =
+//! `/vmfs/volumes/<ds>/<vmid>/disk.<N>`, checked to be exactly that shape) at the controller
+//! and unit `<target>` names, the same numbering deploy uses (SCSI units skip 7), adding an
+//! LSI Logic controller when the VM has no SCSI controller of that number. No file is
+//! created. The same file already at that slot is success; anything else there is an error.
 
+use driver_common::connect::Conn;
+use driver_common::output;
 use driver_common::{DriverError, Result};
 
-/// Runs the action with OpenNebula's arguments (not implemented yet: always fails).
-pub async fn run(_args: &[String]) -> Result<String> {
-    Err(DriverError::new("attach_disk is not implemented yet"))
+use super::disk::{self, Attached};
+use crate::disk_target::{self, DiskTarget};
+
+const USAGE: &str = "<deploy_id> <disk_path> <target> <target_index> <drv_message> <vmid> <host>";
+
+/// The checked arguments common to attach_disk and detach_disk: deploy id, target, the
+/// disk's datastore path, host.
+pub struct DiskArgs {
+    /// The VM's name.
+    pub deploy_id: String,
+    /// The slot.
+    pub target: DiskTarget,
+    /// `[<ds>] <vmid>/disk.<N>/disk.vmdk`.
+    pub file: String,
+    /// The OpenNebula host.
+    pub host: String,
+}
+
+/// Checks `deploy_id disk_path target target_index vmid host` (before any call).
+pub fn check(
+    action: &str,
+    usage: &str,
+    all: &[String],
+    [deploy_id, disk_path, target, target_index, vmid, host]: [&String; 6],
+) -> Result<DiskArgs> {
+    let bad_usage = || DriverError::usage(action, usage, all);
+    if deploy_id.is_empty() || host.is_empty() || target_index.parse::<u32>().is_err() {
+        return Err(bad_usage());
+    }
+    let vmid: u64 = vmid.parse().map_err(|_| bad_usage())?;
+    let target =
+        disk_target::parse(target).map_err(|e| DriverError::new(format!("{action}: {e}")))?;
+    let file = disk::datastore_path(disk_path, vmid)
+        .map_err(|e| DriverError::new(format!("{action}: {e}")))?;
+    Ok(DiskArgs {
+        deploy_id: deploy_id.clone(),
+        target,
+        file,
+        host: host.clone(),
+    })
+}
+
+/// Runs attach_disk.
+pub async fn run(args: &[String]) -> Result<String> {
+    let [d, p, t, i, _drv_message, v, h] = args else {
+        return Err(DriverError::usage("attach_disk", USAGE, args));
+    };
+    let a = check("attach_disk", USAGE, args, [d, p, t, i, v, h])?;
+    let conn = Conn::open(&a.host).await?;
+    let r = async {
+        let vm = conn
+            .find_vm(&a.deploy_id)
+            .await?
+            .ok_or_else(|| DriverError::new(format!("no VM named {}", a.deploy_id)))?;
+        disk::attach(&conn.session, &vm, &a.target, &a.file)
+            .await
+            .map_err(DriverError::new)
+    }
+    .await;
+    let closed = conn.close().await;
+    let done = r.map_err(|e| {
+        e.context(format!(
+            "could not attach {} ({t}) to {} on host {}",
+            a.file, a.deploy_id, a.host
+        ))
+    })?;
+    output::info(&match done {
+        Attached::Added { controller_added } => format!(
+            "attached {} as {t}{}",
+            a.file,
+            if controller_added {
+                " on a new SCSI controller"
+            } else {
+                ""
+            }
+        ),
+        Attached::AlreadyThere => format!("{} is already attached as {t}", a.file),
+    });
+    if let Err(e) = closed {
+        output::debug(&format!("closing the session: {e}"));
+    }
+    Ok(String::new())
 }

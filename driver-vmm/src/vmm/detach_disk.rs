@@ -1,8 +1,48 @@
-//! detach_disk: not yet implemented
+//! detach_disk `<deploy_id> <disk_path> <target> <target_index> <vmid> <host>`: removes the
+//! disk at the slot `<target>` names, which must be the file `<disk_path>` names; the file
+//! is kept (no `fileOperation`). An empty slot is success (already detached); another disk
+//! there is an error and nothing is changed.
 
+use driver_common::connect::Conn;
+use driver_common::output;
 use driver_common::{DriverError, Result};
 
-/// Runs the action with OpenNebula's arguments (not implemented yet: always fails).
-pub async fn run(_args: &[String]) -> Result<String> {
-    Err(DriverError::new("detach_disk is not implemented yet"))
+use super::attach_disk::check;
+use super::disk;
+
+const USAGE: &str = "<deploy_id> <disk_path> <target> <target_index> <vmid> <host>";
+
+/// Runs detach_disk.
+pub async fn run(args: &[String]) -> Result<String> {
+    let [d, p, t, i, v, h] = args else {
+        return Err(DriverError::usage("detach_disk", USAGE, args));
+    };
+    let a = check("detach_disk", USAGE, args, [d, p, t, i, v, h])?;
+    let conn = Conn::open(&a.host).await?;
+    let r = async {
+        let vm = conn
+            .find_vm(&a.deploy_id)
+            .await?
+            .ok_or_else(|| DriverError::new(format!("no VM named {}", a.deploy_id)))?;
+        disk::detach(&conn.session, &vm, &a.target, &a.file)
+            .await
+            .map_err(DriverError::new)
+    }
+    .await;
+    let closed = conn.close().await;
+    let removed = r.map_err(|e| {
+        e.context(format!(
+            "could not detach {} ({t}) from {} on host {}",
+            a.file, a.deploy_id, a.host
+        ))
+    })?;
+    output::info(&if removed {
+        format!("detached {} ({t}); the file is kept", a.file)
+    } else {
+        format!("nothing at {t}: already detached")
+    });
+    if let Err(e) = closed {
+        output::debug(&format!("closing the session: {e}"));
+    }
+    Ok(String::new())
 }

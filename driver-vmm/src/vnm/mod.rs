@@ -2,5 +2,7 @@
 //! `run` signature as the VMM actions.
 
 pub mod clean;
+pub mod portgroup;
 pub mod post;
 pub mod pre;
+pub mod record;
