@@ -49,13 +49,13 @@ async fn cancel_powers_off_unregisters_keeps_files_and_is_idempotent() {
 
     // A suspended VM is powered off too; one already off is only unregistered.
     let (_, vm2) = vm_named(&c, &m, "DC0_H0_VM1").await;
-    vm2.suspend(&c, |_| {}).await.expect("suspend");
+    vm2.suspend(&c).await.expect("suspend");
     assert_eq!(
         cancel_vm(&c, Some(&vm2), "x").await.unwrap(),
         Cancel::PoweredOff
     );
     let (_, vm3) = vm_named(&c, &m, "DC0_C0_RP0_VM0").await;
-    vm3.power_off(&c, |_| {}).await.expect("off");
+    vm3.power_off(&c).await.expect("off");
     assert_eq!(
         cancel_vm(&c, Some(&vm3), "x").await.unwrap(),
         Cancel::WasOff
@@ -93,7 +93,7 @@ async fn shutdown_waits_for_power_off_then_unregisters() {
     );
 
     let (_, off) = vm_named(&c, &m, "DC0_H0_VM1").await;
-    off.power_off(&c, |_| {}).await.expect("off");
+    off.power_off(&c).await.expect("off");
     assert_eq!(
         shutdown_vm(&c, Some(&off), "x", DEFAULT_TIMEOUT)
             .await
@@ -103,7 +103,7 @@ async fn shutdown_waits_for_power_off_then_unregisters() {
 
     // A suspended VM cannot take a guest shutdown: a failure, the VM left registered.
     let (_, susp) = vm_named(&c, &m, "DC0_C0_RP0_VM0").await;
-    susp.suspend(&c, |_| {}).await.expect("suspend");
+    susp.suspend(&c).await.expect("suspend");
     let err = shutdown_vm(&c, Some(&susp), "VM one-9 on host h", DEFAULT_TIMEOUT)
         .await
         .unwrap_err();
@@ -145,7 +145,7 @@ async fn reset_and_reboot_against_vcsim() {
     assert!(err.contains("MethodNotFound"), "{err}");
 
     // vcsim resets by power off + on: a powered-off VM is refused, with the fault named.
-    vm.power_off(&c, |_| {}).await.expect("off");
+    vm.power_off(&c).await.expect("off");
     let err = reset_vm(&c, &vm, "VM one-5 on host h")
         .await
         .unwrap_err()

@@ -122,10 +122,10 @@ async fn ambiguous_names_are_refused() {
     let (c, m) = connect(&sim).await;
     let (_, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
     // Two snapshots of one name, made behind the driver's back.
-    vm.create_snapshot(&c, "twin", None, false, false, |_| {})
+    vm.create_snapshot(&c, "twin", None, false, false)
         .await
         .unwrap();
-    vm.create_snapshot(&c, "twin", None, false, false, |_| {})
+    vm.create_snapshot(&c, "twin", None, false, false)
         .await
         .unwrap();
     let err = delete_snapshot(&c, &vm, "twin", "VM a on host b")

@@ -34,7 +34,7 @@ pub async fn cancel_vm(
     let outcome = match power_state(client, vm).await? {
         None => return Ok(Cancel::Absent),
         Some(Power::PoweredOff) => Cancel::WasOff,
-        Some(_) => match vm.power_off(client, |_| {}).await {
+        Some(_) => match vm.power_off(client).await {
             Ok(()) => Cancel::PoweredOff,
             Err(e) if is_gone(&e) => return Ok(Cancel::Absent),
             Err(e) if fault_is(&e, "InvalidPowerState") => {

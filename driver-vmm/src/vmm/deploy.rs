@@ -22,7 +22,7 @@ use driver_common::connect::Conn;
 use driver_common::{output, DriverError, Result};
 use vim_sdk::mo;
 use vim_sdk::ops::retrieve_properties;
-use vim_sdk::types::{AnyFileInfo, HostDatastoreBrowserSearchSpec};
+use vim_sdk::types::{AnyFileInfo, HostDatastoreBrowserSearchSpec, VirtualMachinePowerState};
 use vim_sdk::xml::ManagedObjectReference;
 
 use crate::deployment::{self, spec, DatastorePath, Deployment};
@@ -96,7 +96,7 @@ async fn deploy(conn: &Conn, dep: &Deployment, vmid: u64) -> Result<String> {
 /// Powers `vm` on unless it already is.
 pub(crate) async fn ensure_powered_on(conn: &Conn, vm: &mo::VirtualMachine) -> Result<()> {
     let state = vm.power_state(&conn.session).await?;
-    if state != "poweredOn" {
+    if state != VirtualMachinePowerState::PoweredOn {
         vm.power_on_vm_task(&conn.session, None)
             .await?
             .wait(&conn.session)

@@ -212,7 +212,7 @@ pub async fn attach(
         return Ok(Attached::AlreadyThere);
     };
     let controller_added = specs.len() > 1;
-    vm.change_devices(client, specs, |_| {})
+    vm.change_devices(client, specs)
         .await
         .map_err(|e| e.to_string())?;
     Ok(Attached::Added { controller_added })
@@ -253,7 +253,7 @@ pub async fn detach(
     let Some(spec) = detach_spec(&devices, target, file)? else {
         return Ok(false);
     };
-    vm.change_devices(client, vec![spec], |_| {})
+    vm.change_devices(client, vec![spec])
         .await
         .map_err(|e| e.to_string())?;
     Ok(true)

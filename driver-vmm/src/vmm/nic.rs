@@ -267,13 +267,9 @@ pub async fn attach(
             "port group {portgroup} does not exist on the host; nothing was changed"
         ));
     }
-    vm.change_devices(
-        client,
-        vec![add_spec(&devices, model, portgroup, mac)],
-        |_| {},
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    vm.change_devices(client, vec![add_spec(&devices, model, portgroup, mac)])
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(Attached::Added)
 }
 
@@ -284,7 +280,7 @@ pub async fn detach(client: &Client, vm: &mo::VirtualMachine, mac: &str) -> Resu
     let Some(device) = find_by_mac(&devices, mac) else {
         return Ok(false);
     };
-    vm.change_devices(client, vec![spec::remove(device, false)], |_| {})
+    vm.change_devices(client, vec![spec::remove(device, false)])
         .await
         .map_err(|e| e.to_string())?;
     Ok(true)

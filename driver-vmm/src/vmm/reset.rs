@@ -11,7 +11,7 @@ use super::lifecycle::{close, describe, existing_vm, vm_host_args};
 
 /// Resets `vm` and waits for the task. `what` names the VM and host in messages.
 pub async fn reset_vm(client: &Client, vm: &mo::VirtualMachine, what: &str) -> Result<()> {
-    vm.reset(client, |_| {})
+    vm.reset(client)
         .await
         .map_err(|e| DriverError::from(e).context(format!("cannot reset {what}")))
 }

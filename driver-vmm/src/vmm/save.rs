@@ -11,6 +11,7 @@
 use driver_common::connect::Conn;
 use driver_common::{output, DriverError, Result};
 use vim_sdk::mo;
+use vim_sdk::types::VirtualMachinePowerState;
 
 const USAGE: &str = "<deploy_id> <checkpoint_path> <host> <vmid> <host>";
 
@@ -45,8 +46,8 @@ async fn save(conn: &Conn, deploy_id: &str) -> Result<()> {
     let s = &conn.session;
     let state = vm.power_state(s).await?;
     let existing = vm.find_snapshot(s, CHECKPOINT).await?;
-    match (state.as_str(), existing) {
-        ("suspended", Some(_)) => {
+    match (state, existing) {
+        (VirtualMachinePowerState::Suspended, Some(_)) => {
             output::info("already suspended with its checkpoint: unregistering only");
         }
         (state, existing) => {
@@ -57,7 +58,7 @@ async fn save(conn: &Conn, deploy_id: &str) -> Result<()> {
                     .wait(s)
                     .await?;
             }
-            let running = state == "poweredOn";
+            let running = state == VirtualMachinePowerState::PoweredOn;
             vm.create_snapshot_task(s, CHECKPOINT, Some("OpenNebula save"), running, false)
                 .await?
                 .wait(s)

@@ -35,7 +35,7 @@ pub async fn create_snapshot(
     if !snapshots_named(client, vm, name).await?.is_empty() {
         return Ok(name.to_string());
     }
-    vm.create_snapshot(client, name, Some(description), true, false, |_| {})
+    vm.create_snapshot(client, name, Some(description), true, false)
         .await
         .map_err(|e| {
             DriverError::from(e).context(format!("cannot create snapshot {name} of {what}"))

@@ -30,7 +30,7 @@ pub async fn delete_snapshot(
     let Some(snap) = unique_snapshot(client, vm, name, what).await? else {
         return Ok(Delete::Absent);
     };
-    match snap.remove(client, false, |_| {}).await {
+    match snap.remove(client, false).await {
         Ok(()) => Ok(Delete::Removed),
         Err(e) if super::lifecycle::is_gone(&e) => Ok(Delete::Absent),
         Err(e) => {

@@ -68,7 +68,7 @@ pub async fn revert_snapshot(
     let snap = unique_snapshot(client, vm, name, what)
         .await?
         .ok_or_else(|| DriverError::new(format!("{what} has no snapshot named {name}")))?;
-    snap.revert(client, |_| {}).await.map_err(|e| {
+    snap.revert(client).await.map_err(|e| {
         DriverError::from(e).context(format!("cannot revert {what} to snapshot {name}"))
     })
 }
