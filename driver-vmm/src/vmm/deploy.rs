@@ -160,17 +160,7 @@ async fn check_networks(
         .into_iter()
         .map(|n| n.reference().clone())
         .collect();
-    let props = retrieve_properties(
-        &conn.session,
-        &conn.session.property_collector(),
-        &refs,
-        &["name"],
-    )
-    .await?;
-    let by_name: HashMap<String, ManagedObjectReference> = props
-        .iter()
-        .filter_map(|p| Some((p.str("name")?.to_string(), p.object().clone())))
-        .collect();
+    let by_name = by_name(conn, &refs).await?;
     let missing: Vec<&str> = dep
         .interfaces
         .iter()
@@ -196,21 +186,28 @@ async fn host_datastores(conn: &Conn) -> Result<HashMap<String, mo::Datastore>> 
         .into_iter()
         .map(|d| d.reference().clone())
         .collect();
+    Ok(by_name(conn, &refs)
+        .await?
+        .into_iter()
+        .map(|(name, r)| (name, mo::Datastore::from_ref(r)))
+        .collect())
+}
+
+/// `refs` by their `name`, read in one `RetrievePropertiesEx`.
+async fn by_name(
+    conn: &Conn,
+    refs: &[ManagedObjectReference],
+) -> Result<HashMap<String, ManagedObjectReference>> {
     let props = retrieve_properties(
         &conn.session,
         &conn.session.property_collector(),
-        &refs,
+        refs,
         &["name"],
     )
     .await?;
     Ok(props
         .iter()
-        .filter_map(|p| {
-            Some((
-                p.str("name")?.to_string(),
-                mo::Datastore::from_ref(p.object().clone()),
-            ))
-        })
+        .filter_map(|p| Some((p.str("name")?.to_string(), p.object().clone())))
         .collect())
 }
 
