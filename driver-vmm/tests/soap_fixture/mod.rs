@@ -1,6 +1,7 @@
 //! A hand-written SOAP server on 127.0.0.1 for what vcsim cannot show (a guest that never
-//! powers off, a guest that reboots): one request per HTTP/1.1 exchange, keep-alive, each
-//! answered by a closure from the method name; every method called is recorded.
+//! powers off, a guest that reboots, methods vcsim lacks, faults it never answers): one
+//! request per HTTP/1.1 exchange, keep-alive, each answered by a closure from the method name
+//! and the request body; every request is recorded (method and body).
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
@@ -23,14 +24,29 @@ pub type Handler = Arc<
 pub struct Fixture {
     /// `http://127.0.0.1:PORT/sdk`.
     pub url: String,
-    calls: Arc<Mutex<Vec<String>>>,
+    calls: Arc<Mutex<Vec<(String, String)>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Fixture {
     /// The methods called so far, in order.
     pub fn calls(&self) -> Vec<String> {
-        self.calls.lock().unwrap().clone()
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(m, _)| m.clone())
+            .collect()
+    }
+
+    /// The request bodies (SOAP envelopes) received so far, in order.
+    pub fn bodies(&self) -> Vec<String> {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, b)| b.clone())
+            .collect()
     }
 
     /// How many times `method` was called.
@@ -129,7 +145,7 @@ pub async fn start(handler: Handler) -> Fixture {
     Fixture { url, calls, task }
 }
 
-async fn serve(mut stream: TcpStream, handler: Handler, calls: Arc<Mutex<Vec<String>>>) {
+async fn serve(mut stream: TcpStream, handler: Handler, calls: Arc<Mutex<Vec<(String, String)>>>) {
     let mut buf: Vec<u8> = Vec::new();
     loop {
         // Headers.
@@ -159,7 +175,7 @@ async fn serve(mut stream: TcpStream, handler: Handler, calls: Arc<Mutex<Vec<Str
         let body = String::from_utf8_lossy(&buf[head_end..head_end + len]).to_string();
         buf.drain(..head_end + len);
         let method = method_of(&body);
-        calls.lock().unwrap().push(method.clone());
+        calls.lock().unwrap().push((method.clone(), body.clone()));
         let (status, inner) = handler(method, body).await;
         let out = envelope(&inner);
         let reason = if status == 200 {
