@@ -8,7 +8,7 @@ use vim_sdk::Client;
 
 use driver_common::connect::Conn;
 
-use super::lifecycle::{close, describe, fault_is, is_gone, power_state, unregister, vm_host_args};
+use super::lifecycle::{describe, fault_is, is_gone, power_state, unregister, vm_host_args};
 use driver_common::{DriverError, Result};
 
 /// What [`cancel_vm`] found and did.
@@ -58,14 +58,11 @@ pub async fn cancel_vm(
 pub async fn run(args: &[String]) -> Result<String> {
     let target = vm_host_args("cancel", args)?;
     let what = describe(&target);
-    let conn = Conn::open(&target.host).await?;
-    let res = async {
-        let vm = conn.find_vm(&target.deploy_id).await?;
+    let done = Conn::with_vm_if_any(&target.host, &target.deploy_id, async |conn, vm| {
         cancel_vm(&conn.session, vm.as_ref(), &what).await
-    }
-    .await;
-    close(conn).await;
-    if res? == Cancel::Absent {
+    })
+    .await?;
+    if done == Cancel::Absent {
         driver_common::output::info(&format!("{what} is not registered: nothing to do"));
     }
     Ok(String::new())

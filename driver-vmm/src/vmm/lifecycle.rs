@@ -8,7 +8,6 @@ use vim_sdk::property::{objects_spec, Paths, UpdateCollector, WaitOutcome};
 use vim_sdk::types::{Any, ObjectUpdateKind, VirtualMachinePowerState};
 use vim_sdk::Client;
 
-use driver_common::connect::Conn;
 use driver_common::{DriverError, Result};
 
 /// The longest VM name vSphere accepts.
@@ -221,20 +220,6 @@ pub async fn unregister(client: &Client, vm: &mo::VirtualMachine, what: &str) ->
         Err(e) if is_gone(&e) => Ok(()),
         Err(e) => Err(DriverError::from(e).context(format!("cannot unregister {what}"))),
     }
-}
-
-/// Logs out (or leaves the session cached); a failure there changes nothing for the action.
-pub async fn close(conn: Conn) {
-    if let Err(e) = conn.close().await {
-        driver_common::output::debug(&format!("closing the session: {e}"));
-    }
-}
-
-/// The VM named by the target, which must exist.
-pub async fn existing_vm(conn: &Conn, target: &VmTarget) -> Result<mo::VirtualMachine> {
-    conn.find_vm(&target.deploy_id)
-        .await?
-        .ok_or_else(|| DriverError::new(format!("{} not found", describe(target))))
 }
 
 /// "VM one-42 on host esx1", for messages.

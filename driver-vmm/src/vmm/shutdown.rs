@@ -12,8 +12,7 @@ use vim_sdk::Client;
 use driver_common::connect::Conn;
 
 use super::lifecycle::{
-    close, describe, fault_is, is_gone, power_state, unregister, vm_host_args, wait_power_state,
-    WaitEnd,
+    describe, fault_is, is_gone, power_state, unregister, vm_host_args, wait_power_state, WaitEnd,
 };
 use driver_common::{DriverError, Result};
 
@@ -103,14 +102,11 @@ pub async fn run(args: &[String]) -> Result<String> {
     let target = vm_host_args("shutdown", args)?;
     let timeout = timeout_from(std::env::var(TIMEOUT_ENV).ok().as_deref())?;
     let what = describe(&target);
-    let conn = Conn::open(&target.host).await?;
-    let res = async {
-        let vm = conn.find_vm(&target.deploy_id).await?;
+    let done = Conn::with_vm_if_any(&target.host, &target.deploy_id, async |conn, vm| {
         shutdown_vm(&conn.session, vm.as_ref(), &what, timeout).await
-    }
-    .await;
-    close(conn).await;
-    match res? {
+    })
+    .await?;
+    match done {
         Shutdown::ShutDown => {
             driver_common::output::info(&format!("{what} shut down and unregistered"))
         }
