@@ -10,10 +10,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use driver_vmm::vmm::cancel::{cancel_vm, Cancel};
+use driver_vmm::vmm::cancel::{cancel_vm, cancel_vm_with, Cancel};
+use driver_vmm::vmm::lifecycle::Retry;
 use driver_vmm::vmm::reboot::reboot_vm;
 use driver_vmm::vmm::reset::reset_vm;
-use driver_vmm::vmm::shutdown::{shutdown_vm, timeout_from, Shutdown, DEFAULT_TIMEOUT};
+use driver_vmm::vmm::shutdown::{env_timeout, shutdown_vm, timeout, Shutdown, DEFAULT_TIMEOUT};
 use soap_fixture::{fault, response, response_ref, SERVICE_CONTENT};
 use vim_sdk::mo;
 use vim_sdk::testing::Vcsim;
@@ -114,11 +115,21 @@ async fn shutdown_waits_for_power_off_then_unregisters() {
 
 #[test]
 fn shutdown_timeout_setting() {
-    assert_eq!(timeout_from(None).unwrap(), DEFAULT_TIMEOUT);
-    assert_eq!(timeout_from(Some(" 42 ")).unwrap(), Duration::from_secs(42));
+    assert_eq!(env_timeout(None).unwrap(), None);
+    assert_eq!(env_timeout(Some(" ")).unwrap(), None);
+    assert_eq!(
+        env_timeout(Some(" 42 ")).unwrap(),
+        Some(Duration::from_secs(42))
+    );
     for bad in ["0", "-1", "ten", "1e3", "86401"] {
-        assert!(timeout_from(Some(bad)).is_err(), "{bad}");
+        let e = env_timeout(Some(bad)).unwrap_err().to_string();
+        assert!(e.contains("VMWARE_SHUTDOWN_TIMEOUT"), "{bad}: {e}");
     }
+    let s = Duration::from_secs;
+    // The environment wins over vmwarerc, which wins over the default.
+    assert_eq!(timeout(Some(s(5)), Some(s(60))).0, s(5));
+    assert_eq!(timeout(None, Some(s(60))).0, s(60));
+    assert_eq!(timeout(None, None).0, DEFAULT_TIMEOUT);
 }
 
 #[tokio::test]
@@ -285,4 +296,106 @@ async fn reboot_succeeds_where_the_server_has_reboot_guest() {
         err.contains("ToolsUnavailable") && err.contains("RebootGuest"),
         "{err}"
     );
+}
+
+const POWERED_OFF: &str = "<objects><obj type=\"VirtualMachine\">vm-1</obj>\
+<propSet><name>runtime.powerState</name><val xsi:type=\"VirtualMachinePowerState\">poweredOff</val></propSet></objects>";
+
+/// A server whose VM is off and whose `UnregisterVM` answers the fault `fault` (a type) the
+/// first `failures` times, then succeeds.
+async fn unregister_server(fault_type: &'static str, failures: usize) -> soap_fixture::Fixture {
+    let seen = Arc::new(AtomicUsize::new(0));
+    soap_fixture::start(Arc::new(move |method: String, _body: String| {
+        let seen = seen.clone();
+        Box::pin(async move {
+            match method.as_str() {
+                "RetrieveServiceContent" => {
+                    response("RetrieveServiceContent", Some(SERVICE_CONTENT))
+                }
+                "RetrievePropertiesEx" => response("RetrievePropertiesEx", Some(POWERED_OFF)),
+                "UnregisterVM" if seen.fetch_add(1, Ordering::SeqCst) < failures => {
+                    fault(fault_type, "The attempted operation cannot be performed in the current state (Powered on).")
+                }
+                "UnregisterVM" => response("UnregisterVM", None),
+                _ => fault("MethodNotFound", "not in this fixture"),
+            }
+        })
+    }))
+    .await
+}
+
+fn vm1() -> mo::VirtualMachine {
+    mo::VirtualMachine::from_ref(vim_sdk::xml::ManagedObjectReference::new(
+        "VirtualMachine",
+        "vm-1",
+    ))
+}
+
+/// A VM still powering off when cancel unregisters it (vCenter may lag behind the host):
+/// `UnregisterVM` is refused with `InvalidPowerState` once, retried after a short pause,
+/// and the action succeeds. vcsim powers off synchronously, so only a fixture shows this.
+#[tokio::test]
+async fn cancel_retries_an_unregister_refused_while_powering_off() {
+    let fx = unregister_server("InvalidPowerState", 1).await;
+    let c = fixture_client(&fx.url);
+    let started = Instant::now();
+    let done = cancel_vm(&c, Some(&vm1()), "VM one-1 on host esx1")
+        .await
+        .expect("cancel after one retry");
+    assert_eq!(done, Cancel::WasOff);
+    assert_eq!(fx.count("UnregisterVM"), 2, "{:?}", fx.calls());
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(500) && took < Duration::from_secs(3),
+        "one pause of 0.5 s: {took:?}"
+    );
+
+    // Another passing fault (the VM busy with another task): retried the same way.
+    let fx = unregister_server("TaskInProgress", 2).await;
+    let c = fixture_client(&fx.url);
+    let quick = Retry {
+        attempts: 3,
+        first_pause: Duration::from_millis(20),
+    };
+    assert_eq!(
+        cancel_vm_with(&c, Some(&vm1()), "x", quick).await.unwrap(),
+        Cancel::WasOff
+    );
+    assert_eq!(fx.count("UnregisterVM"), 3);
+}
+
+/// The retries are bounded: a VM that stays refused fails the action after the last
+/// attempt, naming the fault and the attempts; a fault that will not pass is not retried.
+#[tokio::test]
+async fn cancel_gives_up_after_bounded_retries() {
+    let fx = unregister_server("InvalidPowerState", usize::MAX).await;
+    let c = fixture_client(&fx.url);
+    let quick = Retry {
+        attempts: 3,
+        first_pause: Duration::from_millis(20),
+    };
+    let started = Instant::now();
+    let err = cancel_vm_with(&c, Some(&vm1()), "VM one-1 on host esx1", quick)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cannot unregister VM one-1 on host esx1 (3 attempts)"),
+        "{err}"
+    );
+    assert!(err.contains("InvalidPowerState"), "{err}");
+    assert_eq!(fx.count("UnregisterVM"), 3, "{:?}", fx.calls());
+    // Pauses of 20 and 40 ms.
+    assert!(started.elapsed() >= Duration::from_millis(60));
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    let fx = unregister_server("NoPermission", usize::MAX).await;
+    let c = fixture_client(&fx.url);
+    let err = cancel_vm_with(&c, Some(&vm1()), "VM one-1 on host esx1", quick)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("NoPermission"), "{err}");
+    assert!(!err.contains("attempts"), "{err}");
+    assert_eq!(fx.count("UnregisterVM"), 1, "not retried");
 }
