@@ -4,7 +4,7 @@
 #![cfg(feature = "vcsim")]
 
 mod soap_fixture;
-mod vm_support;
+mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -16,18 +16,13 @@ use driver_vmm::vmm::reboot::reboot_vm;
 use driver_vmm::vmm::reset::reset_vm;
 use driver_vmm::vmm::shutdown::{env_timeout, shutdown_vm, timeout, Shutdown, DEFAULT_TIMEOUT};
 use soap_fixture::{fault, response, response_ref, SERVICE_CONTENT};
+use support::model::{self, files_of, state, vm_named};
 use vim_sdk::mo;
-use vim_sdk::testing::Vcsim;
 use vim_sdk::transport::{Transport, TransportConfig};
-use vm_support::{connect, files_of, state, vm_named};
 
 #[tokio::test]
 async fn cancel_powers_off_unregisters_keeps_files_and_is_idempotent() {
-    let sim = Vcsim::builder()
-        .vpx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
-    let (c, m) = connect(&sim).await;
+    let (_sim, c, m) = model::vpx().await;
     let (name, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
     let files = files_of(&c, &vm).await;
     assert!(!files.is_empty(), "the VM has files on disk");
@@ -37,10 +32,7 @@ async fn cancel_powers_off_unregisters_keeps_files_and_is_idempotent() {
         .await
         .expect("cancel");
     assert_eq!(done, Cancel::PoweredOff);
-    assert!(
-        vm_support::find(&c, &m, &name).await.is_none(),
-        "unregistered"
-    );
+    assert!(model::find(&c, &m, &name).await.is_none(), "unregistered");
     for f in &files {
         assert!(f.exists(), "{} kept", f.display());
     }
@@ -61,26 +53,19 @@ async fn cancel_powers_off_unregisters_keeps_files_and_is_idempotent() {
         cancel_vm(&c, Some(&vm3), "x").await.unwrap(),
         Cancel::WasOff
     );
-    assert!(vm_support::find(&c, &m, "DC0_C0_RP0_VM0").await.is_none());
+    assert!(model::find(&c, &m, "DC0_C0_RP0_VM0").await.is_none());
 }
 
 #[tokio::test]
 async fn shutdown_waits_for_power_off_then_unregisters() {
-    let sim = Vcsim::builder()
-        .vpx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
-    let (c, m) = connect(&sim).await;
+    let (_sim, c, m) = model::vpx().await;
     let (name, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
     let files = files_of(&c, &vm).await;
     let done = shutdown_vm(&c, Some(&vm), "x", Duration::from_secs(30))
         .await
         .expect("shutdown");
     assert_eq!(done, Shutdown::ShutDown);
-    assert!(
-        vm_support::find(&c, &m, &name).await.is_none(),
-        "unregistered"
-    );
+    assert!(model::find(&c, &m, &name).await.is_none(), "unregistered");
     assert!(files.iter().all(|f| f.exists()), "no file deleted");
     assert_eq!(
         shutdown_vm(&c, Some(&vm), "x", DEFAULT_TIMEOUT)
@@ -134,11 +119,7 @@ fn shutdown_timeout_setting() {
 
 #[tokio::test]
 async fn reset_and_reboot_against_vcsim() {
-    let sim = Vcsim::builder()
-        .vpx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
-    let (c, m) = connect(&sim).await;
+    let (_sim, c, m) = model::vpx().await;
     let (_, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
     reset_vm(&c, &vm, "x").await.expect("reset");
     assert_eq!(state(&c, &vm).await.as_deref(), Some("poweredOn"));

@@ -3,26 +3,14 @@
 #![cfg(feature = "vcsim")]
 
 mod soap_fixture;
-mod vm_support;
+mod support;
 
 use std::sync::Arc;
 
 use driver_vmm::vmm::migrate::{check_relocate, migrate_vm, Destination, Migrate};
 use soap_fixture::{fault, response, response_ref, SERVICE_CONTENT};
+use support::model::{self, files_of, host_named, state, vm_named};
 use vim_sdk::mo;
-use vim_sdk::testing::Vcsim;
-use vm_support::{connect, files_of, state, vm_named};
-
-async fn host_named(c: &vim_sdk::Client, m: &vim_sdk::ops::Managers, name: &str) -> mo::HostSystem {
-    vim_sdk::find::Finder::new(m)
-        .list::<mo::HostSystem>(c, m.root_folder.reference(), true)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, h)| h)
-        .unwrap_or_else(|| panic!("no host {name}"))
-}
 
 async fn pool_of(c: &vim_sdk::Client, h: &mo::HostSystem) -> mo::ResourcePool {
     h.compute_resource(c)
@@ -37,11 +25,7 @@ async fn pool_of(c: &vim_sdk::Client, h: &mo::HostSystem) -> mo::ResourcePool {
 
 #[tokio::test]
 async fn live_migration_to_another_host_and_pool() {
-    let sim = Vcsim::builder()
-        .vpx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
-    let (c, m) = connect(&sim).await;
+    let (_sim, c, m) = model::vpx().await;
     // From the standalone host to a host of the cluster: another host and another pool.
     let (_, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
     let files = files_of(&c, &vm).await;
@@ -86,11 +70,7 @@ async fn live_migration_to_another_host_and_pool() {
 
 #[tokio::test]
 async fn refused_migration_is_a_failure_naming_the_fault() {
-    let sim = Vcsim::builder()
-        .vpx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
-    let (c, m) = connect(&sim).await;
+    let (_sim, c, m) = model::vpx().await;
     let (_, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
     let dst = host_named(&c, &m, "DC0_C0_H1").await;
     // A pool that is not a pool: the server refuses the relocation.

@@ -8,24 +8,11 @@
 mod support;
 
 use support::{sdk, OneEnv};
-use vim_sdk::mo;
 use vim_sdk::session::Session;
-
-/// The local folder of datastore `name` in the simulator (its `summary.url`).
-async fn datastore_dir(s: &Session, name: &str) -> std::path::PathBuf {
-    for (n, ds) in sdk::list::<mo::Datastore>(s, &s.content().root_folder).await {
-        if n == name {
-            let p = sdk::props(s, ds.reference(), &["summary.url"]).await;
-            let url = p.str("summary.url").expect("summary.url").to_string();
-            return std::path::PathBuf::from(url.trim_start_matches("ds://"));
-        }
-    }
-    panic!("no datastore {name}");
-}
 
 /// The files of folder `dir` of datastore `ds`.
 async fn files(s: &Session, ds: &str, dir: &str) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(datastore_dir(s, ds).await.join(dir))
+    let mut v: Vec<String> = std::fs::read_dir(sdk::datastore_dir(s, ds).await.join(dir))
         .expect("VM folder")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .collect();

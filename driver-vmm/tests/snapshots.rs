@@ -2,14 +2,13 @@
 //! read back through vim-sdk's own reads of the snapshot tree).
 #![cfg(feature = "vcsim")]
 
-mod vm_support;
+mod support;
 
 use driver_vmm::vmm::snapshot_create::{create_snapshot, snapshot_name};
 use driver_vmm::vmm::snapshot_delete::{delete_snapshot, Delete};
 use driver_vmm::vmm::snapshot_revert::{revert_snapshot, snapshots_named};
-use vim_sdk::testing::Vcsim;
+use support::model::{self, files_of, vm_named};
 use vim_sdk::types::VirtualMachineSnapshotTree;
-use vm_support::{connect, files_of, vm_named};
 
 fn names(trees: &[VirtualMachineSnapshotTree], depth: usize, out: &mut Vec<(usize, String)>) {
     for t in trees {
@@ -20,11 +19,7 @@ fn names(trees: &[VirtualMachineSnapshotTree], depth: usize, out: &mut Vec<(usiz
 
 #[tokio::test]
 async fn create_nested_revert_delete() {
-    let sim = Vcsim::builder()
-        .vpx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
-    let (c, m) = connect(&sim).await;
+    let (_sim, c, m) = model::vpx().await;
     let (_, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
     let files = files_of(&c, &vm).await;
 
@@ -115,11 +110,7 @@ async fn create_nested_revert_delete() {
 
 #[tokio::test]
 async fn ambiguous_names_are_refused() {
-    let sim = Vcsim::builder()
-        .vpx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
-    let (c, m) = connect(&sim).await;
+    let (_sim, c, m) = model::vpx().await;
     let (_, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
     // Two snapshots of one name, made behind the driver's back.
     vm.create_snapshot(&c, "twin", None, false, false)

@@ -35,6 +35,8 @@
 
 #![allow(dead_code)]
 
+pub mod model;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
