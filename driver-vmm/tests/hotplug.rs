@@ -15,7 +15,7 @@ mod support;
 
 use std::sync::Arc;
 
-use soap_fixture::{fault, response, response_ref, SERVICE_CONTENT};
+use soap_fixture::{common, response, response_ref};
 use support::{sdk, OneEnv, Run};
 use vim_sdk::device::{ControllerKind, DeviceList};
 use vim_sdk::mo;
@@ -623,36 +623,14 @@ async fn reconfig_server(outcome: String) -> soap_fixture::Fixture {
         let outcome = outcome.clone();
         Box::pin(async move {
             match method.as_str() {
-                "RetrieveServiceContent" => {
-                    response("RetrieveServiceContent", Some(SERVICE_CONTENT))
-                }
                 "RetrievePropertiesEx" => response("RetrievePropertiesEx", Some(DEVICES)),
                 "ReconfigVM_Task" => response_ref("ReconfigVM_Task", "Task", "task-1"),
-                "CreatePropertyCollector" => {
-                    response_ref("CreatePropertyCollector", "PropertyCollector", "pc-1")
-                }
-                "CreateFilter" => response_ref("CreateFilter", "PropertyFilter", "f-1"),
                 "WaitForUpdatesEx" => response("WaitForUpdatesEx", Some(&outcome)),
-                "DestroyPropertyCollector" => response("DestroyPropertyCollector", None),
-                _ => fault("MethodNotFound", "not in this fixture"),
+                other => common(other),
             }
         })
     }))
     .await
-}
-
-fn fixture_client(url: &str) -> vim_sdk::Client {
-    vim_sdk::Client::new(
-        vim_sdk::transport::Transport::new(vim_sdk::transport::TransportConfig::new(url))
-            .expect("transport"),
-    )
-}
-
-fn vm9() -> mo::VirtualMachine {
-    mo::VirtualMachine::from_ref(vim_sdk::xml::ManagedObjectReference::new(
-        "VirtualMachine",
-        "vm-9",
-    ))
 }
 
 /// The detach sends one `remove` of the disk exactly at that slot and no `fileOperation`
@@ -662,10 +640,15 @@ async fn detach_sends_a_remove_without_file_operation() {
     use driver_vmm::disk_target::parse;
     use driver_vmm::vmm::disk;
     let fx = reconfig_server(TASK_DONE.to_string()).await;
-    let c = fixture_client(&fx.url);
-    let removed = disk::detach(&c, &vm9(), &parse("sdb").unwrap(), "[0] 9/disk.1/disk.vmdk")
-        .await
-        .expect("detach");
+    let c = fx.client();
+    let removed = disk::detach(
+        &c,
+        &soap_fixture::vm("vm-9"),
+        &parse("sdb").unwrap(),
+        "[0] 9/disk.1/disk.vmdk",
+    )
+    .await
+    .expect("detach");
     assert!(removed);
     let bodies = fx.bodies();
     let reconfig: Vec<&String> = bodies
@@ -694,10 +677,15 @@ async fn a_refused_reconfiguration_names_the_fault() {
         "Hot-plug of this device is not supported",
     ))
     .await;
-    let c = fixture_client(&fx.url);
-    let err = disk::attach(&c, &vm9(), &parse("sdc").unwrap(), "[0] 9/disk.2/disk.vmdk")
-        .await
-        .unwrap_err();
+    let c = fx.client();
+    let err = disk::attach(
+        &c,
+        &soap_fixture::vm("vm-9"),
+        &parse("sdc").unwrap(),
+        "[0] 9/disk.2/disk.vmdk",
+    )
+    .await
+    .unwrap_err();
     assert!(err.contains("DeviceHotPlugNotSupported"), "{err}");
     assert!(err.contains("ReconfigVM_Task"), "{err}");
     let body = fx
@@ -714,7 +702,11 @@ async fn a_refused_reconfiguration_names_the_fault() {
 
     // vm-9 has no card with that MAC: nothing to remove, no reconfiguration sent.
     let fx = reconfig_server(TASK_DONE.to_string()).await;
-    let c = fixture_client(&fx.url);
-    assert!(!nic::detach(&c, &vm9(), "02:00:00:00:00:01").await.unwrap());
+    let c = fx.client();
+    assert!(
+        !nic::detach(&c, &soap_fixture::vm("vm-9"), "02:00:00:00:00:01")
+            .await
+            .unwrap()
+    );
     assert_eq!(fx.count("ReconfigVM_Task"), 0, "{:?}", fx.calls());
 }

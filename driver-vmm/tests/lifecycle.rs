@@ -15,10 +15,8 @@ use driver_vmm::vmm::lifecycle::Retry;
 use driver_vmm::vmm::reboot::reboot_vm;
 use driver_vmm::vmm::reset::reset_vm;
 use driver_vmm::vmm::shutdown::{env_timeout, shutdown_vm, timeout, Shutdown, DEFAULT_TIMEOUT};
-use soap_fixture::{fault, response, response_ref, SERVICE_CONTENT};
+use soap_fixture::{common, fault, response};
 use support::model::{self, files_of, state, vm_named};
-use vim_sdk::mo;
-use vim_sdk::transport::{Transport, TransportConfig};
 
 #[tokio::test]
 async fn cancel_powers_off_unregisters_keeps_files_and_is_idempotent() {
@@ -149,10 +147,6 @@ async fn reset_and_reboot_against_vcsim() {
     );
 }
 
-fn fixture_client(url: &str) -> vim_sdk::Client {
-    vim_sdk::Client::new(Transport::new(TransportConfig::new(url)).expect("transport"))
-}
-
 const POWERED_ON: &str = "<objects><obj type=\"VirtualMachine\">vm-1</obj>\
 <propSet><name>runtime.powerState</name><val xsi:type=\"VirtualMachinePowerState\">poweredOn</val></propSet></objects>";
 
@@ -171,15 +165,8 @@ async fn shutdown_times_out_when_the_guest_stays_on() {
         let w = w.clone();
         Box::pin(async move {
             match method.as_str() {
-                "RetrieveServiceContent" => {
-                    response("RetrieveServiceContent", Some(SERVICE_CONTENT))
-                }
                 "RetrievePropertiesEx" => response("RetrievePropertiesEx", Some(POWERED_ON)),
                 "ShutdownGuest" => response("ShutdownGuest", None),
-                "CreatePropertyCollector" => {
-                    response_ref("CreatePropertyCollector", "PropertyCollector", "pc-1")
-                }
-                "CreateFilter" => response_ref("CreateFilter", "PropertyFilter", "f-1"),
                 "WaitForUpdatesEx" => {
                     w.fetch_add(1, Ordering::SeqCst);
                     if !body.contains("<version>") {
@@ -195,17 +182,13 @@ async fn shutdown_times_out_when_the_guest_stays_on() {
                     tokio::time::sleep(Duration::from_secs(secs)).await;
                     response("WaitForUpdatesEx", None)
                 }
-                "DestroyPropertyCollector" => response("DestroyPropertyCollector", None),
-                _ => fault("MethodNotFound", "not in this fixture"),
+                other => common(other),
             }
         })
     }))
     .await;
-    let c = fixture_client(&fx.url);
-    let vm = mo::VirtualMachine::from_ref(vim_sdk::xml::ManagedObjectReference::new(
-        "VirtualMachine",
-        "vm-1",
-    ));
+    let c = fx.client();
+    let vm = soap_fixture::vm("vm-1");
     let started = Instant::now();
     let err = shutdown_vm(
         &c,
@@ -250,16 +233,13 @@ async fn reboot_succeeds_where_the_server_has_reboot_guest() {
         Box::pin(async move {
             match method.as_str() {
                 "RebootGuest" => response("RebootGuest", None),
-                _ => fault("MethodNotFound", "not in this fixture"),
+                other => common(other),
             }
         })
     }))
     .await;
-    let c = fixture_client(&fx.url);
-    let vm = mo::VirtualMachine::from_ref(vim_sdk::xml::ManagedObjectReference::new(
-        "VirtualMachine",
-        "vm-1",
-    ));
+    let c = fx.client();
+    let vm = soap_fixture::vm("vm-1");
     reboot_vm(&c, &vm, "x").await.expect("reboot");
     assert_eq!(fx.calls(), ["RebootGuest"]);
 
@@ -268,7 +248,7 @@ async fn reboot_succeeds_where_the_server_has_reboot_guest() {
         Box::pin(async move { fault("ToolsUnavailable", "VMware Tools are not running") })
     }))
     .await;
-    let c = fixture_client(&fx.url);
+    let c = fx.client();
     let err = reboot_vm(&c, &vm, "VM one-1 on host h")
         .await
         .unwrap_err()
@@ -290,26 +270,16 @@ async fn unregister_server(fault_type: &'static str, failures: usize) -> soap_fi
         let seen = seen.clone();
         Box::pin(async move {
             match method.as_str() {
-                "RetrieveServiceContent" => {
-                    response("RetrieveServiceContent", Some(SERVICE_CONTENT))
-                }
                 "RetrievePropertiesEx" => response("RetrievePropertiesEx", Some(POWERED_OFF)),
                 "UnregisterVM" if seen.fetch_add(1, Ordering::SeqCst) < failures => {
                     fault(fault_type, "The attempted operation cannot be performed in the current state (Powered on).")
                 }
                 "UnregisterVM" => response("UnregisterVM", None),
-                _ => fault("MethodNotFound", "not in this fixture"),
+                other => common(other),
             }
         })
     }))
     .await
-}
-
-fn vm1() -> mo::VirtualMachine {
-    mo::VirtualMachine::from_ref(vim_sdk::xml::ManagedObjectReference::new(
-        "VirtualMachine",
-        "vm-1",
-    ))
 }
 
 /// A VM still powering off when cancel unregisters it (vCenter may lag behind the host):
@@ -318,9 +288,9 @@ fn vm1() -> mo::VirtualMachine {
 #[tokio::test]
 async fn cancel_retries_an_unregister_refused_while_powering_off() {
     let fx = unregister_server("InvalidPowerState", 1).await;
-    let c = fixture_client(&fx.url);
+    let c = fx.client();
     let started = Instant::now();
-    let done = cancel_vm(&c, Some(&vm1()), "VM one-1 on host esx1")
+    let done = cancel_vm(&c, Some(&soap_fixture::vm("vm-1")), "VM one-1 on host esx1")
         .await
         .expect("cancel after one retry");
     assert_eq!(done, Cancel::WasOff);
@@ -333,13 +303,15 @@ async fn cancel_retries_an_unregister_refused_while_powering_off() {
 
     // Another passing fault (the VM busy with another task): retried the same way.
     let fx = unregister_server("TaskInProgress", 2).await;
-    let c = fixture_client(&fx.url);
+    let c = fx.client();
     let quick = Retry {
         attempts: 3,
         first_pause: Duration::from_millis(20),
     };
     assert_eq!(
-        cancel_vm_with(&c, Some(&vm1()), "x", quick).await.unwrap(),
+        cancel_vm_with(&c, Some(&soap_fixture::vm("vm-1")), "x", quick)
+            .await
+            .unwrap(),
         Cancel::WasOff
     );
     assert_eq!(fx.count("UnregisterVM"), 3);
@@ -350,16 +322,21 @@ async fn cancel_retries_an_unregister_refused_while_powering_off() {
 #[tokio::test]
 async fn cancel_gives_up_after_bounded_retries() {
     let fx = unregister_server("InvalidPowerState", usize::MAX).await;
-    let c = fixture_client(&fx.url);
+    let c = fx.client();
     let quick = Retry {
         attempts: 3,
         first_pause: Duration::from_millis(20),
     };
     let started = Instant::now();
-    let err = cancel_vm_with(&c, Some(&vm1()), "VM one-1 on host esx1", quick)
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = cancel_vm_with(
+        &c,
+        Some(&soap_fixture::vm("vm-1")),
+        "VM one-1 on host esx1",
+        quick,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
     assert!(
         err.contains("cannot unregister VM one-1 on host esx1 (3 attempts)"),
         "{err}"
@@ -371,11 +348,16 @@ async fn cancel_gives_up_after_bounded_retries() {
     assert!(started.elapsed() < Duration::from_secs(2));
 
     let fx = unregister_server("NoPermission", usize::MAX).await;
-    let c = fixture_client(&fx.url);
-    let err = cancel_vm_with(&c, Some(&vm1()), "VM one-1 on host esx1", quick)
-        .await
-        .unwrap_err()
-        .to_string();
+    let c = fx.client();
+    let err = cancel_vm_with(
+        &c,
+        Some(&soap_fixture::vm("vm-1")),
+        "VM one-1 on host esx1",
+        quick,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("NoPermission"), "{err}");
     assert!(!err.contains("attempts"), "{err}");
     assert_eq!(fx.count("UnregisterVM"), 1, "not retried");

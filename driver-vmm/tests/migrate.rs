@@ -8,7 +8,7 @@ mod support;
 use std::sync::Arc;
 
 use driver_vmm::vmm::migrate::{check_relocate, migrate_vm, Destination, Migrate};
-use soap_fixture::{fault, response, response_ref, SERVICE_CONTENT};
+use soap_fixture::{common, response, response_ref, SERVICE_CONTENT};
 use support::model::{self, files_of, host_named, state, vm_named};
 use vim_sdk::mo;
 
@@ -123,21 +123,13 @@ async fn a_refusing_check_stops_the_migration() {
                 "RetrieveServiceContent" => response("RetrieveServiceContent", Some(&content)),
                 "RetrievePropertiesEx" => response("RetrievePropertiesEx", Some(VM_ON_HOST_1)),
                 "CheckRelocate_Task" => response_ref("CheckRelocate_Task", "Task", "task-1"),
-                "CreatePropertyCollector" => {
-                    response_ref("CreatePropertyCollector", "PropertyCollector", "pc-1")
-                }
-                "CreateFilter" => response_ref("CreateFilter", "PropertyFilter", "f-1"),
                 "WaitForUpdatesEx" => response("WaitForUpdatesEx", Some(CHECK_REFUSED)),
-                "DestroyPropertyCollector" => response("DestroyPropertyCollector", None),
-                _ => fault("MethodNotFound", "not in this fixture"),
+                other => common(other),
             }
         })
     }))
     .await;
-    let c = vim_sdk::Client::new(
-        vim_sdk::transport::Transport::new(vim_sdk::transport::TransportConfig::new(&fx.url))
-            .expect("transport"),
-    );
+    let c = fx.client();
     let r = |t: &str, v: &str| vim_sdk::xml::ManagedObjectReference::new(t, v);
     let vm = mo::VirtualMachine::from_ref(r("VirtualMachine", "vm-1"));
     let dst = mo::HostSystem::from_ref(r("HostSystem", "host-2"));

@@ -53,6 +53,38 @@ impl Fixture {
     pub fn count(&self, method: &str) -> usize {
         self.calls().iter().filter(|m| *m == method).count()
     }
+
+    /// A client of this server (plain http on loopback, no login).
+    pub fn client(&self) -> vim_sdk::Client {
+        vim_sdk::Client::new(
+            vim_sdk::transport::Transport::new(vim_sdk::transport::TransportConfig::new(&self.url))
+                .expect("transport"),
+        )
+    }
+}
+
+/// The VM `id` (`vm-1`) of a fixture.
+pub fn vm(id: &str) -> vim_sdk::mo::VirtualMachine {
+    vim_sdk::mo::VirtualMachine::from_ref(vim_sdk::xml::ManagedObjectReference::new(
+        "VirtualMachine",
+        id,
+    ))
+}
+
+/// The answer for what most fixtures share: `RetrieveServiceContent` ([`SERVICE_CONTENT`]),
+/// the property collector a wait creates and destroys around `WaitForUpdatesEx`
+/// (`CreatePropertyCollector` gives `pc-1`, `CreateFilter` `f-1`), and `MethodNotFound` for
+/// anything else. Handlers end their `match` with it.
+pub fn common(method: &str) -> Answer {
+    match method {
+        "RetrieveServiceContent" => response("RetrieveServiceContent", Some(SERVICE_CONTENT)),
+        "CreatePropertyCollector" => {
+            response_ref("CreatePropertyCollector", "PropertyCollector", "pc-1")
+        }
+        "CreateFilter" => response_ref("CreateFilter", "PropertyFilter", "f-1"),
+        "DestroyPropertyCollector" => response("DestroyPropertyCollector", None),
+        _ => fault("MethodNotFound", "not in this fixture"),
+    }
 }
 
 impl Drop for Fixture {
