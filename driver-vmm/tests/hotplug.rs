@@ -126,19 +126,6 @@ async fn devices(s: &Session, vm: &mo::VirtualMachine) -> DeviceList {
     vm.devices(s).await.expect("config.hardware.device")
 }
 
-/// Asserts an exit 0 with nothing on stdout (OpenNebula ignores hot-plug's stdout; legacy's
-/// `-1` is gone) and an `INFO:` line containing `info`.
-fn assert_quiet_ok(run: &Run, info: &str) {
-    run.assert_ok();
-    assert_eq!(run.stdout, "", "{run}");
-    assert!(
-        run.log_lines
-            .iter()
-            .any(|l| l.starts_with("INFO: ") && l.contains(info)),
-        "no INFO line with {info:?}:\n{run}"
-    );
-}
-
 #[tokio::test]
 async fn disks_attach_at_the_slot_the_target_names_and_detach_keeps_the_file() {
     let env = OneEnv::vcenter().await;
@@ -176,7 +163,7 @@ async fn disks_attach_at_the_slot_the_target_names_and_detach_keeps_the_file() {
     assert_eq!(before, [slot(Scsi, 0, 0, &file(0))], "as deployed");
 
     // sdb: SCSI 0:1, the file asked for, the other disk untouched.
-    assert_quiet_ok(
+    Run::assert_silent_ok(
         &attach(1, "sdb", "1"),
         "attached [0] 60/disk.1/disk.vmdk as sdb",
     );
@@ -185,11 +172,11 @@ async fn disks_attach_at_the_slot_the_target_names_and_detach_keeps_the_file() {
         [slot(Scsi, 0, 0, &file(0)), slot(Scsi, 0, 1, &file(1))]
     );
     // sdh is the eighth SCSI target: unit 8, since unit 7 is the controller's.
-    assert_quiet_ok(&attach(2, "sdh", "7"), "as sdh");
+    Run::assert_silent_ok(&attach(2, "sdh", "7"), "as sdh");
     // sdp is the sixteenth: the first unit of a second SCSI controller, added for it.
-    assert_quiet_ok(&attach(3, "sdp", "15"), "on a new SCSI controller");
+    Run::assert_silent_ok(&attach(3, "sdp", "15"), "on a new SCSI controller");
     // hdb: IDE 0:1.
-    assert_quiet_ok(&attach(4, "hdb", "1"), "as hdb");
+    Run::assert_silent_ok(&attach(4, "hdb", "1"), "as hdb");
     let after = devices(&s, &vm).await;
     assert_eq!(
         disks(&after),
@@ -212,7 +199,7 @@ async fn disks_attach_at_the_slot_the_target_names_and_detach_keeps_the_file() {
     }
 
     // A retry of a finished attach succeeds and adds nothing.
-    assert_quiet_ok(&attach(1, "sdb", "1"), "already attached");
+    Run::assert_silent_ok(&attach(1, "sdb", "1"), "already attached");
     assert_eq!(devices(&s, &vm).await.all().len(), after.all().len());
 
     // Failure paths: exit 1, an error block that names the problem, nothing changed.
@@ -278,7 +265,7 @@ async fn disks_attach_at_the_slot_the_target_names_and_detach_keeps_the_file() {
     );
 
     // detach: the device goes, the file stays on the datastore, the rest is untouched.
-    assert_quiet_ok(&detach(2, "sdh", "7"), "the file is kept");
+    Run::assert_silent_ok(&detach(2, "sdh", "7"), "the file is kept");
     assert_eq!(
         disks(&devices(&s, &vm).await),
         [
@@ -294,7 +281,7 @@ async fn disks_attach_at_the_slot_the_target_names_and_detach_keeps_the_file() {
         "detach must keep the file"
     );
     // Again: already detached, a success.
-    assert_quiet_ok(&detach(2, "sdh", "7"), "already detached");
+    Run::assert_silent_ok(&detach(2, "sdh", "7"), "already detached");
     // The slot holds another file than the one named: refused, kept.
     unchanged(
         &detach(5, "sdb", "1"),
@@ -315,8 +302,8 @@ async fn disks_attach_at_the_slot_the_target_names_and_detach_keeps_the_file() {
     unchanged(&run, &["one-999"]);
     unchanged(&detach(1, "xvda", "0"), &["xvda"]);
     // IDE and the added controller's disk detach the same way.
-    assert_quiet_ok(&detach(4, "hdb", "1"), "detached");
-    assert_quiet_ok(&detach(3, "sdp", "15"), "detached");
+    Run::assert_silent_ok(&detach(4, "hdb", "1"), "detached");
+    Run::assert_silent_ok(&detach(3, "sdp", "15"), "detached");
     assert_eq!(
         disks(&devices(&s, &vm).await),
         [slot(Scsi, 0, 0, &file(0)), slot(Scsi, 0, 1, &file(1))]
@@ -371,7 +358,7 @@ async fn nics_attach_with_model_mac_and_port_group_and_detach_by_mac() {
         )
     };
     for (mac, model, _) in macs {
-        assert_quiet_ok(&attach(mac, model), "on port group one-pg-5");
+        Run::assert_silent_ok(&attach(mac, model), "on port group one-pg-5");
     }
     let all = nics(&devices(&s, &vm).await);
     assert_eq!(all.len(), 5, "{all:?}");
@@ -398,7 +385,7 @@ async fn nics_attach_with_model_mac_and_port_group_and_detach_by_mac() {
     }
 
     // A retry of a finished attach adds no second card; upper-case MACs are the same MAC.
-    assert_quiet_ok(
+    Run::assert_silent_ok(
         &attach(&macs[2].0.to_ascii_uppercase(), "vmxnet3"),
         "already on port group one-pg-5",
     );
@@ -478,14 +465,14 @@ async fn nics_attach_with_model_mac_and_port_group_and_detach_by_mac() {
 
     // detach by MAC: that card goes, every other card stays as it was.
     let detach = |mac: &str| env.run("vmm/vmware/detach_nic", &["one-70", mac, "70", &host]);
-    assert_quiet_ok(&detach(macs[2].0), "removed NIC 02:00:00:00:46:0c");
+    Run::assert_silent_ok(&detach(macs[2].0), "removed NIC 02:00:00:00:46:0c");
     let left = nics(&devices(&s, &vm).await);
     let expected: Vec<NicRow> = all.iter().filter(|r| r.0 != macs[2].0).cloned().collect();
     assert_eq!(left, expected);
     // A MAC the VM has no card for: success with nothing changed (OpenNebula retries, and
     // detaches after a failed post), as legacy exited 0 for it.
-    assert_quiet_ok(&detach(macs[2].0), "nothing to detach");
-    assert_quiet_ok(&detach("02:00:00:00:46:ff"), "nothing to detach");
+    Run::assert_silent_ok(&detach(macs[2].0), "nothing to detach");
+    Run::assert_silent_ok(&detach("02:00:00:00:46:ff"), "nothing to detach");
     assert_eq!(nics(&devices(&s, &vm).await), expected);
     // Failures: malformed MAC, unknown VM, bad arguments.
     refused(&detach("02-00-00-00-46-0a"), &["malformed MAC"]);
@@ -502,7 +489,7 @@ async fn nics_attach_with_model_mac_and_port_group_and_detach_by_mac() {
     );
     assert_eq!(nics(&devices(&s, &vm).await), expected);
     // The deployed card detaches as well (it was sent back exactly as read).
-    assert_quiet_ok(&detach(&deployed[0].0), "removed NIC");
+    Run::assert_silent_ok(&detach(&deployed[0].0), "removed NIC");
     assert_eq!(nics(&devices(&s, &vm).await).len(), 3);
     assert_eq!(
         sdk::driver_sessions(&env).await,

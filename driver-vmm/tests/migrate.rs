@@ -1,5 +1,7 @@
 //! migrate: its logic against vcsim's vCenter model (RelocateVM_Task with host and pool;
-//! the VM's host read back from `runtime.host`, since vcsim leaves `HostSystem.vm` stale).
+//! the VM's host read back from `runtime.host`, since vcsim leaves `HostSystem.vm` stale), a
+//! refusing provisioning check on the SOAP fixture, and the action through the installed
+//! tree as OpenNebula runs it.
 #![cfg(feature = "vcsim")]
 
 mod soap_fixture;
@@ -153,4 +155,68 @@ async fn a_refusing_check_stops_the_migration() {
     );
     assert_eq!(fx.count("CheckRelocate_Task"), 1, "{:?}", fx.calls());
     assert_eq!(fx.count("RelocateVM_Task"), 0, "{:?}", fx.calls());
+}
+
+/// migrate through the installed tree: the VM moves to the destination host and its pool
+/// (read back from `runtime.host` and `resourcePool`), a re-run is a success, an unknown
+/// destination or VM fails with nothing moved, and no session is left behind.
+#[tokio::test]
+async fn migrate_through_the_installed_tree() {
+    use support::{sdk, OneEnv};
+    let env = OneEnv::vcenter().await;
+    let s = env.sdk().await;
+    let (src, dst) = ("DC0_H0", "DC0_C0_H1");
+    let vm = sdk::adopt_vm(&s, &env, src, 31).await;
+    let before = sdk::driver_sessions(&env).await;
+    let migrate = |vm: &str, to: &str| {
+        let vmid = vm.trim_start_matches("one-");
+        env.run("vmm/vmware/migrate", &[vm, to, src, vmid, src])
+    };
+    let dst_host = sdk::host(&s, dst).await;
+    let dst_pool = pool_of(&s, &dst_host).await;
+
+    let run = migrate("one-31", dst);
+    run.assert_ok();
+    assert_eq!(run.stdout, "", "{run}");
+    let p = sdk::props(
+        &s,
+        vm.reference(),
+        &["runtime.host", "resourcePool", "runtime.powerState"],
+    )
+    .await;
+    assert_eq!(p.reference("runtime.host"), Some(dst_host.reference()));
+    assert_eq!(p.reference("resourcePool"), Some(dst_pool.reference()));
+    assert_eq!(p.str("runtime.powerState"), Some("poweredOn"), "live");
+    // OpenNebula retries: already there, a success.
+    migrate("one-31", dst).assert_silent_ok(&format!("already runs on host {dst}"));
+
+    // An unknown destination or VM: an error block, the VM where it was.
+    migrate("one-31", "no-such-host").assert_failed(&["one-31", "no-such-host", "no host named"]);
+    migrate("one-39", dst).assert_failed(&["VM one-39 not found"]);
+    env.run(
+        "vmm/vmware/migrate",
+        &["one-31", dst, src, "31", "DC0_C1_H0"],
+    )
+    .assert_failed(&["bad arguments"]);
+    let p = sdk::props(&s, vm.reference(), &["runtime.host"]).await;
+    assert_eq!(p.reference("runtime.host"), Some(dst_host.reference()));
+    assert_eq!(
+        sdk::driver_sessions(&env).await,
+        before + 1,
+        "one cached session"
+    );
+}
+
+/// Without `:vcenter:` live migration is impossible: refused with a block naming the
+/// setting, before any login.
+#[tokio::test]
+async fn migrate_without_vcenter_is_refused() {
+    use support::{sdk, OneEnv};
+    let env = OneEnv::esx().await;
+    let host = env.host(0).to_string();
+    let run = env.run("vmm/vmware/migrate", &["one-3", "esx2", &host, "3", &host]);
+    let rc = env.vmwarerc().display().to_string();
+    run.assert_failed(&["cannot migrate VM one-3", "esx2", ":vcenter:", &rc]);
+    assert_eq!(run.stdout, "");
+    assert_eq!(sdk::driver_sessions(&env).await, 0, "nothing logged in");
 }

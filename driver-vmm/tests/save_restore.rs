@@ -42,6 +42,7 @@ async fn save_then_restore_in_both_argv_forms() {
     let dfile = dfile.to_str().unwrap();
     env.run("vmm/vmware/deploy", &[dfile, &host, "50", &host])
         .assert_ok();
+    let sessions = sdk::driver_sessions(&env).await;
     let vm = sdk::find_vm(&s, "one-50").await.expect("deployed");
 
     // save: a checkpoint snapshot, then suspended, then unregistered.
@@ -107,4 +108,10 @@ async fn save_then_restore_in_both_argv_forms() {
     // restore with a foreign deploy id is refused.
     let run = env.run("vmm/vmware/restore", &[ckpt, &host, "one-49", "50", &host]);
     run.assert_failed(&["one-49"]);
+    // Every run, failed or not, reused the session the cache keeps.
+    assert_eq!(
+        sdk::driver_sessions(&env).await,
+        sessions,
+        "no session leaked"
+    );
 }

@@ -114,6 +114,20 @@ impl Run {
         self
     }
 
+    /// Panics unless the run exited 0 with nothing on stdout (the actions OpenNebula reads
+    /// no output from) and an `INFO:` line on stderr containing `info`.
+    pub fn assert_silent_ok(&self, info: &str) -> &Self {
+        self.assert_ok();
+        assert_eq!(self.stdout, "", "stdout of {}:\n{self}", self.command);
+        assert!(
+            self.log_lines
+                .iter()
+                .any(|l| l.starts_with("INFO: ") && l.contains(info)),
+            "no INFO line with {info:?}:\n{self}"
+        );
+        self
+    }
+
     /// Panics unless the run failed with exit 1 and an error block containing every one of
     /// `needles`; returns the block.
     pub fn assert_failed(&self, needles: &[&str]) -> String {
@@ -653,6 +667,14 @@ pub mod sdk {
         panic!("no model VM on host {host}");
     }
 
+    /// A model VM on `host` renamed `one-<vmid>` (powered on, as the model makes them): a VM
+    /// for the actions to work on without a deploy.
+    pub async fn adopt_vm(s: &Session, env: &OneEnv, host: &str, vmid: u64) -> mo::VirtualMachine {
+        let vm = any_vm_on(s, env, host).await;
+        rename(s, vm.reference(), &format!("one-{vmid}")).await;
+        vm
+    }
+
     /// The datacenter of the environment.
     pub async fn datacenter(s: &Session, env: &OneEnv) -> mo::Datacenter {
         list::<mo::Datacenter>(s, &s.content().root_folder)
@@ -709,6 +731,11 @@ pub mod sdk {
         let n = session_count(&s).await;
         let _ = s.logout().await;
         n - 1
+    }
+
+    /// Whether the VM named exactly `name` is registered.
+    pub async fn registered(s: &Session, name: &str) -> bool {
+        !vms_named(s, name).await.is_empty()
     }
 
     /// The local folder of datastore `name` in the simulator (its `summary.url`).
