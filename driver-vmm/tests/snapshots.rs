@@ -212,6 +212,15 @@ async fn snapshot_actions_through_the_installed_tree() {
     snap("snapshot_delete", "21", &ids[0]).assert_ok();
     assert!(tree().await.0.is_empty());
     assert!(sdk::registered(&s, "one-21").await);
+    // Two snapshots of one name (made behind the driver's back): neither is picked.
+    for _ in 0..2 {
+        vm.create_snapshot(&s, "twin", None, false, false)
+            .await
+            .expect("snapshot");
+    }
+    snap("snapshot_delete", "21", "twin").assert_failed(&["2 snapshots of VM one-21", "twin"]);
+    snap("snapshot_revert", "21", "twin").assert_failed(&["2 snapshots of VM one-21"]);
+    assert_eq!(tree().await.0.len(), 2, "none removed");
     assert_eq!(
         sdk::driver_sessions(&env).await,
         before + 1,
