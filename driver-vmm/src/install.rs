@@ -4,6 +4,7 @@
 //!   renamed over the old one, so a running action never sees a half-written binary);
 //! - `DIR/vmm/vmware/<action>` for every VMM action and `DIR/vnm/vmware/{pre,post,clean}`:
 //!   relative symlinks to it (`../../vmware-native/driver-vmm`), replaced atomically;
+//! - `DIR/tm/vmfs/<action>` and `DIR/datastore/vmfs/<action>` (the storage drivers), the same;
 //! - with `--etc DIR`: `DIR/vmwarerc` and `DIR/vmm_exec/vmm_exec_vmware.conf`, commented
 //!   examples, written only where no file exists yet (an operator's settings are kept).
 //!
@@ -174,6 +175,16 @@ pub fn install(binary: &Path, remotes: &Path, etc: Option<&Path>) -> Result<Repo
         let dir = remotes.join(kind).join("vmware");
         mkdirs(&dir)?;
         for a in actions {
+            let link = dir.join(a);
+            symlink_atomically(&target, &link)?;
+            report.links.push(link);
+        }
+    }
+    // The storage drivers: tm/vmfs and datastore/vmfs (same depth, same link target).
+    for kind in [crate::Kind::Tm, crate::Kind::Ds] {
+        let dir = remotes.join(kind.dir());
+        mkdirs(&dir)?;
+        for a in kind.actions() {
             let link = dir.join(a);
             symlink_atomically(&target, &link)?;
             report.links.push(link);

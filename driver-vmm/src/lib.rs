@@ -1,16 +1,21 @@
-//! OpenNebula's VMware drivers (VMM actions and the network driver), natively on vim-sdk.
+//! OpenNebula's VMware drivers (VMM actions, the network driver, the `vmfs` transfer manager
+//! and datastore drivers), natively on vim-sdk.
 //!
 //! One multi-call binary, `driver-vmm`: installed once under `remotes/vmware-native/` with
-//! relative symlinks `remotes/vmm/vmware/<action>` and `remotes/vnm/vmware/{pre,post,clean}`
-//! pointing to it ([`install`]). It dispatches on the last three components of the name it
+//! relative symlinks `remotes/vmm/vmware/<action>`, `remotes/vnm/vmware/{pre,post,clean}`,
+//! `remotes/tm/vmfs/<action>` and `remotes/datastore/vmfs/<action>` pointing to it
+//! ([`install`]). It dispatches on the last three components of the name it
 //! is called by (`vmm/vmware/deploy`), or on a first argument naming the action when called
 //! as `driver-vmm` ([`dispatch`]).
 
 #![warn(missing_docs)]
 
+pub mod datastore;
 pub mod deployment;
 pub mod disk_target;
 pub mod install;
+pub mod storage;
+pub mod tm;
 pub mod vmm;
 pub mod vnm;
 
@@ -39,6 +44,24 @@ pub const VMM_ACTIONS: [&str; 16] = [
 /// The network driver's actions, as named in `remotes/vnm/vmware/`.
 pub const VNM_ACTIONS: [&str; 3] = ["pre", "post", "clean"];
 
+/// The transfer manager's actions, as named in `remotes/tm/vmfs/` (contract §7).
+pub const TM_ACTIONS: [&str; 11] = [
+    "clone",
+    "ln",
+    "mkimage",
+    "mkswap",
+    "mvds",
+    "cpds",
+    "delete",
+    "context",
+    "mv",
+    "premigrate",
+    "postmigrate",
+];
+
+/// The datastore driver's actions, as named in `remotes/datastore/vmfs/` (contract §8).
+pub const DS_ACTIONS: [&str; 6] = ["cp", "mkfs", "rm", "stat", "clone", "monitor"];
+
 /// Which driver an action belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -46,6 +69,32 @@ pub enum Kind {
     Vmm,
     /// `vnm/vmware/<action>`.
     Vnm,
+    /// `tm/vmfs/<action>`.
+    Tm,
+    /// `datastore/vmfs/<action>`.
+    Ds,
+}
+
+impl Kind {
+    /// The directory of the remotes tree holding this driver's actions (`vmm/vmware`).
+    pub fn dir(&self) -> &'static str {
+        match self {
+            Kind::Vmm => "vmm/vmware",
+            Kind::Vnm => "vnm/vmware",
+            Kind::Tm => "tm/vmfs",
+            Kind::Ds => "datastore/vmfs",
+        }
+    }
+
+    /// The driver's actions.
+    pub fn actions(&self) -> &'static [&'static str] {
+        match self {
+            Kind::Vmm => &VMM_ACTIONS,
+            Kind::Vnm => &VNM_ACTIONS,
+            Kind::Tm => &TM_ACTIONS,
+            Kind::Ds => &DS_ACTIONS,
+        }
+    }
 }
 
 /// An action resolved from a name such as `vmm/vmware/deploy`.
@@ -58,33 +107,30 @@ pub struct Action {
 }
 
 impl Action {
-    /// Resolves `vmm/vmware/<action>` or `vnm/vmware/<action>` (a path ending in those
-    /// three components, as argv\[0\] of an installed symlink is).
+    /// Resolves `vmm/vmware/<action>`, `vnm/vmware/<action>`, `tm/vmfs/<action>` or
+    /// `datastore/vmfs/<action>` (a path ending in those three components, as argv\[0\] of
+    /// an installed symlink is).
     pub fn from_path(path: &str) -> Option<Action> {
         let mut parts = path.rsplit('/');
         let name = parts.next()?;
         let driver = parts.next()?;
         let kind = parts.next()?;
-        if driver != "vmware" {
-            return None;
-        }
-        let (kind, list): (Kind, &[&'static str]) = match kind {
-            "vmm" => (Kind::Vmm, &VMM_ACTIONS),
-            "vnm" => (Kind::Vnm, &VNM_ACTIONS),
+        let kind = match (kind, driver) {
+            ("vmm", "vmware") => Kind::Vmm,
+            ("vnm", "vmware") => Kind::Vnm,
+            ("tm", "vmfs") => Kind::Tm,
+            ("datastore", "vmfs") => Kind::Ds,
             _ => return None,
         };
-        list.iter()
+        kind.actions()
+            .iter()
             .find(|a| **a == name)
             .map(|a| Action { kind, name: a })
     }
 
     /// `vmm/vmware/deploy`.
     pub fn path(&self) -> String {
-        let kind = match self.kind {
-            Kind::Vmm => "vmm",
-            Kind::Vnm => "vnm",
-        };
-        format!("{kind}/vmware/{}", self.name)
+        format!("{}/{}", self.kind.dir(), self.name)
     }
 }
 
@@ -110,6 +156,8 @@ pub async fn dispatch(action: Action, args: &[String]) -> Result<String> {
         (Kind::Vnm, "pre") => vnm::pre::run(args).await,
         (Kind::Vnm, "post") => vnm::post::run(args).await,
         (Kind::Vnm, "clean") => vnm::clean::run(args).await,
+        (Kind::Tm, name) => tm::dispatch(name, args).await,
+        (Kind::Ds, name) => datastore::dispatch(name, args).await,
         (_, other) => Err(driver_common::DriverError::new(format!(
             "unknown action {other}"
         ))),
@@ -130,6 +178,13 @@ mod tests {
         assert!(Action::from_path("vnm/vmware/deploy").is_none());
         assert!(Action::from_path("vmm/kvm/deploy").is_none());
         assert!(Action::from_path("deploy").is_none());
+        let a = Action::from_path("/var/lib/one/remotes/tm/vmfs/clone").unwrap();
+        assert_eq!((a.kind, a.name), (Kind::Tm, "clone"));
+        assert_eq!(a.path(), "tm/vmfs/clone");
+        let a = Action::from_path("datastore/vmfs/clone").unwrap();
+        assert_eq!((a.kind, a.name), (Kind::Ds, "clone"));
+        assert!(Action::from_path("tm/vmware/clone").is_none());
+        assert!(Action::from_path("datastore/vmfs/deploy").is_none());
         for a in VMM_ACTIONS {
             assert_eq!(
                 Action::from_path(&format!("vmm/vmware/{a}")).unwrap().name,

@@ -1,0 +1,883 @@
+//! The storage drivers (`tm/vmfs`, `datastore/vmfs`) through the installed tree, as
+//! OpenNebula runs them, against the simulator: every effect read back independently (the
+//! datastore browser through a separate vim-sdk session, the simulator's datastore folder on
+//! disk for the content of a link record), every failure checked for its exit code, error
+//! block and the absence of side effects.
+//!
+//! vcsim 0.24 ignores a disk's capacity and type (its disks are empty files), so the
+//! `CreateVirtualDisk_Task` each format sends is checked against the loopback SOAP fixture at
+//! the end.
+#![cfg(feature = "vcsim")]
+
+mod soap_fixture;
+mod support;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use support::{sdk, OneEnv, Run};
+use vim_sdk::mo;
+use vim_sdk::session::Session;
+use vim_sdk::types::{AnyVirtualDiskSpec, FileBackedVirtualDiskSpec, VirtualDiskSpec};
+
+/// Makes the disk image `[<ds>] <name>/disk.vmdk` (+ `disk-flat.vmdk`), as a registered image
+/// is laid out.
+async fn make_image(s: &Session, env: &OneEnv, ds: &str, name: &str) {
+    let dc = sdk::datacenter(s, env).await;
+    let fm = mo::FileManager::from_ref(s.content().file_manager.clone().expect("FileManager"));
+    fm.make_directory(
+        s,
+        &format!("[{ds}] {name}"),
+        Some(dc.reference()),
+        Some(true),
+    )
+    .await
+    .expect("MakeDirectory");
+    let vdm = mo::VirtualDiskManager::from_ref(
+        s.content()
+            .virtual_disk_manager
+            .clone()
+            .expect("VirtualDiskManager"),
+    );
+    let spec = AnyVirtualDiskSpec::FileBackedVirtualDiskSpec(Box::new(FileBackedVirtualDiskSpec {
+        base: VirtualDiskSpec {
+            disk_type: "thin".into(),
+            adapter_type: "lsiLogic".into(),
+        },
+        capacity_kb: 1024,
+        ..Default::default()
+    }));
+    vdm.create_virtual_disk_task(
+        s,
+        &format!("[{ds}] {name}/disk.vmdk"),
+        Some(dc.reference()),
+        &spec,
+    )
+    .await
+    .expect("CreateVirtualDisk_Task")
+    .wait(s)
+    .await
+    .expect("create image disk");
+}
+
+/// Puts an ISO file `<name>` in the root of datastore `ds` (through the simulator's folder).
+async fn make_iso(s: &Session, ds: &str, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = sdk::datastore_dir(s, ds).await.join(name);
+    std::fs::write(&p, bytes).expect("write iso");
+    p
+}
+
+/// The files of `folder` of `ds`, as the datastore browser lists them.
+async fn files(s: &Session, ds: &str, folder: &str) -> Vec<String> {
+    sdk::datastore_files(s, ds, folder).await
+}
+
+/// Runs a TM action.
+fn tm(env: &OneEnv, action: &str, args: &[&str]) -> Run {
+    env.run(&format!("tm/vmfs/{action}"), args)
+}
+
+/// `host:path`.
+fn hp(host: &str, path: &str) -> String {
+    format!("{host}:{path}")
+}
+
+/// The base64 `DS_DRIVER_ACTION_DATA` of datastore `ds` with `bridge` and `image` (inner XML
+/// of `<IMAGE>`, or `None` for monitor), plus extra datastore template XML.
+fn ds_data(ds: u64, bridge: &str, image: Option<&str>, extra_template: &str) -> String {
+    let img = image
+        .map(|i| format!("<IMAGE>{i}</IMAGE>"))
+        .unwrap_or_default();
+    let xml = format!(
+        "<DS_DRIVER_ACTION_DATA>{img}<DATASTORE><ID>{ds}</ID><NAME>ds{ds}</NAME>\
+         <BASE_PATH>/vmfs/volumes/{ds}</BASE_PATH><TEMPLATE><BRIDGE_LIST><![CDATA[{bridge}]]></BRIDGE_LIST>\
+         {extra_template}</TEMPLATE></DATASTORE></DS_DRIVER_ACTION_DATA>"
+    );
+    base64::engine::general_purpose::STANDARD.encode(xml)
+}
+
+/// Runs a datastore action with `data` and `id`.
+fn ds(env: &OneEnv, action: &str, data: &str, id: &str) -> Run {
+    env.run(&format!("datastore/vmfs/{action}"), &[data, id])
+}
+
+/// The new image's name from a `/vmfs/volumes/1/<name>` SOURCE line.
+fn new_name(run: &Run, ds: &str) -> String {
+    let out = run.stdout.trim();
+    let name = out
+        .strip_prefix(&format!("/vmfs/volumes/{ds}/"))
+        .unwrap_or_else(|| panic!("stdout is not a SOURCE in datastore {ds}:\n{run}"));
+    assert_eq!(name.len(), 32, "{run}");
+    assert!(name.bytes().all(|b| b.is_ascii_hexdigit()), "{run}");
+    name.to_string()
+}
+
+#[tokio::test]
+async fn install_lays_out_every_storage_action_and_unbuilt_ones_fail_clearly() {
+    let env = OneEnv::vcenter().await;
+    for a in [
+        "clone",
+        "ln",
+        "mkimage",
+        "mkswap",
+        "mvds",
+        "cpds",
+        "delete",
+        "context",
+        "mv",
+        "premigrate",
+        "postmigrate",
+    ] {
+        let link = env.remotes.join("tm/vmfs").join(a);
+        let target = std::fs::read_link(&link).unwrap_or_else(|e| panic!("{link:?}: {e}"));
+        assert_eq!(target, PathBuf::from("../../vmware-native/driver-vmm"));
+    }
+    for a in ["cp", "mkfs", "rm", "stat", "clone", "monitor"] {
+        let link = env.remotes.join("datastore/vmfs").join(a);
+        assert!(std::fs::read_link(&link).is_ok(), "{link:?}");
+    }
+    // Re-running install upgrades in place.
+    env.install();
+    let h = env.host(0);
+    let dst = hp(h, "/vmfs/volumes/0/5/disk.0");
+    for (action, args) in [
+        ("mvds", vec![dst.as_str(), "/vmfs/volumes/1/abc", "5", "1"]),
+        ("cpds", vec![dst.as_str(), "/vmfs/volumes/1/abc", "5", "1"]),
+        (
+            "context",
+            vec!["/var/lib/one/vms/5/context.sh", dst.as_str(), "5", "0"],
+        ),
+    ] {
+        tm(&env, action, &args).assert_failed(&[action, "not implemented yet"]);
+    }
+    let data = ds_data(1, h, Some("<ID>3</ID><PATH>/tmp/x</PATH>"), "");
+    ds(&env, "cp", &data, "3").assert_failed(&["cp", "not implemented yet"]);
+    // Nothing was made by any of them.
+    let s = env.sdk().await;
+    assert!(files(&s, "0", "5").await.is_empty());
+}
+
+#[tokio::test]
+async fn mkimage_makes_each_format_and_refuses_what_it_cannot_make() {
+    let env = OneEnv::vcenter().await;
+    let s = env.sdk().await;
+    let h = env.host(1);
+    for (n, fmt) in ["vmdk_thin", "vmdk_zeroedthick", "vmdk_eagerzeroedthick"]
+        .iter()
+        .enumerate()
+    {
+        let dst = hp(h, &format!("/vmfs/volumes/0/50/disk.{n}"));
+        let n_s = n.to_string();
+        let r = tm(&env, "mkimage", &["64", fmt, &dst, "50", "0"]);
+        r.assert_silent_ok("created");
+        assert!(r.stderr.contains(&format!("disk.{n_s}/disk.vmdk")), "{r}");
+        assert_eq!(
+            files(&s, "0", &format!("50/disk.{n}")).await,
+            ["disk-flat.vmdk", "disk.vmdk"],
+            "{fmt}"
+        );
+    }
+    // Again over an existing disk (OpenNebula retries): replaced, still one disk.
+    let dst0 = hp(h, "/vmfs/volumes/0/50/disk.0");
+    tm(&env, "mkimage", &["64", "vmdk_thin", &dst0, "50", "0"]).assert_ok();
+    assert_eq!(
+        files(&s, "0", "50/disk.0").await,
+        ["disk-flat.vmdk", "disk.vmdk"]
+    );
+    // raw: the folder only.
+    let dst3 = hp(h, "/vmfs/volumes/0/50/disk.3");
+    tm(&env, "mkimage", &["64", "raw", &dst3, "50", "0"]).assert_silent_ok("folder only");
+    assert!(files(&s, "0", "50").await.contains(&"disk.3".to_string()));
+    assert!(files(&s, "0", "50/disk.3").await.is_empty());
+    // mkswap: a blank thin disk.
+    let dst6 = hp(h, "/vmfs/volumes/0/50/disk.6");
+    tm(&env, "mkswap", &["16", &dst6, "50", "0"]).assert_silent_ok("thin");
+    assert_eq!(
+        files(&s, "0", "50/disk.6").await,
+        ["disk-flat.vmdk", "disk.vmdk"]
+    );
+
+    let before = files(&s, "0", "50").await;
+    let dst4 = hp(h, "/vmfs/volumes/0/50/disk.4");
+    for (args, needles) in [
+        (
+            vec!["64", "ext3", dst4.as_str(), "50", "0"],
+            vec!["ext3", "cannot be made on a VMFS datastore"],
+        ),
+        (
+            vec!["0", "vmdk_thin", dst4.as_str(), "50", "0"],
+            vec!["size"],
+        ),
+        (
+            vec!["x", "vmdk_thin", dst4.as_str(), "50", "0"],
+            vec!["size"],
+        ),
+        (
+            vec!["64", "vmdk_thin", dst4.as_str(), "51", "0"],
+            vec!["not VM 51's"],
+        ),
+        (
+            vec!["64", "vmdk_thin", dst4.as_str(), "50", "1"],
+            vec!["not on datastore 1"],
+        ),
+        (
+            vec![
+                "64",
+                "vmdk_thin",
+                "esx:/vmfs/volumes/0/50/../../1/x",
+                "50",
+                "0",
+            ],
+            vec!["'.' and '..' are not allowed"],
+        ),
+        (
+            vec!["64", "vmdk_thin", "/vmfs/volumes/0/50/disk.4", "50", "0"],
+            vec!["not <host>:<path>"],
+        ),
+        (
+            vec!["64", "vmdk_thin", dst4.as_str(), "50"],
+            vec!["bad arguments"],
+        ),
+    ] {
+        tm(&env, "mkimage", &args).assert_failed(&needles);
+    }
+    // A datastore the host does not mount, a host that does not exist.
+    let r = tm(
+        &env,
+        "mkimage",
+        &[
+            "64",
+            "vmdk_thin",
+            &hp(h, "/vmfs/volumes/7/50/disk.4"),
+            "50",
+            "7",
+        ],
+    );
+    r.assert_failed(&["datastore \"7\" is not mounted on host", h]);
+    let r = tm(
+        &env,
+        "mkimage",
+        &[
+            "64",
+            "vmdk_thin",
+            "no-such-host:/vmfs/volumes/0/50/disk.4",
+            "50",
+            "0",
+        ],
+    );
+    r.assert_failed(&["no-such-host"]);
+    assert_eq!(
+        files(&s, "0", "50").await,
+        before,
+        "a refusal made something"
+    );
+}
+
+#[tokio::test]
+async fn clone_ln_and_delete_keep_linked_images() {
+    let env = OneEnv::vcenter().await;
+    let s = env.sdk().await;
+    let h = env.host(0);
+    make_image(&s, &env, "1", "img1").await;
+    make_iso(&s, "1", "iso1", b"an ISO image").await;
+    let img = "fe:/vmfs/volumes/1/img1";
+    let iso = "fe:/vmfs/volumes/1/iso1";
+
+    // clone: a thin copy of the disk, the ISO copied as disk.N.iso.
+    tm(
+        &env,
+        "clone",
+        &[img, &hp(h, "/vmfs/volumes/0/60/disk.0"), "60", "1"],
+    )
+    .assert_silent_ok("copied");
+    assert_eq!(
+        files(&s, "0", "60/disk.0").await,
+        ["disk-flat.vmdk", "disk.vmdk"]
+    );
+    tm(
+        &env,
+        "clone",
+        &[iso, &hp(h, "/vmfs/volumes/0/60/disk.1"), "60", "1"],
+    )
+    .assert_silent_ok("ISO");
+    let sys_dir = sdk::datastore_dir(&s, "0").await;
+    assert_eq!(
+        std::fs::read(sys_dir.join("60/disk.1.iso")).expect("cloned iso"),
+        b"an ISO image"
+    );
+    // A retried clone replaces its own copy.
+    tm(
+        &env,
+        "clone",
+        &[img, &hp(h, "/vmfs/volumes/0/60/disk.0"), "60", "1"],
+    )
+    .assert_ok();
+
+    // ln: records, no copies.
+    tm(
+        &env,
+        "ln",
+        &[img, &hp(h, "/vmfs/volumes/0/60/disk.2"), "60", "1"],
+    )
+    .assert_silent_ok("in place");
+    tm(
+        &env,
+        "ln",
+        &[iso, &hp(h, "/vmfs/volumes/0/60/disk.3"), "60", "1"],
+    )
+    .assert_ok();
+    let listing = files(&s, "0", "60").await;
+    assert!(listing.contains(&"disk.2.link".to_string()), "{listing:?}");
+    assert!(
+        !listing.contains(&"disk.2".to_string()),
+        "ln copied: {listing:?}"
+    );
+    let rec = std::fs::read_to_string(sys_dir.join("60/disk.2.link")).expect("record");
+    assert!(
+        rec.contains("KIND=disk\n") && rec.contains("SOURCE=[1] img1/disk.vmdk\n"),
+        "{rec}"
+    );
+    let rec = std::fs::read_to_string(sys_dir.join("60/disk.3.link")).expect("record");
+    assert!(
+        rec.contains("KIND=cdrom\n") && rec.contains("SOURCE=[1] iso1\n"),
+        "{rec}"
+    );
+    assert_eq!(
+        driver_vmm::storage::link::LinkRecord::parse(&rec)
+            .expect("parses")
+            .source(),
+        "[1] iso1"
+    );
+
+    // Failures: nothing made, nothing deleted.
+    let before = files(&s, "0", "60").await;
+    let dst5 = hp(h, "/vmfs/volumes/0/60/disk.5");
+    for (action, args, needles) in [
+        (
+            "clone",
+            vec!["fe:/vmfs/volumes/1/missing", dst5.as_str(), "60", "1"],
+            vec!["image /vmfs/volumes/1/missing not found"],
+        ),
+        (
+            "ln",
+            vec!["fe:/vmfs/volumes/1/missing", dst5.as_str(), "60", "1"],
+            vec!["not found"],
+        ),
+        (
+            "clone",
+            vec![img, dst5.as_str(), "60", "0"],
+            vec!["not on datastore 0"],
+        ),
+        (
+            "clone",
+            vec!["fe:/vmfs/volumes/1/../0/60", dst5.as_str(), "60", "1"],
+            vec!["'.' and '..'"],
+        ),
+        (
+            "clone",
+            vec![
+                "fe:/vmfs/volumes/1/img1/disk.vmdk",
+                dst5.as_str(),
+                "60",
+                "1",
+            ],
+            vec!["directly in its datastore"],
+        ),
+        (
+            "clone",
+            vec![img, &hp(h, "/vmfs/volumes/0/61/disk.5"), "60", "1"],
+            vec!["not VM 60's"],
+        ),
+        (
+            "ln",
+            vec![img, &hp(h, "/vmfs/volumes/0/60"), "60", "1"],
+            vec!["disk.<N>"],
+        ),
+        (
+            "clone",
+            vec![img, dst5.as_str(), "60"],
+            vec!["bad arguments"],
+        ),
+    ] {
+        tm(&env, action, &args).assert_failed(&needles);
+    }
+    assert_eq!(files(&s, "0", "60").await, before);
+
+    // delete of a linked disk: the record goes, the image stays.
+    tm(
+        &env,
+        "delete",
+        &[&hp(h, "/vmfs/volumes/0/60/disk.2"), "60", "1"],
+    )
+    .assert_silent_ok("deleted");
+    assert!(!files(&s, "0", "60")
+        .await
+        .contains(&"disk.2.link".to_string()));
+    assert_eq!(
+        files(&s, "1", "img1").await,
+        ["disk-flat.vmdk", "disk.vmdk"]
+    );
+    // delete of one cloned disk.
+    tm(
+        &env,
+        "delete",
+        &[&hp(h, "/vmfs/volumes/0/60/disk.0"), "60", "0"],
+    )
+    .assert_ok();
+    assert!(!files(&s, "0", "60").await.contains(&"disk.0".to_string()));
+
+    // Refused deletes: the datastore root, climbing, another VM's directory.
+    for (args, needles) in [
+        (
+            vec!["esx:/vmfs/volumes/0", "60", "0"],
+            vec!["whole datastore"],
+        ),
+        (
+            vec!["esx:/vmfs/volumes/0/60/../61", "60", "0"],
+            vec!["'.' and '..'"],
+        ),
+        (
+            vec!["esx:/vmfs/volumes/0/61", "60", "0"],
+            vec!["not VM 60's"],
+        ),
+        (
+            vec!["esx:/vmfs/volumes/0/60", "60", "1"],
+            vec!["not on datastore 1"],
+        ),
+        (
+            vec!["esx:/vmfs/volumes/0/60/disk.1.iso", "60", "0"],
+            vec!["disk.<N>"],
+        ),
+    ] {
+        tm(&env, "delete", &args).assert_failed(&needles);
+    }
+    assert!(!files(&s, "0", "60").await.is_empty());
+
+    // delete of the VM directory: everything of the VM goes, the images stay; again: no error.
+    tm(&env, "delete", &[&hp(h, "/vmfs/volumes/0/60"), "60", "0"]).assert_silent_ok("deleted");
+    assert!(files(&s, "0", "60").await.is_empty());
+    assert!(!files(&s, "0", "").await.contains(&"60".to_string()));
+    assert_eq!(
+        files(&s, "1", "img1").await,
+        ["disk-flat.vmdk", "disk.vmdk"]
+    );
+    assert!(files(&s, "1", "").await.contains(&"iso1".to_string()));
+    tm(&env, "delete", &[&hp(h, "/vmfs/volumes/0/60"), "60", "0"]).assert_silent_ok("already gone");
+
+    // mv on the shared datastore, premigrate/postmigrate: nothing to do, arguments checked.
+    tm(
+        &env,
+        "mv",
+        &[
+            &hp(env.host(0), "/vmfs/volumes/0/60"),
+            &hp(env.host(1), "/vmfs/volumes/0/60"),
+            "60",
+            "0",
+        ],
+    )
+    .assert_silent_ok("stays in place");
+    tm(
+        &env,
+        "mv",
+        &[
+            &hp(env.host(0), "/vmfs/volumes/0/60"),
+            &hp(env.host(1), "/vmfs/volumes/1/60"),
+            "60",
+            "0",
+        ],
+    )
+    .assert_failed(&["not implemented yet"]);
+    tm(
+        &env,
+        "premigrate",
+        &[
+            env.host(0),
+            env.host(1),
+            "/vmfs/volumes/0/60",
+            "60",
+            "0",
+            "PFZNLz4=",
+        ],
+    )
+    .assert_silent_ok("nothing to do");
+    tm(
+        &env,
+        "postmigrate",
+        &[env.host(0), env.host(1), "/vmfs/volumes/0/61", "60", "0"],
+    )
+    .assert_failed(&["not VM 60's"]);
+}
+
+#[tokio::test]
+async fn datastore_mkfs_clone_rm_monitor() {
+    let env = OneEnv::vcenter().await;
+    let s = env.sdk().await;
+    let h = env.host(2);
+    let root_before = files(&s, "1", "").await;
+
+    // mkfs: a thin datablock, a save_as placeholder.
+    let img = |id: u32, fstype: &str, size: &str| {
+        format!("<ID>{id}</ID><TYPE>2</TYPE><SIZE>{size}</SIZE><FSTYPE>{fstype}</FSTYPE>")
+    };
+    let r = ds(
+        &env,
+        "mkfs",
+        &ds_data(1, h, Some(&img(4, "vmdk_thin", "100")), ""),
+        "4",
+    );
+    r.assert_ok();
+    let dblock = new_name(&r, "1");
+    assert_eq!(
+        files(&s, "1", &dblock).await,
+        ["disk-flat.vmdk", "disk.vmdk"]
+    );
+    let r = ds(
+        &env,
+        "mkfs",
+        &ds_data(1, h, Some(&img(5, "save_as", "")), ""),
+        "5",
+    );
+    r.assert_ok();
+    let placeholder = new_name(&r, "1");
+    assert!(files(&s, "1", &placeholder).await.is_empty());
+    assert!(files(&s, "1", "").await.contains(&placeholder));
+
+    // mkfs refusals: nothing made.
+    let after_mkfs = files(&s, "1", "").await;
+    for (data, id, needles) in [
+        (
+            ds_data(1, h, Some(&img(6, "ext3", "100")), ""),
+            "6",
+            vec!["ext3"],
+        ),
+        (
+            ds_data(1, h, Some(&img(6, "vmdk_thin", "0")), ""),
+            "6",
+            vec!["size"],
+        ),
+        (
+            ds_data(1, h, Some(&img(6, "vmdk_eagerzeroedthick", "60000000")), ""),
+            "6",
+            vec!["MB free", "does not fit"],
+        ),
+        (
+            ds_data(1, "", Some(&img(6, "vmdk_thin", "10")), ""),
+            "6",
+            vec!["BRIDGE_LIST"],
+        ),
+        (
+            ds_data(1, "no-such-host", Some(&img(6, "vmdk_thin", "10")), ""),
+            "6",
+            vec!["no-such-host"],
+        ),
+        (
+            ds_data(1, h, Some(&img(6, "vmdk_thin", "10")), ""),
+            "7",
+            vec!["IMAGE/ID"],
+        ),
+        (
+            ds_data(7, h, Some(&img(6, "vmdk_thin", "10")), ""),
+            "6",
+            vec!["datastore \"7\" is not mounted"],
+        ),
+        (
+            "bm90IHhtbA==".to_string(),
+            "6",
+            vec!["DS_DRIVER_ACTION_DATA"],
+        ),
+        ("!".to_string(), "6", vec!["not base64"]),
+    ] {
+        ds(&env, "mkfs", &data, id).assert_failed(&needles);
+    }
+    assert_eq!(files(&s, "1", "").await, after_mkfs);
+    // BASE_PATH not ending in the datastore id.
+    let xml = "<DS_DRIVER_ACTION_DATA><IMAGE><ID>6</ID><SIZE>1</SIZE></IMAGE><DATASTORE><ID>1</ID><BASE_PATH>/vmfs/volumes/0</BASE_PATH></DATASTORE></DS_DRIVER_ACTION_DATA>";
+    ds(
+        &env,
+        "mkfs",
+        &base64::engine::general_purpose::STANDARD.encode(xml),
+        "6",
+    )
+    .assert_failed(&["BASE_PATH"]);
+
+    // clone: a disk image and an ISO.
+    let src = format!("<ID>8</ID><PATH>/vmfs/volumes/1/{dblock}</PATH>");
+    let r = ds(&env, "clone", &ds_data(1, h, Some(&src), ""), "8");
+    r.assert_ok();
+    let copy = new_name(&r, "1");
+    assert_ne!(copy, dblock);
+    assert_eq!(files(&s, "1", &copy).await, ["disk-flat.vmdk", "disk.vmdk"]);
+    assert_eq!(
+        files(&s, "1", &dblock).await,
+        ["disk-flat.vmdk", "disk.vmdk"]
+    );
+    make_iso(&s, "1", "iso2", b"iso bytes").await;
+    let r = ds(
+        &env,
+        "clone",
+        &ds_data(
+            1,
+            h,
+            Some("<ID>9</ID><TYPE>1</TYPE><PATH>/vmfs/volumes/1/iso2</PATH>"),
+            "",
+        ),
+        "9",
+    );
+    r.assert_ok();
+    let iso_copy = new_name(&r, "1");
+    let ds1 = sdk::datastore_dir(&s, "1").await;
+    assert_eq!(
+        std::fs::read(ds1.join(&iso_copy)).expect("iso copy"),
+        b"iso bytes"
+    );
+    let before = files(&s, "1", "").await;
+    ds(
+        &env,
+        "clone",
+        &ds_data(
+            1,
+            h,
+            Some("<ID>9</ID><PATH>/vmfs/volumes/1/missing</PATH>"),
+            "",
+        ),
+        "9",
+    )
+    .assert_failed(&["missing", "not found"]);
+    ds(
+        &env,
+        "clone",
+        &ds_data(
+            1,
+            h,
+            Some("<ID>9</ID><PATH>/vmfs/volumes/1/../0/x</PATH>"),
+            "",
+        ),
+        "9",
+    )
+    .assert_failed(&["'.' and '..'"]);
+    assert_eq!(files(&s, "1", "").await, before);
+
+    // rm: the copy goes, its source stays; again: no error.
+    let rm = |source: &str| {
+        ds_data(
+            1,
+            h,
+            Some(&format!("<ID>8</ID><SOURCE>{source}</SOURCE>")),
+            "",
+        )
+    };
+    ds(&env, "rm", &rm(&format!("/vmfs/volumes/1/{copy}")), "8").assert_silent_ok("deleted");
+    assert!(!files(&s, "1", "").await.contains(&copy));
+    assert_eq!(
+        files(&s, "1", &dblock).await,
+        ["disk-flat.vmdk", "disk.vmdk"]
+    );
+    ds(&env, "rm", &rm(&format!("/vmfs/volumes/1/{copy}")), "8").assert_silent_ok("already gone");
+    ds(&env, "rm", &rm(&format!("/vmfs/volumes/1/{iso_copy}")), "8").assert_ok();
+    assert!(ds1.join("iso2").exists(), "the source ISO was deleted");
+    // Refused: the datastore root, another datastore, a file inside an image, climbing.
+    let before = files(&s, "1", "").await;
+    for (source, needles) in [
+        (
+            "/vmfs/volumes/1".to_string(),
+            vec!["directly in its datastore"],
+        ),
+        (
+            format!("/vmfs/volumes/0/{dblock}"),
+            vec!["not on datastore 1"],
+        ),
+        (
+            format!("/vmfs/volumes/1/{dblock}/disk.vmdk"),
+            vec!["directly in its datastore"],
+        ),
+        ("/vmfs/volumes/1/../0".to_string(), vec!["'.' and '..'"]),
+        ("/etc/passwd".to_string(), vec!["not under /vmfs/volumes/"]),
+    ] {
+        ds(&env, "rm", &rm(&source), "8").assert_failed(&needles);
+    }
+    assert_eq!(files(&s, "1", "").await, before);
+    assert!(root_before.iter().all(|f| before.contains(f)));
+
+    // monitor: the datastore's summary as the simulator reports it.
+    let r = ds(
+        &env,
+        "monitor",
+        &ds_data(1, &format!("no-such-host {h}"), None, ""),
+        "1",
+    );
+    r.assert_ok();
+    let store = sdk::list::<mo::Datastore>(&s, &s.content().root_folder)
+        .await
+        .into_iter()
+        .find(|(n, _)| n == "1")
+        .expect("datastore 1")
+        .1;
+    let p = sdk::props(
+        &s,
+        store.reference(),
+        &["summary.capacity", "summary.freeSpace"],
+    )
+    .await;
+    let (cap, free) = (
+        p.int("summary.capacity").expect("capacity") / (1024 * 1024),
+        p.int("summary.freeSpace").expect("freeSpace") / (1024 * 1024),
+    );
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{r}");
+    let val = |k: &str| -> i64 {
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("no {k}:\n{r}"))
+            .parse()
+            .expect("number")
+    };
+    // The simulator derives both from the host's file system, which other tests write to
+    // meanwhile: allow a little drift.
+    assert!((val("TOTAL_MB") - cap).abs() < 64, "{r} vs capacity {cap}");
+    assert!((val("FREE_MB") - free).abs() < 64, "{r} vs free {free}");
+    assert_eq!(val("USED_MB") + val("FREE_MB"), val("TOTAL_MB"));
+    ds(&env, "monitor", &ds_data(1, h, None, ""), "2").assert_failed(&["DATASTORE/ID"]);
+    ds(&env, "monitor", &ds_data(7, h, None, ""), "7").assert_failed(&["not mounted"]);
+    ds(&env, "monitor", &ds_data(1, "", None, ""), "1").assert_failed(&["BRIDGE_LIST"]);
+}
+
+#[tokio::test]
+async fn stat_sizes_local_paths_and_honours_restricted_dirs() {
+    let env = OneEnv::vcenter().await;
+    let h = env.host(0);
+    let dir = env.root.join("images");
+    let folder = dir.join("folder");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    std::fs::write(dir.join("one.iso"), vec![0u8; 3 * 1024 * 1024 + 1]).expect("write");
+    std::fs::write(folder.join("disk.vmdk"), vec![1u8; 1024]).expect("write");
+    std::fs::write(folder.join("disk-flat.vmdk"), vec![0u8; 2 * 1024 * 1024]).expect("write");
+    std::fs::write(dir.join("empty"), b"").expect("write");
+    let stat = |path: &std::path::Path, extra: &str| {
+        let data = ds_data(
+            1,
+            h,
+            Some(&format!("<ID>3</ID><PATH>{}</PATH>", path.display())),
+            extra,
+        );
+        ds(&env, "stat", &data, "3")
+    };
+    let r = stat(&dir.join("one.iso"), "");
+    r.assert_ok();
+    assert_eq!(r.stdout, "4\n");
+    let r = stat(&folder, "");
+    r.assert_ok();
+    assert_eq!(r.stdout, "3\n");
+    let restricted = format!("<RESTRICTED_DIRS>{}</RESTRICTED_DIRS>", dir.display());
+    stat(&folder, &restricted).assert_failed(&["restricted directory", "SAFE_DIRS"]);
+    let safe = format!("{restricted}<SAFE_DIRS>{}</SAFE_DIRS>", folder.display());
+    stat(&folder, &safe).assert_ok();
+    stat(&dir.join("one.iso"), &safe).assert_failed(&["restricted directory"]);
+    // The OpenNebula user's home is always restricted.
+    std::fs::write(env.home.join("secret"), b"x").expect("write");
+    stat(&env.home.join("secret"), "").assert_failed(&["restricted directory"]);
+    stat(&dir.join("missing"), "").assert_failed(&["not readable"]);
+    stat(&dir.join("empty"), "").assert_failed(&["empty"]);
+    let data = ds_data(
+        1,
+        h,
+        Some("<ID>3</ID><PATH>https://example.com/x.iso</PATH>"),
+        "",
+    );
+    ds(&env, "stat", &data, "3").assert_failed(&["not implemented yet"]);
+}
+
+#[tokio::test]
+async fn direct_esx_mode_clones_and_deletes() {
+    let env = OneEnv::esx().await;
+    let s = env.sdk().await;
+    let h = env.host(0);
+    make_image(&s, &env, "1", "img").await;
+    tm(
+        &env,
+        "clone",
+        &[
+            "fe:/vmfs/volumes/1/img",
+            &hp(h, "/vmfs/volumes/0/70/disk.0"),
+            "70",
+            "1",
+        ],
+    )
+    .assert_ok();
+    assert_eq!(
+        files(&s, "0", "70/disk.0").await,
+        ["disk-flat.vmdk", "disk.vmdk"]
+    );
+    tm(
+        &env,
+        "mkimage",
+        &[
+            "8",
+            "vmdk_thin",
+            &hp(h, "/vmfs/volumes/0/70/disk.1"),
+            "70",
+            "0",
+        ],
+    )
+    .assert_ok();
+    tm(&env, "delete", &[&hp(h, "/vmfs/volumes/0/70"), "70", "0"]).assert_ok();
+    assert!(files(&s, "0", "70").await.is_empty());
+    assert_eq!(files(&s, "1", "img").await, ["disk-flat.vmdk", "disk.vmdk"]);
+}
+
+/// The `CreateVirtualDisk_Task` each format sends (vcsim ignores type and capacity), and a
+/// fault from the server: against the loopback SOAP fixture.
+#[tokio::test]
+async fn each_format_sends_its_disk_type_and_capacity() {
+    use driver_vmm::storage::format::{parse_format, DiskFormat};
+    use driver_vmm::storage::site::{create_disk_with, disk_spec};
+    use soap_fixture::{common, response_ref};
+
+    let fx = soap_fixture::start(Arc::new(|method: String, _body: String| {
+        Box::pin(async move {
+            match method.as_str() {
+                "CreateVirtualDisk_Task" => response_ref(&method, "Task", "task-1"),
+                _ => common(&method),
+            }
+        })
+    }))
+    .await;
+    let client = fx.client();
+    let vdm = mo::VirtualDiskManager::from_ref(vim_sdk::xml::ManagedObjectReference::new(
+        "VirtualDiskManager",
+        "vdm",
+    ));
+    for (fmt, want) in [
+        ("vmdk_thin", "thin"),
+        ("vmdk_zeroedthick", "preallocated"),
+        ("vmdk_eagerzeroedthick", "eagerZeroedThick"),
+    ] {
+        let DiskFormat::Vmdk(ty) = parse_format(fmt).expect("format") else {
+            panic!("{fmt} is not a vmdk format");
+        };
+        let _ = create_disk_with(
+            &client,
+            &vdm,
+            None,
+            "[0] 1/disk.0/disk.vmdk",
+            &disk_spec(64, ty),
+        )
+        .await;
+        let body = fx
+            .bodies()
+            .into_iter()
+            .rev()
+            .find(|b| b.contains("CreateVirtualDisk_Task"))
+            .expect("sent");
+        assert!(
+            body.contains(&format!("<diskType>{want}</diskType>")),
+            "{fmt}: {body}"
+        );
+        assert!(
+            body.contains("<capacityKb>65536</capacityKb>"),
+            "{fmt}: {body}"
+        );
+        assert!(body.contains("FileBackedVirtualDiskSpec"), "{body}");
+    }
+}
