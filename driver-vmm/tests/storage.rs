@@ -151,8 +151,13 @@ async fn install_lays_out_every_storage_action_and_unbuilt_ones_fail_clearly() {
     ] {
         tm(&env, action, &args).assert_failed(&[action, "not implemented yet"]);
     }
-    let data = ds_data(1, h, Some("<ID>3</ID><PATH>/tmp/x</PATH>"), "");
-    ds(&env, "cp", &data, "3").assert_failed(&["cp", "not implemented yet"]);
+    let data = ds_data(
+        1,
+        h,
+        Some("<ID>3</ID><PATH>http://127.0.0.1:9/x.iso</PATH>"),
+        "",
+    );
+    ds(&env, "cp", &data, "3").assert_failed(&["cp of an http(s) URL", "not implemented yet"]);
     // Nothing was made by any of them.
     let s = env.sdk().await;
     assert!(files(&s, "0", "5").await.is_empty());
@@ -880,4 +885,167 @@ async fn each_format_sends_its_disk_type_and_capacity() {
         );
         assert!(body.contains("FileBackedVirtualDiskSpec"), "{body}");
     }
+}
+
+/// A folder as a user registers it: descriptor `name.vmdk` and its extent `name-flat.vmdk`.
+fn user_folder(dir: &std::path::Path, name: &str, create_type: &str, extent: &[u8]) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    std::fs::write(
+        dir.join(format!("{name}.vmdk")),
+        format!(
+            "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"{create_type}\"\n\n# Extent description\nRW 2048 VMFS \"{name}-flat.vmdk\"\n\nddb.adapterType = \"lsilogic\"\n"
+        ),
+    )
+    .expect("descriptor");
+    std::fs::write(dir.join(format!("{name}-flat.vmdk")), extent).expect("extent");
+}
+
+/// The names in `dir` with their content, to show a folder was left as it was.
+fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("read_dir")
+        .map(|e| {
+            let e = e.expect("entry");
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn cp_registers_a_vmdk_folder_and_an_iso_without_touching_the_source() {
+    let env = OneEnv::vcenter().await;
+    let s = env.sdk().await;
+    let h = env.host(1);
+    let src = env.root.join("images");
+    let folder = src.join("my image");
+    let extent: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    user_folder(&folder, "my disk", "vmfs", &extent);
+    let before = snapshot(&folder);
+    let cp = |path: &std::path::Path, ty: u32, extra: &str| {
+        let data = ds_data(
+            1,
+            h,
+            Some(&format!(
+                "<ID>11</ID><TYPE>{ty}</TYPE><PATH><![CDATA[{}]]></PATH>",
+                path.display()
+            )),
+            extra,
+        );
+        ds(&env, "cp", &data, "11")
+    };
+
+    // A folder: the copy holds disk.vmdk + disk-flat.vmdk, the user's folder is unchanged.
+    let r = cp(&folder, 0, "");
+    r.assert_ok();
+    let name = new_name(&r, "1");
+    assert_eq!(files(&s, "1", &name).await, ["disk-flat.vmdk", "disk.vmdk"]);
+    let ds1 = sdk::datastore_dir(&s, "1").await;
+    assert_eq!(
+        std::fs::read(ds1.join(&name).join("disk-flat.vmdk")).expect("extent"),
+        extent
+    );
+    let desc = std::fs::read_to_string(ds1.join(&name).join("disk.vmdk")).expect("descriptor");
+    assert!(desc.contains("RW 2048 VMFS \"disk-flat.vmdk\""), "{desc}");
+    assert!(desc.contains("ddb.adapterType = \"lsilogic\""), "{desc}");
+    assert_eq!(snapshot(&folder), before, "the user's folder changed");
+    // The registered image works as one: TM clone copies it.
+    tm(
+        &env,
+        "clone",
+        &[
+            &format!("fe:/vmfs/volumes/1/{name}"),
+            &hp(h, "/vmfs/volumes/0/80/disk.0"),
+            "80",
+            "1",
+        ],
+    )
+    .assert_ok();
+    assert_eq!(
+        files(&s, "0", "80/disk.0").await,
+        ["disk-flat.vmdk", "disk.vmdk"]
+    );
+
+    // An ISO.
+    let iso = src.join("cd.iso");
+    std::fs::write(&iso, b"CD001 image bytes").expect("iso");
+    let r = cp(&iso, 1, "");
+    r.assert_ok();
+    let iso_name = new_name(&r, "1");
+    assert_eq!(
+        std::fs::read(ds1.join(&iso_name)).expect("iso copy"),
+        b"CD001 image bytes"
+    );
+
+    // Refusals: nothing new on the datastore, the user's files unchanged.
+    let root = files(&s, "1", "").await;
+    let stream = src.join("ova disk");
+    user_folder(&stream, "x", "streamOptimized", b"data");
+    let sparse = src.join("sparse");
+    std::fs::create_dir_all(&sparse).expect("mkdir");
+    std::fs::write(sparse.join("w.vmdk"), b"KDMV\x01\x00\x00\x00binary header").expect("write");
+    let missing_extent = src.join("no extent");
+    user_folder(&missing_extent, "y", "vmfs", b"data");
+    std::fs::remove_file(missing_extent.join("y-flat.vmdk")).expect("rm");
+    let two = src.join("two");
+    user_folder(&two, "a", "vmfs", b"a");
+    user_folder(&two, "b", "vmfs", b"b");
+    let escape = src.join("escape");
+    std::fs::create_dir_all(&escape).expect("mkdir");
+    std::fs::write(
+        escape.join("e.vmdk"),
+        "createType=\"vmfs\"\nRW 2048 VMFS \"../my image/my disk-flat.vmdk\"\n",
+    )
+    .expect("write");
+    for (path, ty, extra, needles) in [
+        (
+            stream.clone(),
+            0,
+            String::new(),
+            vec!["streamOptimized", "ESX cannot run"],
+        ),
+        (sparse.clone(), 0, String::new(), vec!["hosted sparse"]),
+        (
+            missing_extent.clone(),
+            0,
+            String::new(),
+            vec!["not in the folder"],
+        ),
+        (
+            two.clone(),
+            0,
+            String::new(),
+            vec!["several VMDK descriptors"],
+        ),
+        (escape.clone(), 0, String::new(), vec!["outside its folder"]),
+        (
+            folder.clone(),
+            0,
+            format!("<RESTRICTED_DIRS>{}</RESTRICTED_DIRS>", src.display()),
+            vec!["restricted directory"],
+        ),
+        (src.join("missing"), 0, String::new(), vec!["not readable"]),
+        (
+            src.join("cd.iso"),
+            0,
+            String::new(),
+            vec!["not implemented yet"],
+        ),
+    ] {
+        cp(&path, ty, &extra).assert_failed(&needles);
+    }
+    // An unknown datastore: refused before anything is uploaded.
+    let data = ds_data(
+        7,
+        h,
+        Some(&format!("<ID>11</ID><PATH>{}</PATH>", folder.display())),
+        "",
+    );
+    ds(&env, "cp", &data, "11").assert_failed(&["datastore \"7\" is not mounted"]);
+    assert_eq!(files(&s, "1", "").await, root);
+    assert_eq!(snapshot(&folder), before);
 }

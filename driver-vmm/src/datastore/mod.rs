@@ -3,10 +3,11 @@
 //! host that does the work (reached through the vSphere API, not ssh). One module per action,
 //! each with `pub async fn run(args: &[String]) -> driver_common::Result<String>`.
 //!
-//! Built: mkfs, clone, rm, stat, monitor. Not built yet (fails with a "not implemented yet"
-//! error block): cp.
+//! Built: cp (a folder of `.vmdk` files, an ISO), mkfs, clone, rm, stat, monitor. Not built
+//! yet (a "not implemented yet" error block): cp of URLs and tarballs, checksums.
 
 pub mod clone;
+pub mod cp;
 pub mod mkfs;
 pub mod monitor;
 pub mod rm;
@@ -21,6 +22,7 @@ use crate::storage::{expect_args, not_implemented};
 /// Runs datastore action `name`.
 pub async fn dispatch(name: &str, args: &[String]) -> Result<String> {
     match name {
+        "cp" => cp::run(args).await,
         "mkfs" => mkfs::run(args).await,
         "clone" => clone::run(args).await,
         "rm" => rm::run(args).await,

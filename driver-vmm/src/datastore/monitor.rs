@@ -40,12 +40,12 @@ pub async fn run(args: &[String]) -> Result<String> {
         .await;
         match r {
             Ok((cap, free)) => {
-                let (cap, free) = (cap.max(0), free.clamp(0, cap.max(0)));
+                // In whole MB, rounded down, with USED_MB + FREE_MB = TOTAL_MB.
+                let total = cap.max(0) / MB;
+                let free = free.max(0).min(cap.max(0)) / MB;
                 return Ok(format!(
-                    "USED_MB={}\nTOTAL_MB={}\nFREE_MB={}",
-                    (cap - free) / MB,
-                    cap / MB,
-                    free / MB
+                    "USED_MB={}\nTOTAL_MB={total}\nFREE_MB={free}",
+                    total - free
                 ));
             }
             Err(e) => {

@@ -1,7 +1,7 @@
 //! What the storage drivers (`tm/vmfs`, `datastore/vmfs`) share: argument and path parsing
 //! ([`location`], [`ds_data`]), disk formats ([`format`]), the front-end path policy
 //! ([`dirs`]), the link record that replaces symlinks ([`link`]) and the datastore operations
-//! of one host ([`site`]).
+//! of one host ([`site`]), VMDK descriptors of images being registered ([`vmdk`]).
 
 pub mod dirs;
 pub mod ds_data;
@@ -9,6 +9,7 @@ pub mod format;
 pub mod link;
 pub mod location;
 pub mod site;
+pub mod vmdk;
 
 use driver_common::{DriverError, Result};
 

@@ -331,6 +331,45 @@ impl<'a> Site<'a> {
         }
     }
 
+    /// Uploads the local file `local` to `rel` on `store` over the datastore HTTP interface,
+    /// streaming (never the whole file in memory), with an `INFO` line at every tenth of a
+    /// file over 64 MiB.
+    pub async fn upload_file(
+        &self,
+        store: &Store,
+        local: &std::path::Path,
+        rel: &str,
+    ) -> Result<u64> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::Arc;
+        let size = std::fs::metadata(local)
+            .map_err(|e| DriverError::new(format!("cannot read {}: {e}", local.display())))?
+            .len();
+        let sent = Arc::new(AtomicU64::new(0));
+        let counter = sent.clone();
+        let name = format!("[{}] {rel}", store.name);
+        let label = name.clone();
+        let progress = move |n: u64| {
+            let before = counter.fetch_add(n, Ordering::Relaxed);
+            let after = before + n;
+            if size >= 64 << 20 && before * 10 / size != after * 10 / size {
+                output::info(&format!(
+                    "{label}: {} of {} MiB sent",
+                    after >> 20,
+                    size >> 20
+                ));
+            }
+        };
+        store
+            .files
+            .upload_file(&self.conn.session, local, rel, progress)
+            .await
+            .map_err(|e| {
+                DriverError::from(e).context(format!("cannot upload {} to {name}", local.display()))
+            })?;
+        Ok(sent.load(Ordering::Relaxed))
+    }
+
     /// Writes the small text file `rel` on `store` over the datastore HTTP interface.
     pub async fn put_text(&self, store: &Store, rel: &str, text: &str) -> Result<()> {
         let bytes = text.as_bytes().to_vec();
