@@ -141,16 +141,12 @@ async fn install_lays_out_every_storage_action_and_unbuilt_ones_fail_clearly() {
     env.install();
     let h = env.host(0);
     let dst = hp(h, "/vmfs/volumes/0/5/disk.0");
-    for (action, args) in [
-        ("mvds", vec![dst.as_str(), "/vmfs/volumes/1/abc", "5", "1"]),
-        ("cpds", vec![dst.as_str(), "/vmfs/volumes/1/abc", "5", "1"]),
-        (
-            "context",
-            vec!["/var/lib/one/vms/5/context.sh", dst.as_str(), "5", "0"],
-        ),
-    ] {
-        tm(&env, action, &args).assert_failed(&[action, "not implemented yet"]);
-    }
+    tm(
+        &env,
+        "context",
+        &["/var/lib/one/vms/5/context.sh", &dst, "5", "0"],
+    )
+    .assert_failed(&["context", "not implemented yet"]);
     let data = ds_data(
         1,
         h,
@@ -1048,4 +1044,138 @@ async fn cp_registers_a_vmdk_folder_and_an_iso_without_touching_the_source() {
     ds(&env, "cp", &data, "11").assert_failed(&["datastore \"7\" is not mounted"]);
     assert_eq!(files(&s, "1", "").await, root);
     assert_eq!(snapshot(&folder), before);
+}
+
+#[tokio::test]
+async fn mvds_saves_a_disk_back_and_leaves_linked_disks_and_cdroms_alone() {
+    let env = OneEnv::vcenter().await;
+    let s = env.sdk().await;
+    let h = env.host(3);
+    make_image(&s, &env, "1", "base").await;
+    make_iso(&s, "1", "cd", b"cd").await;
+    let sys = sdk::datastore_dir(&s, "0").await;
+    let ds1 = sdk::datastore_dir(&s, "1").await;
+    let base_flat = std::fs::read(ds1.join("base/disk-flat.vmdk")).expect("base extent");
+    tm(
+        &env,
+        "clone",
+        &[
+            "fe:/vmfs/volumes/1/base",
+            &hp(h, "/vmfs/volumes/0/90/disk.0"),
+            "90",
+            "1",
+        ],
+    )
+    .assert_ok();
+    tm(
+        &env,
+        "ln",
+        &[
+            "fe:/vmfs/volumes/1/base",
+            &hp(h, "/vmfs/volumes/0/90/disk.1"),
+            "90",
+            "1",
+        ],
+    )
+    .assert_ok();
+    tm(
+        &env,
+        "clone",
+        &[
+            "fe:/vmfs/volumes/1/cd",
+            &hp(h, "/vmfs/volumes/0/90/disk.2"),
+            "90",
+            "1",
+        ],
+    )
+    .assert_ok();
+    // What the VM wrote to its disk.
+    std::fs::write(sys.join("90/disk.0/disk-flat.vmdk"), b"first save").expect("write");
+    let disk0 = hp(h, "/vmfs/volumes/0/90/disk.0");
+
+    // Into an empty save_as placeholder.
+    std::fs::create_dir_all(ds1.join("saved")).expect("placeholder");
+    tm(&env, "mvds", &[&disk0, "/vmfs/volumes/1/saved", "90", "1"]).assert_silent_ok("saved");
+    assert_eq!(
+        files(&s, "1", "saved").await,
+        ["disk-flat.vmdk", "disk.vmdk"]
+    );
+    assert_eq!(
+        std::fs::read(ds1.join("saved/disk-flat.vmdk")).expect("saved"),
+        b"first save"
+    );
+    // Again, over the image's disk (cpds: the same): replaced, nothing left beside it.
+    std::fs::write(sys.join("90/disk.0/disk-flat.vmdk"), b"second save").expect("write");
+    tm(&env, "cpds", &[&disk0, "/vmfs/volumes/1/saved", "90", "1"]).assert_silent_ok("replacing");
+    assert_eq!(
+        files(&s, "1", "saved").await,
+        ["disk-flat.vmdk", "disk.vmdk"]
+    );
+    assert_eq!(
+        std::fs::read(ds1.join("saved/disk-flat.vmdk")).expect("saved"),
+        b"second save"
+    );
+
+    // A linked disk and a CD-ROM: nothing copied, the images untouched.
+    tm(
+        &env,
+        "mvds",
+        &[
+            &hp(h, "/vmfs/volumes/0/90/disk.1"),
+            "/vmfs/volumes/1/base",
+            "90",
+            "1",
+        ],
+    )
+    .assert_silent_ok("linked");
+    assert_eq!(
+        std::fs::read(ds1.join("base/disk-flat.vmdk")).expect("base"),
+        base_flat
+    );
+    tm(
+        &env,
+        "mvds",
+        &[
+            &hp(h, "/vmfs/volumes/0/90/disk.2"),
+            "/vmfs/volumes/1/cd",
+            "90",
+            "1",
+        ],
+    )
+    .assert_silent_ok("CD-ROM");
+    assert_eq!(std::fs::read(ds1.join("cd")).expect("cd"), b"cd");
+
+    // Failures: the image keeps its disk.
+    let root = files(&s, "1", "").await;
+    let disk7 = hp(h, "/vmfs/volumes/0/90/disk.7");
+    let other = hp(h, "/vmfs/volumes/0/91/disk.0");
+    for (args, needles) in [
+        (
+            [disk7.as_str(), "/vmfs/volumes/1/saved", "90", "1"],
+            "disk 7 of VM 90 not found",
+        ),
+        (
+            [disk0.as_str(), "/vmfs/volumes/0/saved", "90", "1"],
+            "not on datastore 1",
+        ),
+        (
+            [disk0.as_str(), "/vmfs/volumes/1/../0/90", "90", "1"],
+            "'.' and '..'",
+        ),
+        (
+            [disk0.as_str(), "/vmfs/volumes/1/saved/disk.vmdk", "90", "1"],
+            "directly in its datastore",
+        ),
+        (
+            [other.as_str(), "/vmfs/volumes/1/saved", "90", "1"],
+            "not VM 90's",
+        ),
+    ] {
+        tm(&env, "mvds", &args).assert_failed(&[needles]);
+    }
+    assert_eq!(files(&s, "1", "").await, root);
+    assert_eq!(
+        std::fs::read(ds1.join("saved/disk-flat.vmdk")).expect("saved"),
+        b"second save"
+    );
 }

@@ -331,6 +331,47 @@ impl<'a> Site<'a> {
         }
     }
 
+    /// Deletes the virtual disk `rel` (descriptor and extents) of `store`; `false` when it
+    /// was not there.
+    pub async fn delete_disk(&self, store: &Store, rel: &str) -> Result<bool> {
+        let name = store.path(rel)?;
+        let task = self
+            .vdm()?
+            .delete_virtual_disk_task(&self.conn.session, &name, self.dc())
+            .await;
+        let r = match task {
+            Ok(t) => t.wait(&self.conn.session).await,
+            Err(e) => Err(e),
+        };
+        match r {
+            Ok(()) => Ok(true),
+            Err(e) if is_not_found(&e) => Ok(false),
+            Err(e) => Err(DriverError::from(e).context(format!("cannot delete disk {name}"))),
+        }
+    }
+
+    /// Renames the virtual disk `from` to `to` (both on `store`), which must not exist.
+    pub async fn move_disk(&self, store: &Store, from: &str, to: &str) -> Result<()> {
+        let (src, dst) = (store.path(from)?, store.path(to)?);
+        let task = self
+            .vdm()?
+            .move_virtual_disk_task(
+                &self.conn.session,
+                &src,
+                self.dc(),
+                &dst,
+                self.dc(),
+                Some(false),
+                &[],
+            )
+            .await
+            .map_err(DriverError::from)?;
+        TaskOf::<()>::new(task.task)
+            .wait(&self.conn.session)
+            .await
+            .map_err(|e| DriverError::from(e).context(format!("cannot move disk {src} to {dst}")))
+    }
+
     /// Uploads the local file `local` to `rel` on `store` over the datastore HTTP interface,
     /// streaming (never the whole file in memory), with an `INFO` line at every tenth of a
     /// file over 64 MiB.

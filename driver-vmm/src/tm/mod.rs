@@ -3,8 +3,8 @@
 //! after the script name as `one_tm` passes it (`host:path` arguments, the VM id, the
 //! datastore id). Paths follow the layout of contract §9 and are checked before any call.
 //!
-//! Built: clone, ln, mkimage, mkswap, delete, mv, premigrate, postmigrate. Not built yet
-//! (they fail with a "not implemented yet" error block): mvds, cpds, context.
+//! Built: clone, ln, mkimage, mkswap, mvds, cpds, delete, mv, premigrate, postmigrate. Not
+//! built yet (a "not implemented yet" error block): context.
 
 pub mod clone;
 pub mod delete;
@@ -12,6 +12,7 @@ pub mod ln;
 pub mod migrate;
 pub mod mkimage;
 pub mod mv;
+pub mod mvds;
 
 use driver_common::Result;
 
@@ -26,6 +27,7 @@ pub async fn dispatch(name: &str, args: &[String]) -> Result<String> {
         "mkswap" => mkimage::run_mkswap(args).await,
         "delete" => delete::run(args).await,
         "mv" => mv::run(args).await,
+        "mvds" | "cpds" => mvds::run(name, args).await,
         "premigrate" | "postmigrate" => migrate::run(name, args),
         other => Err(not_implemented("tm/vmfs", other)),
     }
