@@ -1,11 +1,13 @@
 //! What the storage drivers (`tm/vmfs`, `datastore/vmfs`) share: argument and path parsing
 //! ([`location`], [`ds_data`]), disk formats ([`format`]), the front-end path policy
 //! ([`dirs`]), the link record that replaces symlinks ([`link`]) and the datastore operations
-//! of one host ([`site`]), VMDK descriptors of images being registered ([`vmdk`]).
+//! of one host ([`site`]), VMDK descriptors of images being registered ([`vmdk`]), the
+//! CONTEXT ISO writer ([`iso`]).
 
 pub mod dirs;
 pub mod ds_data;
 pub mod format;
+pub mod iso;
 pub mod link;
 pub mod location;
 pub mod site;

@@ -3,10 +3,12 @@
 //! after the script name as `one_tm` passes it (`host:path` arguments, the VM id, the
 //! datastore id). Paths follow the layout of contract §9 and are checked before any call.
 //!
-//! Built: clone, ln, mkimage, mkswap, mvds, cpds, delete, mv, premigrate, postmigrate. Not
-//! built yet (a "not implemented yet" error block): context.
+//! Every action of §7 is built: clone, ln, mkimage, mkswap, mvds, cpds, delete, context, mv,
+//! premigrate, postmigrate (context's http(s) URLs and mv between datastores are not yet:
+//! they fail with a "not implemented yet" error block).
 
 pub mod clone;
+pub mod context;
 pub mod delete;
 pub mod ln;
 pub mod migrate;
@@ -26,6 +28,7 @@ pub async fn dispatch(name: &str, args: &[String]) -> Result<String> {
         "mkimage" => mkimage::run(args).await,
         "mkswap" => mkimage::run_mkswap(args).await,
         "delete" => delete::run(args).await,
+        "context" => context::run(args).await,
         "mv" => mv::run(args).await,
         "mvds" | "cpds" => mvds::run(name, args).await,
         "premigrate" | "postmigrate" => migrate::run(name, args),
