@@ -1313,3 +1313,109 @@ async fn context_builds_a_labelled_iso_and_uploads_it() {
         .await
         .contains(&"disk.4.iso".to_string()));
 }
+
+/// A TCP relay on loopback to `target` that cuts any connection once the client has sent
+/// more than `limit` bytes on it (TLS passes through untouched): an upload cut off midway,
+/// while the small SOAP calls on other connections go through.
+async fn cutting_relay(target: std::net::SocketAddr, limit: u64) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(target).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let up = async {
+                    let mut sent = 0u64;
+                    let mut buf = vec![0u8; 64 * 1024];
+                    loop {
+                        let n = match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        sent += n as u64;
+                        if sent > limit || sw.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                };
+                let down = async {
+                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                };
+                // Whichever side ends first ends the connection.
+                tokio::select! {
+                    _ = up => {}
+                    _ = down => {}
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn cp_cut_off_midway_leaves_no_image_behind() {
+    let env = OneEnv::vcenter().await;
+    let s = env.sdk().await;
+    let h = env.host(0);
+    let folder = env.root.join("big image");
+    let extent: Vec<u8> = (0..4 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+    user_folder(&folder, "big", "vmfs", &extent);
+    let before = snapshot(&folder);
+    let root = files(&s, "1", "").await;
+    // The driver talks to the simulator through a relay that cuts a connection after 1 MiB.
+    let relay = cutting_relay(env.vcsim.addr(), 1024 * 1024).await;
+    let rc = env.default_vmwarerc().replace(
+        &format!(
+            ":vcenter: \"{}:{}\"",
+            env.vcsim.addr().ip(),
+            env.vcsim.addr().port()
+        ),
+        &format!(":vcenter: \"{}:{}\"", relay.ip(), relay.port()),
+    );
+    assert!(rc.contains(&relay.port().to_string()), "{rc}");
+    env.write_vmwarerc(&rc);
+    let data = ds_data(
+        1,
+        h,
+        Some(&format!("<ID>12</ID><PATH>{}</PATH>", folder.display())),
+        "",
+    );
+    let env_ref = &env;
+    let r = tokio::task::spawn_blocking({
+        let remotes = env_ref.remotes.clone();
+        let var = env_ref.var.clone();
+        let home = env_ref.home.clone();
+        let vmwarerc = env_ref.vmwarerc();
+        move || {
+            std::process::Command::new(remotes.join("datastore/vmfs/cp"))
+                .args([data.as_str(), "12"])
+                .current_dir(var)
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("HOME", home)
+                .env("VMWARERC", vmwarerc)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .expect("run cp")
+        }
+    })
+    .await
+    .expect("join");
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{stderr}");
+    let block = support::error_block(&stderr).unwrap_or_else(|| panic!("no block: {stderr}"));
+    assert!(block.contains("cannot upload"), "{block}");
+    assert!(stderr.contains("removed the partial image"), "{stderr}");
+    assert!(r.stdout.is_empty());
+    // Nothing left on the datastore, the user's folder as it was.
+    env.write_vmwarerc(&env.default_vmwarerc());
+    assert_eq!(files(&s, "1", "").await, root);
+    assert_eq!(snapshot(&folder), before);
+}
