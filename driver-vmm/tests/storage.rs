@@ -1419,3 +1419,62 @@ async fn cp_cut_off_midway_leaves_no_image_behind() {
     assert_eq!(files(&s, "1", "").await, root);
     assert_eq!(snapshot(&folder), before);
 }
+
+/// `tar -C <parent> -czf <out> <folder>` (GNU tar).
+fn targz(parent: &std::path::Path, folder: &str, out: &std::path::Path) {
+    let st = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(parent)
+        .arg("-czf")
+        .arg(out)
+        .arg(folder)
+        .status()
+        .expect("tar must be installed");
+    assert!(st.success());
+}
+
+#[tokio::test]
+async fn cp_unpacks_a_tarball_as_it_streams() {
+    let env = OneEnv::vcenter().await;
+    let s = env.sdk().await;
+    let h = env.host(2);
+    let src = env.root.join("tars");
+    let extent: Vec<u8> = (0..700_000u32).map(|i| (i % 241) as u8).collect();
+    user_folder(&src.join("vm disk"), "my disk", "vmfs", &extent);
+    let good = src.join("good.tar.gz");
+    targz(&src, "vm disk", &good);
+    user_folder(&src.join("ova"), "ova", "streamOptimized", &extent);
+    let ova = src.join("ova.tar.gz");
+    targz(&src, "ova", &ova);
+    let cp = |path: &std::path::Path| {
+        let data = ds_data(
+            1,
+            h,
+            Some(&format!("<ID>13</ID><PATH>{}</PATH>", path.display())),
+            "",
+        );
+        ds(&env, "cp", &data, "13")
+    };
+    let r = cp(&good);
+    r.assert_ok();
+    assert!(r.stderr.contains("unpacked my disk-flat.vmdk"), "{r}");
+    let name = new_name(&r, "1");
+    assert_eq!(files(&s, "1", &name).await, ["disk-flat.vmdk", "disk.vmdk"]);
+    let ds1 = sdk::datastore_dir(&s, "1").await;
+    assert_eq!(
+        std::fs::read(ds1.join(&name).join("disk-flat.vmdk")).expect("extent"),
+        extent
+    );
+    let desc = std::fs::read_to_string(ds1.join(&name).join("disk.vmdk")).expect("descriptor");
+    assert!(desc.contains("\"disk-flat.vmdk\""), "{desc}");
+    // streamOptimized: refused after its extent was streamed; the partial image is removed.
+    let root = files(&s, "1", "").await;
+    let r = cp(&ova);
+    r.assert_failed(&["streamOptimized", "ESX cannot run"]);
+    assert!(r.stderr.contains("removed the partial image"), "{r}");
+    // A corrupt archive.
+    let bad = src.join("bad.tar.gz");
+    std::fs::write(&bad, b"\x1f\x8b\x08\x00 not really gzip").expect("write");
+    cp(&bad).assert_failed(&["tar.gz"]);
+    assert_eq!(files(&s, "1", "").await, root);
+}

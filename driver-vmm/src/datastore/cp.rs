@@ -6,12 +6,14 @@
 //!   `disk-flat.vmdk` and the copy's descriptor says so. The user's folder is only read (legacy
 //!   renamed the descriptor inside it, contract §12.14). Hosted sparse and streamOptimized
 //!   disks are refused: ESX cannot run them as they are;
+//! - a `.tar.gz` of such a folder (its files at the top or in one folder), unpacked while it
+//!   streams: large files go straight to the datastore, descriptors are read in memory;
 //! - a CD-ROM image (`TYPE` CDROM): the file itself becomes the image.
 //!
 //! The path is checked against `RESTRICTED_DIRS`/`SAFE_DIRS`. Uploads stream over the
 //! datastore HTTP interface with the session cookie; a failure deletes the new folder or
-//! file, so no half-written image is left. Not built yet: http(s) URLs, `.tar.gz` folders,
-//! `MD5`/`SHA1` checks, a single `.vmdk` file.
+//! file, so no half-written image is left. Not built yet: http(s) URLs, `MD5`/`SHA1`
+//! checks, a single `.vmdk` file.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -121,13 +123,14 @@ pub async fn run(args: &[String]) -> Result<String> {
     enum What {
         Folder(FolderPlan),
         Iso(PathBuf),
+        Tarball(PathBuf),
     }
     let what = if md.is_dir() {
         What::Folder(plan_folder(&real)?)
     } else if image.cdrom && md.is_file() {
         What::Iso(real.clone())
-    } else if path.ends_with(".tar.gz") || path.ends_with(".tgz") {
-        return Err(not_implemented("datastore/vmfs", "cp of a .tar.gz image"));
+    } else if md.is_file() && (path.ends_with(".tar.gz") || path.ends_with(".tgz")) {
+        What::Tarball(real.clone())
     } else {
         return Err(not_implemented(
             "datastore/vmfs",
@@ -141,6 +144,7 @@ pub async fn run(args: &[String]) -> Result<String> {
         let store = site.store(&ds)?;
         let done = match &what {
             What::Folder(plan) => upload_folder(site, store, &name, plan).await,
+            What::Tarball(file) => upload_tarball(site, store, &name, file).await,
             What::Iso(file) => site.upload_file(store, file, &name).await.map(|n| {
                 output::info(&format!(
                     "uploaded {} as [{ds}] {name} ({n} bytes)",
@@ -157,4 +161,175 @@ pub async fn run(args: &[String]) -> Result<String> {
         Ok(format!("{VOLUMES}/{ds}/{name}"))
     })
     .await
+}
+
+/// What the archive-reading thread hands over.
+enum TarMsg {
+    /// A small `.vmdk` (a descriptor, or a tiny extent), read whole.
+    Small(String, Vec<u8>),
+    /// A large file: its name, size and its bytes as they are read.
+    Large(
+        String,
+        u64,
+        tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    ),
+}
+
+/// An `AsyncRead` over the chunks of one archive entry.
+struct ChunkReader {
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    cur: Vec<u8>,
+    at: usize,
+}
+
+impl tokio::io::AsyncRead for ChunkReader {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        loop {
+            if self.at < self.cur.len() {
+                let n = buf.remaining().min(self.cur.len() - self.at);
+                let at = self.at;
+                buf.put_slice(&self.cur[at..at + n]);
+                self.at += n;
+                return Poll::Ready(Ok(()));
+            }
+            match self.rx.poll_recv(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    self.cur = chunk;
+                    self.at = 0;
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                Poll::Ready(None) => return Poll::Ready(Ok(())),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// Reads the archive on a blocking thread and sends its `.vmdk` files (other files are
+/// skipped); an error ends the stream with it.
+fn read_archive(file: PathBuf, tx: tokio::sync::mpsc::Sender<Result<TarMsg>>) {
+    use crate::storage::tarball::TarReader;
+    let run = || -> Result<()> {
+        let f = std::fs::File::open(&file)
+            .map_err(|e| DriverError::new(format!("cannot read {}: {e}", file.display())))?;
+        let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(f));
+        let mut tar = TarReader::new(gz);
+        while let Some(entry) = tar.next_entry()? {
+            if !entry.name.ends_with(".vmdk") {
+                continue;
+            }
+            if entry.size <= MAX_DESCRIPTOR {
+                let mut data = vec![0u8; entry.size as usize];
+                let mut got = 0;
+                while got < data.len() {
+                    got += tar.read_data(&mut data[got..])?;
+                }
+                if tx
+                    .blocking_send(Ok(TarMsg::Small(entry.name, data)))
+                    .is_err()
+                {
+                    return Ok(());
+                }
+                continue;
+            }
+            let (ctx, crx) = tokio::sync::mpsc::channel(4);
+            if tx
+                .blocking_send(Ok(TarMsg::Large(entry.name, entry.size, crx)))
+                .is_err()
+            {
+                return Ok(());
+            }
+            loop {
+                let mut buf = vec![0u8; 256 * 1024];
+                match tar.read_data(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        if ctx.blocking_send(Ok(buf)).is_err() {
+                            return Ok(());
+                        }
+                    }
+                    Err(e) => {
+                        let _ = ctx.blocking_send(Err(std::io::Error::other(e.to_string())));
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(())
+    };
+    if let Err(e) = run() {
+        let _ = tx.blocking_send(Err(e));
+    }
+}
+
+/// Unpacks the `.tar.gz` at `file` into `name/` of `store` as it streams.
+async fn upload_tarball(site: &Site<'_>, store: &Store, name: &str, file: &Path) -> Result<()> {
+    site.mkdir(store, name).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+    let path = file.to_path_buf();
+    let reader = tokio::task::spawn_blocking(move || read_archive(path, tx));
+    let mut small: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut large: Vec<String> = Vec::new();
+    while let Some(msg) = rx.recv().await {
+        match msg? {
+            TarMsg::Small(n, data) => small.push((n, data)),
+            TarMsg::Large(n, size, crx) => {
+                let src = ChunkReader {
+                    rx: crx,
+                    cur: Vec::new(),
+                    at: 0,
+                };
+                site.upload_stream(store, &format!("{name}/{n}"), src, size)
+                    .await?;
+                output::info(&format!(
+                    "unpacked {n} ({size} bytes) into [{}] {name}",
+                    store.name
+                ));
+                large.push(n);
+            }
+        }
+    }
+    let _ = reader.await;
+    let mut names: Vec<String> = small.iter().map(|(n, _)| n.clone()).collect();
+    names.extend(large.iter().cloned());
+    let desc_name = pick_descriptor(&names)?;
+    let desc = small.iter().find(|(n, _)| *n == desc_name).ok_or_else(|| {
+        DriverError::new(format!(
+            "{} is too large for a VMDK descriptor",
+            shown(&desc_name)
+        ))
+    })?;
+    let d = Descriptor::parse(&desc.1)
+        .map_err(|e| e.context(format!("image {}/{desc_name}", file.display())))?;
+    let (text, extents) = d.for_copy();
+    for (from, to) in &extents {
+        if let Some((_, data)) = small.iter().find(|(n, _)| n == from) {
+            let bytes = data.clone();
+            site.upload_stream(
+                store,
+                &format!("{name}/{to}"),
+                std::io::Cursor::new(bytes),
+                data.len() as u64,
+            )
+            .await?;
+        } else if large.contains(from) {
+            if from != to {
+                site.move_file(store, &format!("{name}/{from}"), &format!("{name}/{to}"))
+                    .await?;
+            }
+        } else {
+            return Err(DriverError::new(format!(
+                "the descriptor {desc_name} names the extent {} which is not in the archive",
+                shown(from)
+            )));
+        }
+    }
+    site.put_text(store, &format!("{name}/disk.vmdk"), &text)
+        .await
 }

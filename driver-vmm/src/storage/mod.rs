@@ -2,7 +2,7 @@
 //! ([`location`], [`ds_data`]), disk formats ([`format`]), the front-end path policy
 //! ([`dirs`]), the link record that replaces symlinks ([`link`]) and the datastore operations
 //! of one host ([`site`]), VMDK descriptors of images being registered ([`vmdk`]), the
-//! CONTEXT ISO writer ([`iso`]).
+//! CONTEXT ISO writer ([`iso`]), `.tar.gz` image folders read as they stream ([`tarball`]).
 
 pub mod dirs;
 pub mod ds_data;
@@ -11,6 +11,7 @@ pub mod iso;
 pub mod link;
 pub mod location;
 pub mod site;
+pub mod tarball;
 pub mod vmdk;
 
 use driver_common::{DriverError, Result};

@@ -411,6 +411,45 @@ impl<'a> Site<'a> {
         Ok(sent.load(Ordering::Relaxed))
     }
 
+    /// Uploads exactly `length` bytes of `source` to `rel` on `store` (streaming).
+    pub async fn upload_stream<R>(
+        &self,
+        store: &Store,
+        rel: &str,
+        source: R,
+        length: u64,
+    ) -> Result<()>
+    where
+        R: tokio::io::AsyncRead + Send + Unpin + 'static,
+    {
+        store
+            .files
+            .upload(&self.conn.session, rel, source, length, |_| {})
+            .await
+            .map_err(|e| {
+                DriverError::from(e).context(format!("cannot upload [{}] {rel}", store.name))
+            })
+    }
+
+    /// Renames the file `from` to `to` on `store` (`MoveDatastoreFile_Task`).
+    pub async fn move_file(&self, store: &Store, from: &str, to: &str) -> Result<()> {
+        let (src, dst) = (store.path(from)?, store.path(to)?);
+        self.fm()?
+            .move_datastore_file_task(
+                &self.conn.session,
+                &src,
+                self.dc(),
+                &dst,
+                self.dc(),
+                Some(false),
+            )
+            .await
+            .map_err(DriverError::from)?
+            .wait(&self.conn.session)
+            .await
+            .map_err(|e| DriverError::from(e).context(format!("cannot move {src} to {dst}")))
+    }
+
     /// Writes the small text file `rel` on `store` over the datastore HTTP interface.
     pub async fn put_text(&self, store: &Store, rel: &str, text: &str) -> Result<()> {
         let bytes = text.as_bytes().to_vec();
