@@ -1478,3 +1478,45 @@ async fn cp_unpacks_a_tarball_as_it_streams() {
     cp(&bad).assert_failed(&["tar.gz"]);
     assert_eq!(files(&s, "1", "").await, root);
 }
+
+#[tokio::test]
+async fn cp_checks_the_images_checksums_before_uploading() {
+    let env = OneEnv::vcenter().await;
+    let s = env.sdk().await;
+    let h = env.host(0);
+    let iso = env.root.join("abc.iso");
+    std::fs::write(&iso, b"abc").expect("write");
+    let cp = |tmpl: &str| {
+        let data = ds_data(
+            1,
+            h,
+            Some(&format!(
+                "<ID>14</ID><TYPE>CDROM</TYPE><PATH>{}</PATH><TEMPLATE>{tmpl}</TEMPLATE>",
+                iso.display()
+            )),
+            "",
+        );
+        ds(&env, "cp", &data, "14")
+    };
+    // `md5sum`/`sha1sum` of "abc".
+    let r = cp("<MD5>900150983cd24fb0d6963f7d28e17f72</MD5><SHA1>a9993e364706816aba3e25717850c26c9cd0d89d</SHA1>");
+    r.assert_ok();
+    new_name(&r, "1");
+    let root = files(&s, "1", "").await;
+    cp("<MD5>900150983cd24fb0d6963f7d28e17f73</MD5>").assert_failed(&["checksum mismatch", "MD5"]);
+    cp("<SHA1>a9993e364706816aba3e25717850c26c9cd0d89e</SHA1>")
+        .assert_failed(&["checksum mismatch", "SHA1"]);
+    let folder = env.root.join("f");
+    user_folder(&folder, "d", "vmfs", b"x");
+    let data = ds_data(
+        1,
+        h,
+        Some(&format!(
+            "<ID>14</ID><PATH>{}</PATH><TEMPLATE><MD5>00</MD5></TEMPLATE>",
+            folder.display()
+        )),
+        "",
+    );
+    ds(&env, "cp", &data, "14").assert_failed(&["is a folder", "MD5/SHA1"]);
+    assert_eq!(files(&s, "1", "").await, root);
+}

@@ -12,14 +12,16 @@
 //!
 //! The path is checked against `RESTRICTED_DIRS`/`SAFE_DIRS`. Uploads stream over the
 //! datastore HTTP interface with the session cookie; a failure deletes the new folder or
-//! file, so no half-written image is left. Not built yet: http(s) URLs, `MD5`/`SHA1`
-//! checks, a single `.vmdk` file.
+//! file, so no half-written image is left. The image's `MD5`/`SHA1` are checked for an ISO
+//! or a `.tar.gz` before anything is uploaded (a folder with one is refused). Not built yet:
+//! http(s) URLs, a single `.vmdk` file.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use driver_common::{output, DriverError, Result};
 
+use crate::storage::checksum::verify;
 use crate::storage::dirs::check_local_path;
 use crate::storage::location::{plain_name, shown, VOLUMES};
 use crate::storage::site::{Site, Store};
@@ -137,6 +139,18 @@ pub async fn run(args: &[String]) -> Result<String> {
             "cp of a single file that is not a CD-ROM image (register a folder of .vmdk files)",
         ));
     };
+    // The image's checksum, checked before anything is uploaded.
+    let (md5, sha1) = (image.md5.trim(), image.sha1.trim());
+    match &what {
+        What::Iso(f) | What::Tarball(f) => verify(f, md5, sha1)?,
+        What::Folder(_) if !md5.is_empty() || !sha1.is_empty() => {
+            return Err(DriverError::new(format!(
+                "{} is a folder: MD5/SHA1 can only be checked for a single file (an ISO or a .tar.gz)",
+                shown(&path)
+            )))
+        }
+        What::Folder(_) => {}
+    }
     let bridge = data.bridge(id)?.to_string();
     let ds = data.datastore.name.clone();
     let name = new_image_name(id);

@@ -1,9 +1,11 @@
 //! What the storage drivers (`tm/vmfs`, `datastore/vmfs`) share: argument and path parsing
 //! ([`location`], [`ds_data`]), disk formats ([`format`]), the front-end path policy
-//! ([`dirs`]), the link record that replaces symlinks ([`link`]) and the datastore operations
-//! of one host ([`site`]), VMDK descriptors of images being registered ([`vmdk`]), the
-//! CONTEXT ISO writer ([`iso`]), `.tar.gz` image folders read as they stream ([`tarball`]).
+//! ([`dirs`]), image checksums ([`checksum`]), the link record that replaces symlinks
+//! ([`link`]), the datastore operations of one host ([`site`]), VMDK descriptors of images
+//! being registered ([`vmdk`]), the CONTEXT ISO writer ([`iso`]) and `.tar.gz` image folders
+//! read as they stream ([`tarball`]).
 
+pub mod checksum;
 pub mod dirs;
 pub mod ds_data;
 pub mod format;
