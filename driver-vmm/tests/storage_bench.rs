@@ -8,8 +8,9 @@
 //! cargo test -p driver-vmm --all-features --test storage_bench -- --ignored --nocapture
 //! ```
 //!
-//! (`--release` for release figures). It fails if a run fails or the driver's peak memory
-//! exceeds 32 MiB.
+//! With `DRIVER_VMM_BIN=target/release/driver-vmm` the remotes tree is re-installed from that
+//! binary first, so a release build is measured. It fails if a run fails or the driver's
+//! peak memory exceeds 32 MiB.
 #![cfg(feature = "vcsim")]
 
 mod support;
@@ -21,6 +22,17 @@ use support::OneEnv;
 #[ignore = "benchmark: writes several GiB; run with --ignored"]
 async fn register_a_1gib_sparse_disk_beside_curl() {
     let env = OneEnv::esx().await;
+    // `DRIVER_VMM_BIN=target/release/driver-vmm`: measure that build instead (installed over
+    // the test's tree the way an operator upgrades).
+    if let Some(bin) = std::env::var_os("DRIVER_VMM_BIN") {
+        let st = std::process::Command::new(&bin)
+            .args(["install", "--remotes"])
+            .arg(&env.remotes)
+            .status()
+            .expect("run DRIVER_VMM_BIN install");
+        assert!(st.success(), "install with {bin:?} failed");
+        println!("measuring {bin:?}");
+    }
     let dir = env.root.join("bench image");
     std::fs::create_dir_all(&dir).expect("mkdir");
     let size: u64 = 1 << 30;
