@@ -1,15 +1,17 @@
-//! OpenNebula's VMware drivers (VMM actions and the network driver), natively on vim-sdk.
+//! OpenNebula's VMware drivers (VMM actions, the network driver and the IM probe), natively
+//! on vim-sdk.
 //!
 //! One multi-call binary, `driver-vmm`: installed once under `remotes/vmware-native/` with
-//! relative symlinks `remotes/vmm/vmware/<action>` and `remotes/vnm/vmware/{pre,post,clean}`
-//! pointing to it ([`install`]). It dispatches on the last three components of the name it
-//! is called by (`vmm/vmware/deploy`), or on a first argument naming the action when called
-//! as `driver-vmm` ([`dispatch`]).
+//! relative symlinks `remotes/vmm/vmware/<action>`, `remotes/vnm/vmware/{pre,post,clean}` and
+//! `remotes/im/vmware.d/probe` pointing to it ([`install`]). It dispatches on the last three
+//! components of the name it is called by (`vmm/vmware/deploy`), or on a first argument
+//! naming the action when called as `driver-vmm` ([`dispatch`]).
 
 #![warn(missing_docs)]
 
 pub mod deployment;
 pub mod disk_target;
+pub mod im;
 pub mod install;
 pub mod vmm;
 pub mod vnm;
@@ -39,6 +41,10 @@ pub const VMM_ACTIONS: [&str; 16] = [
 /// The network driver's actions, as named in `remotes/vnm/vmware/`.
 pub const VNM_ACTIONS: [&str; 3] = ["pre", "post", "clean"];
 
+/// The IM probes, as named in `remotes/im/vmware.d/` (`run_probes` runs every executable
+/// there).
+pub const IM_PROBES: [&str; 1] = ["probe"];
+
 /// Which driver an action belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -46,6 +52,8 @@ pub enum Kind {
     Vmm,
     /// `vnm/vmware/<action>`.
     Vnm,
+    /// `im/vmware.d/<probe>`.
+    Im,
 }
 
 /// An action resolved from a name such as `vmm/vmware/deploy`.
@@ -58,19 +66,17 @@ pub struct Action {
 }
 
 impl Action {
-    /// Resolves `vmm/vmware/<action>` or `vnm/vmware/<action>` (a path ending in those
+    /// Resolves `vmm/vmware/<action>`, `vnm/vmware/<action>` or `im/vmware.d/<probe>` (a path ending in those
     /// three components, as argv\[0\] of an installed symlink is).
     pub fn from_path(path: &str) -> Option<Action> {
         let mut parts = path.rsplit('/');
         let name = parts.next()?;
         let driver = parts.next()?;
         let kind = parts.next()?;
-        if driver != "vmware" {
-            return None;
-        }
-        let (kind, list): (Kind, &[&'static str]) = match kind {
-            "vmm" => (Kind::Vmm, &VMM_ACTIONS),
-            "vnm" => (Kind::Vnm, &VNM_ACTIONS),
+        let (kind, list): (Kind, &[&'static str]) = match (kind, driver) {
+            ("vmm", "vmware") => (Kind::Vmm, &VMM_ACTIONS),
+            ("vnm", "vmware") => (Kind::Vnm, &VNM_ACTIONS),
+            ("im", "vmware.d") => (Kind::Im, &IM_PROBES),
             _ => return None,
         };
         list.iter()
@@ -80,11 +86,12 @@ impl Action {
 
     /// `vmm/vmware/deploy`.
     pub fn path(&self) -> String {
-        let kind = match self.kind {
-            Kind::Vmm => "vmm",
-            Kind::Vnm => "vnm",
+        let dir = match self.kind {
+            Kind::Vmm => "vmm/vmware",
+            Kind::Vnm => "vnm/vmware",
+            Kind::Im => "im/vmware.d",
         };
-        format!("{kind}/vmware/{}", self.name)
+        format!("{dir}/{}", self.name)
     }
 }
 
@@ -110,6 +117,7 @@ pub async fn dispatch(action: Action, args: &[String]) -> Result<String> {
         (Kind::Vnm, "pre") => vnm::pre::run(args).await,
         (Kind::Vnm, "post") => vnm::post::run(args).await,
         (Kind::Vnm, "clean") => vnm::clean::run(args).await,
+        (Kind::Im, "probe") => im::probe::run(args).await,
         (_, other) => Err(driver_common::DriverError::new(format!(
             "unknown action {other}"
         ))),
@@ -130,6 +138,11 @@ mod tests {
         assert!(Action::from_path("vnm/vmware/deploy").is_none());
         assert!(Action::from_path("vmm/kvm/deploy").is_none());
         assert!(Action::from_path("deploy").is_none());
+        let a = Action::from_path("/var/lib/one/remotes/im/vmware.d/probe").unwrap();
+        assert_eq!((a.kind, a.name), (Kind::Im, "probe"));
+        assert_eq!(a.path(), "im/vmware.d/probe");
+        assert!(Action::from_path("im/vmware/probe").is_none());
+        assert!(Action::from_path("vmm/vmware.d/poll").is_none());
         for a in VMM_ACTIONS {
             assert_eq!(
                 Action::from_path(&format!("vmm/vmware/{a}")).unwrap().name,
