@@ -377,6 +377,14 @@ fn adopt_from_siblings(
     }
 }
 
+/// Which version of a file is on disk: inode, length and modification time (every write
+/// renames a new file over the old one, so the inode changes); `None` without a file.
+fn file_version(path: &std::path::Path) -> Option<(u64, u64, Option<std::time::SystemTime>)> {
+    use std::os::unix::fs::MetadataExt as _;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.ino(), m.len(), m.modified().ok()))
+}
+
 /// An exclusive lock on `<store>.lock`, released when dropped.
 struct Lock(Option<std::fs::File>);
 
@@ -431,6 +439,7 @@ pub async fn cumulative_many(
     };
     let (prefix, file) = store_paths(conn, &dir);
     let keys: Vec<String> = entities.iter().map(|e| clean_key(e.key)).collect();
+    let version = file_version(&file);
     let mut store = read_store(&file);
     adopt_from_siblings(&mut store, &keys, &dir, &prefix, &file);
     let running: Vec<usize> = (0..entities.len())
@@ -477,19 +486,25 @@ pub async fn cumulative_many(
     }
     // Apply under the lock to the store as it is now: another run may have written since.
     let _lock = Lock::take(&file);
-    let mut current = read_store(&file);
-    // What was adopted from other hosts' stores, unless this store has something newer now.
-    for k in &keys {
-        if let Some(adopted) = store.entries.get(k) {
-            let newer = current
-                .entries
-                .get(k)
-                .is_none_or(|c| newer_last(&adopted.totals, &c.totals));
-            if newer {
-                current.entries.insert(k.clone(), adopted.clone());
+    let mut current = if version.is_some() && file_version(&file) == version {
+        // Nobody wrote it since it was read: no second copy (10,000 VMs are 1 MB of text).
+        store
+    } else {
+        let mut current = read_store(&file);
+        // What was adopted from other hosts' stores, unless this store has something newer.
+        for k in &keys {
+            if let Some(adopted) = store.entries.get(k) {
+                let newer = current
+                    .entries
+                    .get(k)
+                    .is_none_or(|c| newer_last(&adopted.totals, &c.totals));
+                if newer {
+                    current.entries.insert(k.clone(), adopted.clone());
+                }
             }
         }
-    }
+        current
+    };
     let stamp = now();
     let index: std::collections::HashMap<&ManagedObjectReference, usize> = entities
         .iter()
@@ -507,6 +522,7 @@ pub async fn cumulative_many(
             }
         }
     }
+    drop(fresh);
     let out = keys
         .iter()
         .map(|k| {

@@ -370,4 +370,76 @@ mod tests {
         assert_eq!(State::from_power_state("suspended"), State::Paused);
         assert_eq!(State::from_power_state("weird"), State::Unknown);
     }
+
+    fn sample(state: Option<&str>) -> VmSample {
+        VmSample {
+            obj: ManagedObjectReference::new("VirtualMachine", "vm-1"),
+            name: Some("one-1".into()),
+            power_state: state.map(str::to_string),
+            host: Some(ManagedObjectReference::new("HostSystem", "host-1")),
+            cpu_mhz: Some(1000),
+            host_memory_mb: Some(512),
+            uuid: None,
+        }
+    }
+
+    #[test]
+    fn poll_figures_per_state() {
+        let on = sample(Some("poweredOn"));
+        assert_eq!(
+            on.poll(Some(2000), (5, 6)).to_string(),
+            "STATE=a USEDCPU=50 USEDMEMORY=524288 NETRX=5 NETTX=6"
+        );
+        // No core speed: no CPU figure rather than a division by zero.
+        assert!(on.poll(Some(0), (0, 0)).to_string().contains("USEDCPU=0 "));
+        assert!(on.poll(None, (0, 0)).to_string().contains("USEDCPU=0 "));
+        assert_eq!(
+            sample(Some("suspended"))
+                .poll(Some(2000), (5, 6))
+                .to_string(),
+            "STATE=p USEDCPU=0 USEDMEMORY=0 NETRX=5 NETTX=6"
+        );
+        assert_eq!(
+            sample(Some("poweredOff"))
+                .poll(Some(2000), (5, 6))
+                .to_string(),
+            "STATE=d"
+        );
+        assert!(sample(None)
+            .poll(Some(2000), (0, 0))
+            .to_string()
+            .starts_with("STATE=- "));
+        // Hostile figures from the wire: negative or huge values neither panic nor wrap.
+        let mut odd = sample(Some("poweredOn"));
+        odd.cpu_mhz = Some(i64::MAX);
+        odd.host_memory_mb = Some(-5);
+        let p = odd.poll(Some(1), (0, 0));
+        assert_eq!(p.used_memory_kb, 0);
+        assert!(p.used_cpu > 0);
+        assert_eq!(on.net_key(), "vm-1");
+        assert!(on.is_on(&ManagedObjectReference::new("HostSystem", "host-1")));
+        assert!(!on.is_on(&ManagedObjectReference::new("HostSystem", "host-2")));
+    }
+
+    #[test]
+    fn the_host_selection_reaches_pools_vapps_and_datastores() {
+        let names = |set: &[AnySelectionSpec]| -> Vec<String> {
+            set.iter()
+                .filter_map(|s| match s {
+                    AnySelectionSpec::TraversalSpec(t) => Some(format!("{}.{}", t.r#type, t.path)),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(
+            names(&host_selection(false)),
+            [
+                "HostSystem.parent",
+                "ComputeResource.resourcePool",
+                "ResourcePool.resourcePool",
+                "ResourcePool.vm"
+            ]
+        );
+        assert!(names(&host_selection(true)).contains(&"HostSystem.datastore".to_string()));
+    }
 }
