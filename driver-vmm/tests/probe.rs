@@ -581,6 +581,47 @@ async fn probe_round_trips_are_fixed() {
             "{name} with {vms} VMs: one property collector pass and one QueryPerf"
         );
     }
+
+    // Stale caches: the cached session ended on the server, then a cached placement naming
+    // a host that is gone. The probe opens again and succeeds, with the same output shape.
+    let host = all.keys().next().unwrap().clone();
+    let args = ["3", host.as_str()];
+    let sm = mo::SessionManager::from_ref(s.content().session_manager.clone().unwrap());
+    let mine = s.user_session().unwrap().key;
+    let others: Vec<String> = s
+        .session_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.key)
+        .filter(|k| *k != mine)
+        .collect();
+    assert!(!others.is_empty(), "a cached probe session");
+    sm.terminate_session(&s, &others).await.unwrap();
+    let run = env.run("im/vmware.d/probe", &args);
+    run.assert_ok();
+    check(&as_oned_reads_it(&run), &expected(&s, &all[&host]).await);
+    for entry in std::fs::read_dir(env.session_cache()).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("placement-") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let broken: Vec<String> = text
+                .lines()
+                .map(|l| {
+                    if l.starts_with("host\t") {
+                        "host\tHostSystem\thost-does-not-exist".to_string()
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect();
+            std::fs::write(&p, broken.join("\n")).unwrap();
+        }
+    }
+    let run = env.run("im/vmware.d/probe", &args);
+    run.assert_ok();
+    check(&as_oned_reads_it(&run), &expected(&s, &all[&host]).await);
 }
 
 #[tokio::test]
