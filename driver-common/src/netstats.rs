@@ -1,16 +1,26 @@
-//! Cumulative network bytes of a VM for the poll's `NETRX`/`NETTX`.
+//! Cumulative network bytes of VMs and hosts for the poll's and the probe's `NETRX`/`NETTX`.
 //!
 //! vSphere keeps no cumulative byte counter per VM. Its real-time statistics give, every
 //! 20 s, the average rate of each interval (`net.received.average`, `net.transmitted.average`,
 //! KBps, aggregate instance ""). Each poll asks `QueryPerf` for the samples newer than the last
 //! one already counted (`startTime`), adds rate × 1024 × interval seconds for each new sample
-//! to a running total kept per VM (by `config.instanceUuid`) in a small file under
-//! `~/.one/vmware-netstats/`, and reports the totals. Every 20 s interval is counted once:
-//! no overlapping windows (OpenNebula 6's vCenter driver summed overlapping ones, about 6x too
-//! much) and bytes, not packets per sample (legacy). The totals start at the driver's first
-//! poll of the VM; a VM that is not running keeps its totals. A statistics failure leaves the
-//! totals as they were (logged in debug mode) rather than failing the poll.
+//! to a running total kept per VM (by `config.instanceUuid`), and reports the totals. Every
+//! 20 s interval is counted once: no overlapping windows (OpenNebula 6's vCenter driver summed
+//! overlapping ones, about 6x too much) and bytes, not packets per sample (legacy). The totals
+//! start at the driver's first poll of the VM; a VM that is not running keeps its totals. A
+//! statistics failure leaves the totals as they were (logged in debug mode) rather than
+//! failing the poll.
+//!
+//! The totals of one host's VMs (and of the host itself) live in one small file under
+//! `~/.one/vmware-netstats/` ([`Store`]), so that a probe of a host with 1,000 VMs reads and
+//! writes one file, not 1,000. The VMM `poll` and the IM probe share it: both ask for the
+//! samples newer than the entry's `last`, and re-apply their samples under an exclusive lock
+//! to the entry as it is then ([`Totals::add`] skips what is already counted), so concurrent
+//! runs neither lose nor double-count an interval. A VM that arrives from another host (or
+//! comes back after an absence) takes the newest entry among the stores of the same server,
+//! so a vMotion does not restart its totals.
 
+use std::cmp::Ordering;
 use std::path::PathBuf;
 
 use vim_sdk::mo;
@@ -45,6 +55,33 @@ fn dir() -> Option<PathBuf> {
         .map(|h| h.join(".one").join("vmware-netstats"))
 }
 
+/// Compares two `xsd:dateTime` values of the same server: the date and time to the second,
+/// then the fraction as a number (`10.6Z` is later than `10.59Z`, though not as text).
+fn later(a: &str, b: &str) -> Ordering {
+    fn split(t: &str) -> (&str, u64) {
+        let head = t.get(..19).unwrap_or(t);
+        let rest = t.get(19..).unwrap_or("");
+        let frac = rest
+            .strip_prefix('.')
+            .map(|r| {
+                let digits: String = r.chars().take_while(char::is_ascii_digit).take(9).collect();
+                format!("{digits:0<9}").parse().unwrap_or(0)
+            })
+            .unwrap_or(0);
+        (head, frac)
+    }
+    split(a).cmp(&split(b))
+}
+
+/// Whether `a` has counted a later sample than `b`.
+fn newer_last(a: &Totals, b: &Totals) -> bool {
+    match (&a.last, &b.last) {
+        (Some(x), Some(y)) => later(x, y) == Ordering::Greater,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
 /// The running totals of one VM.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Totals {
@@ -57,28 +94,6 @@ pub struct Totals {
 }
 
 impl Totals {
-    fn parse(text: &str) -> Option<Totals> {
-        let mut it = text.split_whitespace();
-        if it.next()? != "v1" {
-            return None;
-        }
-        let last = it.next()?;
-        Some(Totals {
-            last: (last != "-").then(|| last.to_string()),
-            rx: it.next()?.parse().ok()?,
-            tx: it.next()?.parse().ok()?,
-        })
-    }
-
-    fn render(&self) -> String {
-        format!(
-            "v1 {} {} {}\n",
-            self.last.as_deref().unwrap_or("-"),
-            self.rx,
-            self.tx
-        )
-    }
-
     /// Adds the samples of `metrics` newer than [`last`](Self::last); `rx`/`tx` are the
     /// counter ids. Returns how many samples were new.
     pub fn add(&mut self, metrics: &[AnyPerfEntityMetricBase], rx: i32, tx: i32) -> usize {
@@ -92,7 +107,7 @@ impl Totals {
                 if self
                     .last
                     .as_deref()
-                    .is_some_and(|l| info.timestamp.as_str() <= l)
+                    .is_some_and(|l| later(&info.timestamp, l) != Ordering::Greater)
                 {
                     continue;
                 }
@@ -115,7 +130,7 @@ impl Totals {
                 added += 1;
                 if newest
                     .as_deref()
-                    .is_none_or(|n| info.timestamp.as_str() > n)
+                    .is_none_or(|n| later(&info.timestamp, n) == Ordering::Greater)
                 {
                     newest = Some(info.timestamp.clone());
                 }
@@ -149,12 +164,7 @@ async fn counter_ids(conn: &Conn, dir: &std::path::Path) -> crate::Result<(i32, 
             return Ok((*rx, *tx));
         }
     }
-    let content = conn.session.content();
-    let pm = content
-        .perf_manager
-        .clone()
-        .map(mo::PerformanceManager::from_ref)
-        .ok_or_else(|| crate::DriverError::new("the server has no PerformanceManager"))?;
+    let pm = perf_manager(conn)?;
     let mut props = pm
         .reference()
         .properties(&conn.session, &["perfCounter"])
@@ -179,66 +189,384 @@ async fn counter_ids(conn: &Conn, dir: &std::path::Path) -> crate::Result<(i32, 
     Ok(ids)
 }
 
-/// The VM's cumulative (received, sent) bytes, updated with new samples when `running`.
+fn perf_manager(conn: &Conn) -> crate::Result<mo::PerformanceManager> {
+    conn.session
+        .content()
+        .perf_manager
+        .clone()
+        .map(mo::PerformanceManager::from_ref)
+        .ok_or_else(|| crate::DriverError::new("the server has no PerformanceManager"))
+}
+
+/// Seconds since the epoch.
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Entries not seen for this long are dropped when a probe rewrites the store.
+const FORGET_AFTER: u64 = 7 * 24 * 3600;
+
+/// One stored entry: the totals and when the entity was last seen on this host (s).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Entry {
+    /// The totals.
+    pub totals: Totals,
+    /// When a poll or probe of this host last saw the entity (seconds since the epoch).
+    pub seen: u64,
+}
+
+/// The totals of one host's VMs and of the host, keyed by VM instance UUID (`host:<id>` for
+/// the host). File format: a line `v2 <probed>` (the time of the last probe that saw every
+/// VM of the host), then `<key> <last> <rx> <tx> <seen>` per entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Store {
+    /// When a probe last listed every VM of the host (seconds since the epoch, 0: never).
+    pub probed: u64,
+    /// The entries.
+    pub entries: std::collections::HashMap<String, Entry>,
+}
+
+impl Store {
+    /// Parses a store file; malformed lines are skipped, a wrong header gives an empty store.
+    pub fn parse(text: &str) -> Store {
+        let mut lines = text.lines();
+        let mut store = Store::default();
+        let Some(head) = lines.next() else {
+            return store;
+        };
+        let mut h = head.split_whitespace();
+        if h.next() != Some("v2") {
+            return store;
+        }
+        store.probed = h.next().and_then(|t| t.parse().ok()).unwrap_or(0);
+        for l in lines {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let [key, last, rx, tx, seen] = f.as_slice() else {
+                continue;
+            };
+            let (Ok(rx), Ok(tx), Ok(seen)) = (rx.parse(), tx.parse(), seen.parse()) else {
+                continue;
+            };
+            store.entries.insert(
+                key.to_string(),
+                Entry {
+                    totals: Totals {
+                        last: (*last != "-").then(|| last.to_string()),
+                        rx,
+                        tx,
+                    },
+                    seen,
+                },
+            );
+        }
+        store
+    }
+
+    /// The file's text (entries sorted by key).
+    pub fn render(&self) -> String {
+        let mut keys: Vec<&String> = self.entries.keys().collect();
+        keys.sort_unstable();
+        let mut out = format!("v2 {}\n", self.probed);
+        for k in keys {
+            let e = &self.entries[k];
+            out.push_str(&format!(
+                "{k} {} {} {} {}\n",
+                e.totals.last.as_deref().unwrap_or("-"),
+                e.totals.rx,
+                e.totals.tx,
+                e.seen
+            ));
+        }
+        out
+    }
+
+    /// Whether the entry of `key` may be out of date: missing, or absent from this host
+    /// during a probe since it was last seen (it may have run elsewhere meanwhile).
+    fn suspect(&self, key: &str) -> bool {
+        self.entries
+            .get(key)
+            .is_none_or(|e| self.probed > 0 && e.seen < self.probed)
+    }
+}
+
+/// A key is written into the store's lines: no whitespace, never empty.
+fn clean_key(key: &str) -> String {
+    let k: String = key
+        .chars()
+        .map(|c| {
+            if c.is_whitespace() || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if k.is_empty() {
+        "-".to_string()
+    } else {
+        k
+    }
+}
+
+/// One entity whose totals are wanted.
+#[derive(Debug, Clone, Copy)]
+pub struct NetEntity<'a> {
+    /// The VM or host.
+    pub obj: &'a ManagedObjectReference,
+    /// Its key in the store (a VM's `config.instanceUuid`, else its id).
+    pub key: &'a str,
+    /// Whether it runs (only running entities get new samples).
+    pub running: bool,
+}
+
+/// The store files of the connection's server: prefix, and this host's file.
+fn store_paths(conn: &Conn, dir: &std::path::Path) -> (String, PathBuf) {
+    let prefix = format!("{}-", fnv(&[&conn.endpoint.url]));
+    let file = dir.join(format!(
+        "{prefix}{}",
+        fnv(&[&conn.endpoint.url, &conn.host.reference().value])
+    ));
+    (prefix, file)
+}
+
+fn read_store(path: &std::path::Path) -> Store {
+    std::fs::read_to_string(path)
+        .map(|t| Store::parse(&t))
+        .unwrap_or_default()
+}
+
+/// For each suspect key, the entry with the newest `last` among the other stores of the same
+/// server, if newer than ours (a VM that ran on another host meanwhile).
+fn adopt_from_siblings(
+    store: &mut Store,
+    keys: &[String],
+    dir: &std::path::Path,
+    prefix: &str,
+    own: &std::path::Path,
+) {
+    let want: Vec<&String> = keys.iter().filter(|k| store.suspect(k)).collect();
+    if want.is_empty() {
+        return;
+    }
+    let Ok(list) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for f in list.flatten() {
+        let path = f.path();
+        let name = f.file_name();
+        let name = name.to_string_lossy();
+        if path == own || !name.starts_with(prefix) || name.contains('.') {
+            continue;
+        }
+        let other = read_store(&path);
+        for k in &want {
+            let Some(theirs) = other.entries.get(*k) else {
+                continue;
+            };
+            let newer = match store.entries.get(*k) {
+                None => true,
+                Some(mine) => newer_last(&theirs.totals, &mine.totals),
+            };
+            if newer {
+                store.entries.insert((*k).clone(), theirs.clone());
+            }
+        }
+    }
+}
+
+/// Which version of a file is on disk: inode, length and modification time (every write
+/// renames a new file over the old one, so the inode changes); `None` without a file.
+fn file_version(path: &std::path::Path) -> Option<(u64, u64, Option<std::time::SystemTime>)> {
+    use std::os::unix::fs::MetadataExt as _;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.ino(), m.len(), m.modified().ok()))
+}
+
+/// An exclusive lock on `<store>.lock`, released when dropped.
+struct Lock(Option<std::fs::File>);
+
+impl Lock {
+    fn take(store: &std::path::Path) -> Lock {
+        let path = store.with_extension("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path);
+        match file {
+            Ok(f) => {
+                use std::os::fd::AsRawFd as _;
+                // SAFETY: flock on a descriptor this function owns; no memory is shared.
+                let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
+                if rc != 0 {
+                    output::debug(&format!("cannot lock {}", path.display()));
+                }
+                Lock(Some(f))
+            }
+            Err(e) => {
+                output::debug(&format!("cannot open {}: {e}", path.display()));
+                Lock(None)
+            }
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            use std::os::fd::AsRawFd as _;
+            // SAFETY: as in `take`.
+            unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
+        }
+    }
+}
+
+/// The cumulative (received, sent) bytes of each of `entities` (in order), updated with the
+/// samples newer than those already counted for the running ones: at most one `QueryPerf`
+/// for all of them (plus, once per server and machine, one read of the counter ids).
+/// `full_view`: the entities are every VM of the host (the probe), so the store notes the
+/// probe and drops entries not seen for a week.
+pub async fn cumulative_many(
+    conn: &Conn,
+    entities: &[NetEntity<'_>],
+    full_view: bool,
+) -> Vec<(u64, u64)> {
+    let Some(dir) = dir() else {
+        return vec![(0, 0); entities.len()];
+    };
+    let (prefix, file) = store_paths(conn, &dir);
+    let keys: Vec<String> = entities.iter().map(|e| clean_key(e.key)).collect();
+    let version = file_version(&file);
+    let mut store = read_store(&file);
+    adopt_from_siblings(&mut store, &keys, &dir, &prefix, &file);
+    let running: Vec<usize> = (0..entities.len())
+        .filter(|i| entities[*i].running)
+        .collect();
+    let mut fresh: Vec<AnyPerfEntityMetricBase> = Vec::new();
+    let mut ids = None;
+    if !running.is_empty() {
+        let query = async {
+            let (rx, tx) = counter_ids(conn, &dir).await?;
+            let metric = |id| PerfMetricId {
+                counter_id: id,
+                instance: String::new(),
+            };
+            let specs: Vec<PerfQuerySpec> = running
+                .iter()
+                .map(|i| {
+                    let last = store
+                        .entries
+                        .get(&keys[*i])
+                        .and_then(|e| e.totals.last.clone());
+                    PerfQuerySpec {
+                        entity: entities[*i].obj.clone(),
+                        max_sample: Some(if last.is_some() { MAX_SAMPLES } else { 1 }),
+                        start_time: last,
+                        metric_id: vec![metric(rx), metric(tx)],
+                        interval_id: Some(REALTIME),
+                        ..Default::default()
+                    }
+                })
+                .collect();
+            let res = perf_manager(conn)?
+                .query_perf(&conn.session, &specs)
+                .await?;
+            Ok::<_, crate::DriverError>((res, rx, tx))
+        };
+        match query.await {
+            Ok((res, rx, tx)) => {
+                fresh = res;
+                ids = Some((rx, tx));
+            }
+            Err(e) => output::debug(&format!("network statistics unavailable: {e}")),
+        }
+    }
+    // Apply under the lock to the store as it is now: another run may have written since.
+    let _lock = Lock::take(&file);
+    let mut current = if version.is_some() && file_version(&file) == version {
+        // Nobody wrote it since it was read: no second copy (10,000 VMs are 1 MB of text).
+        store
+    } else {
+        let mut current = read_store(&file);
+        // What was adopted from other hosts' stores, unless this store has something newer.
+        for k in &keys {
+            if let Some(adopted) = store.entries.get(k) {
+                let newer = current
+                    .entries
+                    .get(k)
+                    .is_none_or(|c| newer_last(&adopted.totals, &c.totals));
+                if newer {
+                    current.entries.insert(k.clone(), adopted.clone());
+                }
+            }
+        }
+        current
+    };
+    let stamp = now();
+    let index: std::collections::HashMap<&ManagedObjectReference, usize> = entities
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.obj, i))
+        .collect();
+    if let Some((rx, tx)) = ids {
+        for m in &fresh {
+            let AnyPerfEntityMetricBase::PerfEntityMetric(pm) = m else {
+                continue;
+            };
+            if let Some(i) = index.get(&pm.base.entity) {
+                let entry = current.entries.entry(keys[*i].clone()).or_default();
+                entry.totals.add(std::slice::from_ref(m), rx, tx);
+            }
+        }
+    }
+    drop(fresh);
+    let out = keys
+        .iter()
+        .map(|k| {
+            let e = current.entries.entry(k.clone()).or_default();
+            e.seen = stamp;
+            (e.totals.rx, e.totals.tx)
+        })
+        .collect();
+    if full_view {
+        current.probed = stamp;
+        current
+            .entries
+            .retain(|_, e| stamp.saturating_sub(e.seen) < FORGET_AFTER);
+    }
+    if let Err(e) = write_atomically(&file, &current.render()) {
+        output::debug(&format!(
+            "cannot store network totals in {}: {e}",
+            file.display()
+        ));
+    }
+    out
+}
+
+/// The VM's cumulative (received, sent) bytes, updated with new samples when `running`
+/// (the VMM poll: [`cumulative_many`] for one VM).
 pub async fn cumulative(
     conn: &Conn,
     vm: &ManagedObjectReference,
     uuid: &str,
     running: bool,
 ) -> (u64, u64) {
-    let Some(dir) = dir() else {
-        return (0, 0);
-    };
-    let file = dir.join(fnv(&[&conn.endpoint.url, uuid]));
-    let mut totals = std::fs::read_to_string(&file)
-        .ok()
-        .and_then(|t| Totals::parse(&t))
-        .unwrap_or_default();
-    if !running {
-        return (totals.rx, totals.tx);
-    }
-    let update = async {
-        let (rx, tx) = counter_ids(conn, &dir).await?;
-        let pm = conn
-            .session
-            .content()
-            .perf_manager
-            .clone()
-            .map(mo::PerformanceManager::from_ref)
-            .ok_or_else(|| crate::DriverError::new("the server has no PerformanceManager"))?;
-        let metric = |id| PerfMetricId {
-            counter_id: id,
-            instance: String::new(),
-        };
-        let spec = PerfQuerySpec {
-            entity: vm.clone(),
-            start_time: totals.last.clone(),
-            max_sample: Some(if totals.last.is_some() {
-                MAX_SAMPLES
-            } else {
-                1
-            }),
-            metric_id: vec![metric(rx), metric(tx)],
-            interval_id: Some(REALTIME),
-            ..Default::default()
-        };
-        let res = pm.query_perf(&conn.session, &[spec]).await?;
-        Ok::<_, crate::DriverError>((res, rx, tx))
-    };
-    match update.await {
-        Ok((res, rx, tx)) => {
-            if totals.add(&res, rx, tx) > 0 {
-                if let Err(e) = write_atomically(&file, &totals.render()) {
-                    output::debug(&format!(
-                        "cannot store network totals in {}: {e}",
-                        file.display()
-                    ));
-                }
-            }
-        }
-        Err(e) => output::debug(&format!("network statistics unavailable: {e}")),
-    }
-    (totals.rx, totals.tx)
+    cumulative_many(
+        conn,
+        &[NetEntity {
+            obj: vm,
+            key: uuid,
+            running,
+        }],
+        false,
+    )
+    .await
+    .first()
+    .copied()
+    .unwrap_or((0, 0))
 }
 
 #[cfg(test)]
@@ -287,8 +615,69 @@ mod tests {
         assert_eq!(t.rx, (10 + 5 + 1) * 1024 * 20);
         assert_eq!(t.tx, (1 + 2) * 1024 * 20);
         assert_eq!(t.last.as_deref(), Some("2026-01-01T00:01:00Z"));
-        let back = Totals::parse(&t.render()).unwrap();
-        assert_eq!(back, t);
-        assert_eq!(Totals::parse("garbage"), None);
+        let mut store = Store::default();
+        store.entries.insert(
+            "uuid-1".into(),
+            Entry {
+                totals: t.clone(),
+                seen: 5,
+            },
+        );
+        let back = Store::parse(&store.render());
+        assert_eq!(back, store);
+        assert_eq!(Store::parse("garbage"), Store::default());
+    }
+
+    #[test]
+    fn timestamps_compare_as_times() {
+        assert_eq!(
+            later("2026-11-29T21:46:10.6Z", "2026-11-29T21:46:10.59Z"),
+            Ordering::Greater
+        );
+        assert_eq!(
+            later(
+                "2026-11-29T21:46:10.60180256Z",
+                "2026-11-29T21:46:10.601802560Z"
+            ),
+            Ordering::Equal
+        );
+        assert_eq!(
+            later("2026-11-29T21:46:10Z", "2026-11-29T21:46:20Z"),
+            Ordering::Less
+        );
+        assert_eq!(later("garbage", "2026-11-29T21:46:20Z"), Ordering::Greater);
+    }
+
+    #[test]
+    fn store_skips_bad_lines_and_marks_suspects() {
+        let s =
+            Store::parse("v2 100\nvm-a 2026-01-01T00:00:20Z 1 2 150\nbroken line\nvm-b - 0 0 50\n");
+        assert_eq!(s.probed, 100);
+        assert_eq!(s.entries.len(), 2);
+        assert!(!s.suspect("vm-a"), "seen after the last probe");
+        assert!(s.suspect("vm-b"), "absent from the last probe");
+        assert!(s.suspect("vm-c"), "unknown");
+        assert_eq!(clean_key("a b\nc"), "a_b_c");
+        assert_eq!(clean_key(""), "-");
+    }
+
+    #[test]
+    fn a_moved_vm_keeps_its_newest_totals() {
+        let dir = std::env::temp_dir().join(format!("netstats-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let own = dir.join("p-own");
+        let other = dir.join("p-other");
+        let unrelated = dir.join("q-other");
+        std::fs::write(&other, "v2 0\nvm-a 2026-01-01T00:01:00Z 70 80 10\n").unwrap();
+        std::fs::write(&unrelated, "v2 0\nvm-a 2026-01-01T00:09:00Z 999 999 10\n").unwrap();
+        let mut mine = Store::parse("v2 100\nvm-a 2026-01-01T00:00:20Z 7 8 50\n");
+        adopt_from_siblings(&mut mine, &["vm-a".into()], &dir, "p-", &own);
+        let e = &mine.entries["vm-a"];
+        assert_eq!(
+            (e.totals.rx, e.totals.tx),
+            (70, 80),
+            "newest of the same server"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,6 +1,14 @@
-//! The poll string of one VM (contract §5): one line of `KEY=VALUE` tokens.
+//! The poll string of a VM (contract §5): one line of `KEY=VALUE` tokens; and the one read
+//! that gives it for the VMs of a host, shared by the VMM `poll` action (one VM) and the IM
+//! probe (every VM of the host): [`host_spec`], [`VmSample`], [`VmSample::poll`].
 
 use std::fmt;
+
+use vim_sdk::property::ObjectProps;
+use vim_sdk::types::{
+    AnySelectionSpec, ObjectSpec, PropertyFilterSpec, PropertySpec, SelectionSpec, TraversalSpec,
+};
+use vim_sdk::xml::ManagedObjectReference;
 
 /// A VM's state as OpenNebula's poll letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,95 +88,249 @@ impl fmt::Display for PollInfo {
     }
 }
 
-/// How the figures are read (one `RetrievePropertiesEx` for the VM and its host, one
-/// `QueryPerf` for the network counters of a running VM):
-///
-/// - `STATE`: `runtime.powerState` (poweredOn → `a`, suspended → `p`, poweredOff or no VM
-///   of that exact name on the host → `d`);
-/// - `USEDCPU`: `summary.quickStats.overallCpuUsage` (MHz) ÷ the host's
-///   `summary.hardware.cpuMhz` (MHz of one core) × 100, rounded: percent of one core;
-/// - `USEDMEMORY`: `summary.quickStats.hostMemoryUsage` (MB of host memory the VM consumes)
-///   × 1024: KB;
-/// - `NETRX`/`NETTX`: cumulative bytes, see [`netstats`](crate::netstats).
-pub async fn poll_vm(conn: &crate::connect::Conn, name: &str) -> crate::Result<PollInfo> {
-    use vim_sdk::types::{
-        AnySelectionSpec, ObjectSpec, PropertyFilterSpec, PropertySpec, SelectionSpec,
-        TraversalSpec,
-    };
+/// The VM properties a poll reads (the VMM `poll` and the IM probe alike).
+pub const VM_PATHS: [&str; 6] = [
+    "name",
+    "runtime.powerState",
+    "runtime.host",
+    "summary.quickStats.overallCpuUsage",
+    "summary.quickStats.hostMemoryUsage",
+    "config.instanceUuid",
+];
 
-    const VM_PATHS: [&str; 6] = [
-        "name",
-        "runtime.powerState",
-        "runtime.host",
-        "summary.quickStats.overallCpuUsage",
-        "summary.quickStats.hostMemoryUsage",
-        "config.instanceUuid",
+/// A selection spec that refers to a named traversal spec.
+fn sel(name: &str) -> AnySelectionSpec {
+    AnySelectionSpec::SelectionSpec(Box::new(SelectionSpec {
+        name: Some(name.into()),
+    }))
+}
+
+/// A named traversal spec.
+fn trav(name: &str, ty: &str, path: &str, next: Vec<AnySelectionSpec>) -> AnySelectionSpec {
+    AnySelectionSpec::TraversalSpec(Box::new(TraversalSpec {
+        base: SelectionSpec {
+            name: Some(name.into()),
+        },
+        r#type: ty.into(),
+        path: path.into(),
+        skip: Some(false),
+        select_set: next,
+    }))
+}
+
+/// The traversal from a host to every VM that can run on it: the host's compute resource
+/// (`parent`, a standalone host's or a cluster's), its root pool, every child pool and vApp
+/// below it, and their `vm`s; with `datastores`, also the host's `datastore`s.
+///
+/// Why not `HostSystem.vm`: after a vMotion it can be stale (vcsim 0.24 keeps the VM in its
+/// source host's list and never adds it to the destination's). A VM always sits in a
+/// resource pool of the compute resource of the host it runs on, so this traversal reaches
+/// it wherever it moved inside that compute resource; the caller keeps the VMs whose own
+/// `runtime.host` is the host. It costs one `RetrievePropertiesEx` whatever the number of
+/// VMs, and reads the VMs of the whole cluster (a standalone host's pool holds its own VMs
+/// only).
+pub fn host_selection(datastores: bool) -> Vec<AnySelectionSpec> {
+    let mut set = vec![
+        trav("hostCr", "HostSystem", "parent", vec![sel("crPool")]),
+        trav(
+            "crPool",
+            "ComputeResource",
+            "resourcePool",
+            vec![sel("rpPool"), sel("rpVm")],
+        ),
+        trav(
+            "rpPool",
+            "ResourcePool",
+            "resourcePool",
+            vec![sel("rpPool"), sel("rpVm")],
+        ),
+        trav("rpVm", "ResourcePool", "vm", vec![]),
     ];
-    // The host's VMs (with their figures) and the host's core speed, in one call.
-    let spec = PropertyFilterSpec {
-        prop_set: vec![
-            PropertySpec {
-                r#type: "VirtualMachine".into(),
-                all: Some(false),
-                path_set: VM_PATHS.iter().map(|p| p.to_string()).collect(),
-            },
-            PropertySpec {
-                r#type: "HostSystem".into(),
-                all: Some(false),
-                path_set: vec!["summary.hardware.cpuMhz".into()],
-            },
-        ],
+    if datastores {
+        set.push(trav("hostDs", "HostSystem", "datastore", vec![]));
+    }
+    set
+}
+
+/// A property spec of `ty` with `paths`.
+pub fn props(ty: &str, paths: &[&str]) -> PropertySpec {
+    PropertySpec {
+        r#type: ty.into(),
+        all: Some(false),
+        path_set: paths.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+/// One filter spec: the host (with `host_paths`), every VM that can run on it (with
+/// [`VM_PATHS`]) and, with `datastore_paths`, the host's datastores.
+pub fn host_spec(
+    host: &ManagedObjectReference,
+    host_paths: &[&str],
+    datastore_paths: Option<&[&str]>,
+) -> PropertyFilterSpec {
+    let mut prop_set = vec![
+        props("VirtualMachine", &VM_PATHS),
+        props("HostSystem", host_paths),
+    ];
+    if let Some(ds) = datastore_paths {
+        prop_set.push(props("Datastore", ds));
+    }
+    PropertyFilterSpec {
+        prop_set,
         object_set: vec![ObjectSpec {
-            obj: conn.host.reference().clone(),
+            obj: host.clone(),
             skip: Some(false),
-            select_set: vec![AnySelectionSpec::TraversalSpec(Box::new(TraversalSpec {
-                base: SelectionSpec::default(),
-                r#type: "HostSystem".into(),
-                path: "vm".into(),
-                skip: Some(false),
-                select_set: vec![],
-            }))],
+            select_set: host_selection(datastore_paths.is_some()),
         }],
         ..Default::default()
-    };
-    let found = vim_sdk::property::retrieve(
+    }
+}
+
+/// One VM as a poll reads it ([`VM_PATHS`]), kept small: the probe holds one per VM.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VmSample {
+    /// The VM.
+    pub obj: ManagedObjectReference,
+    /// `name`.
+    pub name: Option<String>,
+    /// `runtime.powerState` (wire value).
+    pub power_state: Option<String>,
+    /// `runtime.host`.
+    pub host: Option<ManagedObjectReference>,
+    /// `summary.quickStats.overallCpuUsage` (MHz).
+    pub cpu_mhz: Option<i64>,
+    /// `summary.quickStats.hostMemoryUsage` (MB).
+    pub host_memory_mb: Option<i64>,
+    /// `config.instanceUuid`.
+    pub uuid: Option<String>,
+}
+
+impl VmSample {
+    /// The sample of a retrieved VM.
+    pub fn from_props(p: &ObjectProps) -> VmSample {
+        VmSample {
+            obj: p.obj.clone(),
+            name: p.str("name").map(str::to_string),
+            power_state: p.str("runtime.powerState").map(str::to_string),
+            host: p.reference("runtime.host").cloned(),
+            cpu_mhz: p.int("summary.quickStats.overallCpuUsage"),
+            host_memory_mb: p.int("summary.quickStats.hostMemoryUsage"),
+            uuid: p.str("config.instanceUuid").map(str::to_string),
+        }
+    }
+
+    /// Whether the VM runs on `host` (by its own `runtime.host`).
+    pub fn is_on(&self, host: &ManagedObjectReference) -> bool {
+        self.host.as_ref() == Some(host)
+    }
+
+    /// The state letter's meaning (no power state read: unknown).
+    pub fn state(&self) -> State {
+        State::from_power_state(self.power_state.as_deref().unwrap_or(""))
+    }
+
+    /// The key of its network totals: `config.instanceUuid`, else the VM's id.
+    pub fn net_key(&self) -> &str {
+        self.uuid.as_deref().unwrap_or(&self.obj.value)
+    }
+
+    /// Whether its network statistics are worth reading (it runs).
+    pub fn running(&self) -> bool {
+        self.state() == State::Active
+    }
+
+    /// The poll of this VM, given its host's core speed (`summary.hardware.cpuMhz`) and its
+    /// cumulative network bytes:
+    ///
+    /// - `STATE`: `runtime.powerState` (poweredOn → `a`, suspended → `p`, poweredOff → `d`
+    ///   alone, anything else or unreadable → `-`);
+    /// - `USEDCPU`: `summary.quickStats.overallCpuUsage` (MHz) ÷ the host's core speed
+    ///   (MHz) × 100, rounded: percent of one core;
+    /// - `USEDMEMORY`: `summary.quickStats.hostMemoryUsage` (MB of host memory the VM
+    ///   consumes) × 1024: KB;
+    /// - `NETRX`/`NETTX`: cumulative bytes, see [`netstats`](crate::netstats).
+    pub fn poll(&self, host_cpu_mhz: Option<i64>, net: (u64, u64)) -> PollInfo {
+        let state = self.state();
+        let (net_rx, net_tx) = net;
+        match state {
+            State::Deleted => PollInfo::deleted(),
+            State::Active => {
+                let cpu = self.cpu_mhz.unwrap_or(0).max(0) as u64;
+                let used_cpu = match host_cpu_mhz {
+                    Some(mhz) if mhz > 0 => {
+                        let mhz = mhz as u64;
+                        cpu.saturating_mul(100).saturating_add(mhz / 2) / mhz
+                    }
+                    _ => 0,
+                };
+                let mem = self.host_memory_mb.unwrap_or(0).max(0) as u64;
+                PollInfo {
+                    state,
+                    used_cpu,
+                    used_memory_kb: mem.saturating_mul(1024),
+                    net_rx,
+                    net_tx,
+                }
+            }
+            State::Paused | State::Unknown => PollInfo {
+                state,
+                used_cpu: 0,
+                used_memory_kb: 0,
+                net_rx,
+                net_tx,
+            },
+        }
+    }
+}
+
+/// The error for a host that is not in the inventory (any more).
+pub fn host_gone(conn: &crate::connect::Conn) -> crate::DriverError {
+    crate::DriverError::with_fault(
+        format!(
+            "host {} ({}) is not in the inventory any more",
+            conn.host_name,
+            conn.host.reference()
+        ),
+        "ManagedObjectNotFound",
+    )
+}
+
+/// The poll of VM `name` on the connection's host: one `RetrievePropertiesEx` (the host's
+/// core speed and every VM that can run on the host, see [`host_selection`]), and for a
+/// running VM one `QueryPerf` for its network counters. Only a VM named exactly `name` whose
+/// `runtime.host` is the host counts; none (or powered off) gives `STATE=d`.
+pub async fn poll_vm(conn: &crate::connect::Conn, name: &str) -> crate::Result<PollInfo> {
+    let spec = host_spec(conn.host.reference(), &["summary.hardware.cpuMhz"], None);
+    let mut cpu_mhz = None;
+    let mut host_seen = false;
+    let mut vms: Vec<VmSample> = Vec::new();
+    let me = conn.host.reference();
+    vim_sdk::property::retrieve_each(
         &conn.session,
         &conn.session.property_collector(),
         &[spec],
         None,
+        |c| {
+            let p = ObjectProps::from(c);
+            if p.obj == *me {
+                host_seen = true;
+                cpu_mhz = p.int("summary.hardware.cpuMhz");
+            } else if p.obj.r#type == "VirtualMachine" && p.str("name") == Some(name) {
+                let vm = VmSample::from_props(&p);
+                if vm.is_on(me) {
+                    vms.push(vm);
+                }
+            }
+        },
     )
     .await
     .map_err(|e| {
         crate::DriverError::from(e)
             .context(format!("cannot read the VMs of host {}", conn.host_name))
     })?;
-    let mut cpu_mhz = None;
-    let mut host_seen = false;
-    let mut vms = Vec::new();
-    for c in found {
-        let p = vim_sdk::property::ObjectProps::from(c);
-        if p.obj == *conn.host.reference() {
-            host_seen = true;
-            cpu_mhz = p.int("summary.hardware.cpuMhz");
-        } else if p.obj.r#type == "VirtualMachine" && p.str("name") == Some(name) {
-            // vcsim leaves a migrated VM in its old host's list: trust runtime.host.
-            if p.reference("runtime.host")
-                .is_none_or(|h| h == conn.host.reference())
-            {
-                vms.push(p);
-            }
-        }
-    }
     // A host that is gone comes back as a fault, or (vcsim) as an object without values.
     if cpu_mhz.is_none() || !host_seen {
-        return Err(crate::DriverError::with_fault(
-            format!(
-                "host {} ({}) is not in the inventory any more",
-                conn.host_name,
-                conn.host.reference()
-            ),
-            "ManagedObjectNotFound",
-        ));
+        return Err(host_gone(conn));
     }
     let vm = match vms.len() {
         0 => return Ok(PollInfo::deleted()),
@@ -180,44 +342,11 @@ pub async fn poll_vm(conn: &crate::connect::Conn, name: &str) -> crate::Result<P
             )))
         }
     };
-    let state = State::from_power_state(vm.str("runtime.powerState").unwrap_or(""));
-    if state == State::Deleted {
+    if vm.state() == State::Deleted {
         return Ok(PollInfo::deleted());
     }
-    let uuid = vm
-        .str("config.instanceUuid")
-        .map(str::to_string)
-        .unwrap_or_else(|| vm.obj.value.clone());
-    let (net_rx, net_tx) =
-        crate::netstats::cumulative(conn, &vm.obj, &uuid, state == State::Active).await;
-    if state != State::Active {
-        return Ok(PollInfo {
-            state,
-            used_cpu: 0,
-            used_memory_kb: 0,
-            net_rx,
-            net_tx,
-        });
-    }
-    let cpu = vm
-        .int("summary.quickStats.overallCpuUsage")
-        .unwrap_or(0)
-        .max(0) as u64;
-    let used_cpu = match cpu_mhz {
-        Some(mhz) if mhz > 0 => (cpu * 100 + mhz as u64 / 2) / mhz as u64,
-        _ => 0,
-    };
-    let mem = vm
-        .int("summary.quickStats.hostMemoryUsage")
-        .unwrap_or(0)
-        .max(0) as u64;
-    Ok(PollInfo {
-        state,
-        used_cpu,
-        used_memory_kb: mem.saturating_mul(1024),
-        net_rx,
-        net_tx,
-    })
+    let net = crate::netstats::cumulative(conn, &vm.obj, vm.net_key(), vm.running()).await;
+    Ok(vm.poll(cpu_mhz, net))
 }
 
 #[cfg(test)]
@@ -240,5 +369,77 @@ mod tests {
         );
         assert_eq!(State::from_power_state("suspended"), State::Paused);
         assert_eq!(State::from_power_state("weird"), State::Unknown);
+    }
+
+    fn sample(state: Option<&str>) -> VmSample {
+        VmSample {
+            obj: ManagedObjectReference::new("VirtualMachine", "vm-1"),
+            name: Some("one-1".into()),
+            power_state: state.map(str::to_string),
+            host: Some(ManagedObjectReference::new("HostSystem", "host-1")),
+            cpu_mhz: Some(1000),
+            host_memory_mb: Some(512),
+            uuid: None,
+        }
+    }
+
+    #[test]
+    fn poll_figures_per_state() {
+        let on = sample(Some("poweredOn"));
+        assert_eq!(
+            on.poll(Some(2000), (5, 6)).to_string(),
+            "STATE=a USEDCPU=50 USEDMEMORY=524288 NETRX=5 NETTX=6"
+        );
+        // No core speed: no CPU figure rather than a division by zero.
+        assert!(on.poll(Some(0), (0, 0)).to_string().contains("USEDCPU=0 "));
+        assert!(on.poll(None, (0, 0)).to_string().contains("USEDCPU=0 "));
+        assert_eq!(
+            sample(Some("suspended"))
+                .poll(Some(2000), (5, 6))
+                .to_string(),
+            "STATE=p USEDCPU=0 USEDMEMORY=0 NETRX=5 NETTX=6"
+        );
+        assert_eq!(
+            sample(Some("poweredOff"))
+                .poll(Some(2000), (5, 6))
+                .to_string(),
+            "STATE=d"
+        );
+        assert!(sample(None)
+            .poll(Some(2000), (0, 0))
+            .to_string()
+            .starts_with("STATE=- "));
+        // Hostile figures from the wire: negative or huge values neither panic nor wrap.
+        let mut odd = sample(Some("poweredOn"));
+        odd.cpu_mhz = Some(i64::MAX);
+        odd.host_memory_mb = Some(-5);
+        let p = odd.poll(Some(1), (0, 0));
+        assert_eq!(p.used_memory_kb, 0);
+        assert!(p.used_cpu > 0);
+        assert_eq!(on.net_key(), "vm-1");
+        assert!(on.is_on(&ManagedObjectReference::new("HostSystem", "host-1")));
+        assert!(!on.is_on(&ManagedObjectReference::new("HostSystem", "host-2")));
+    }
+
+    #[test]
+    fn the_host_selection_reaches_pools_vapps_and_datastores() {
+        let names = |set: &[AnySelectionSpec]| -> Vec<String> {
+            set.iter()
+                .filter_map(|s| match s {
+                    AnySelectionSpec::TraversalSpec(t) => Some(format!("{}.{}", t.r#type, t.path)),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(
+            names(&host_selection(false)),
+            [
+                "HostSystem.parent",
+                "ComputeResource.resourcePool",
+                "ResourcePool.resourcePool",
+                "ResourcePool.vm"
+            ]
+        );
+        assert!(names(&host_selection(true)).contains(&"HostSystem.datastore".to_string()));
     }
 }

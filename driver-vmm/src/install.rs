@@ -2,8 +2,10 @@
 //!
 //! - `DIR/vmware-native/driver-vmm`: this binary, copied once (to a temporary file, then
 //!   renamed over the old one, so a running action never sees a half-written binary);
-//! - `DIR/vmm/vmware/<action>` for every VMM action and `DIR/vnm/vmware/{pre,post,clean}`:
-//!   relative symlinks to it (`../../vmware-native/driver-vmm`), replaced atomically;
+//! - `DIR/vmm/vmware/<action>` for every VMM action, `DIR/vnm/vmware/{pre,post,clean}` and
+//!   the IM probe `DIR/im/vmware.d/probe`: relative symlinks to it
+//!   (`../../vmware-native/driver-vmm`), replaced atomically. A legacy `vmware.rb` probe
+//!   beside it is left in place, with a warning (`run_probes` would run both);
 //! - `DIR/tm/vmfs/<action>` and `DIR/datastore/vmfs/<action>` (the storage drivers), the same;
 //! - with `--etc DIR`: `DIR/vmwarerc` and `DIR/vmm_exec/vmm_exec_vmware.conf`, commented
 //!   examples, written only where no file exists yet (an operator's settings are kept).
@@ -17,7 +19,7 @@ use std::process::ExitCode;
 
 use driver_common::{output, DriverError, Result};
 
-use crate::{VMM_ACTIONS, VNM_ACTIONS};
+use crate::Kind;
 
 /// Where the binary goes, relative to the remotes directory.
 pub const BINARY: &str = "vmware-native/driver-vmm";
@@ -82,6 +84,8 @@ pub struct Report {
     pub written: Vec<PathBuf>,
     /// Configuration files kept as they were.
     pub kept: Vec<PathBuf>,
+    /// Things the operator should look at.
+    pub warnings: Vec<String>,
 }
 
 fn io_err(what: &str, path: &Path, e: io::Error) -> DriverError {
@@ -171,17 +175,7 @@ pub fn install(binary: &Path, remotes: &Path, etc: Option<&Path>) -> Result<Repo
     }
     report.binary = bin;
     let target = Path::new("../..").join(BINARY);
-    for (kind, actions) in [("vmm", &VMM_ACTIONS[..]), ("vnm", &VNM_ACTIONS[..])] {
-        let dir = remotes.join(kind).join("vmware");
-        mkdirs(&dir)?;
-        for a in actions {
-            let link = dir.join(a);
-            symlink_atomically(&target, &link)?;
-            report.links.push(link);
-        }
-    }
-    // The storage drivers: tm/vmfs and datastore/vmfs (same depth, same link target).
-    for kind in [crate::Kind::Tm, crate::Kind::Ds] {
+    for kind in [Kind::Vmm, Kind::Vnm, Kind::Im, Kind::Tm, Kind::Ds] {
         let dir = remotes.join(kind.dir());
         mkdirs(&dir)?;
         for a in kind.actions() {
@@ -189,6 +183,13 @@ pub fn install(binary: &Path, remotes: &Path, etc: Option<&Path>) -> Result<Repo
             symlink_atomically(&target, &link)?;
             report.links.push(link);
         }
+    }
+    let legacy = remotes.join("im/vmware.d/vmware.rb");
+    if legacy.exists() {
+        report.warnings.push(format!(
+            "{} (the legacy Ruby probe) is still there: run_probes runs it too; remove it once this probe is in use",
+            legacy.display()
+        ));
     }
     if let Some(etc) = etc {
         write_if_absent(&etc.join("vmwarerc"), VMWARERC_EXAMPLE, &mut report)?;
@@ -254,6 +255,9 @@ pub fn main(args: &[String]) -> ExitCode {
         }
         for k in &r.kept {
             out.push_str(&format!("\nkept {} (already there)", k.display()));
+        }
+        for w in &r.warnings {
+            output::info(&format!("warning: {w}"));
         }
         out
     });

@@ -1,18 +1,19 @@
-//! OpenNebula's VMware drivers (VMM actions, the network driver, the `vmfs` transfer manager
-//! and datastore drivers), natively on vim-sdk.
+//! OpenNebula's VMware drivers (VMM actions, the network driver, the IM probe, the `vmfs`
+//! transfer manager and datastore drivers), natively on vim-sdk.
 //!
 //! One multi-call binary, `driver-vmm`: installed once under `remotes/vmware-native/` with
 //! relative symlinks `remotes/vmm/vmware/<action>`, `remotes/vnm/vmware/{pre,post,clean}`,
-//! `remotes/tm/vmfs/<action>` and `remotes/datastore/vmfs/<action>` pointing to it
-//! ([`install`]). It dispatches on the last three components of the name it
-//! is called by (`vmm/vmware/deploy`), or on a first argument naming the action when called
-//! as `driver-vmm` ([`dispatch`]).
+//! `remotes/im/vmware.d/probe`, `remotes/tm/vmfs/<action>` and
+//! `remotes/datastore/vmfs/<action>` pointing to it ([`install`]). It dispatches on the last
+//! three components of the name it is called by (`vmm/vmware/deploy`), or on a first argument
+//! naming the action when called as `driver-vmm` ([`dispatch`]).
 
 #![warn(missing_docs)]
 
 pub mod datastore;
 pub mod deployment;
 pub mod disk_target;
+pub mod im;
 pub mod install;
 pub mod storage;
 pub mod tm;
@@ -62,6 +63,10 @@ pub const TM_ACTIONS: [&str; 11] = [
 /// The datastore driver's actions, as named in `remotes/datastore/vmfs/` (contract §8).
 pub const DS_ACTIONS: [&str; 6] = ["cp", "mkfs", "rm", "stat", "clone", "monitor"];
 
+/// The IM probes, as named in `remotes/im/vmware.d/` (`run_probes` runs every executable
+/// there).
+pub const IM_PROBES: [&str; 1] = ["probe"];
+
 /// Which driver an action belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -69,6 +74,8 @@ pub enum Kind {
     Vmm,
     /// `vnm/vmware/<action>`.
     Vnm,
+    /// `im/vmware.d/<probe>`.
+    Im,
     /// `tm/vmfs/<action>`.
     Tm,
     /// `datastore/vmfs/<action>`.
@@ -81,6 +88,7 @@ impl Kind {
         match self {
             Kind::Vmm => "vmm/vmware",
             Kind::Vnm => "vnm/vmware",
+            Kind::Im => "im/vmware.d",
             Kind::Tm => "tm/vmfs",
             Kind::Ds => "datastore/vmfs",
         }
@@ -91,6 +99,7 @@ impl Kind {
         match self {
             Kind::Vmm => &VMM_ACTIONS,
             Kind::Vnm => &VNM_ACTIONS,
+            Kind::Im => &IM_PROBES,
             Kind::Tm => &TM_ACTIONS,
             Kind::Ds => &DS_ACTIONS,
         }
@@ -107,9 +116,9 @@ pub struct Action {
 }
 
 impl Action {
-    /// Resolves `vmm/vmware/<action>`, `vnm/vmware/<action>`, `tm/vmfs/<action>` or
-    /// `datastore/vmfs/<action>` (a path ending in those three components, as argv\[0\] of
-    /// an installed symlink is).
+    /// Resolves `vmm/vmware/<action>`, `vnm/vmware/<action>`, `im/vmware.d/<probe>`,
+    /// `tm/vmfs/<action>` or `datastore/vmfs/<action>` (a path ending in those three
+    /// components, as argv\[0\] of an installed symlink is).
     pub fn from_path(path: &str) -> Option<Action> {
         let mut parts = path.rsplit('/');
         let name = parts.next()?;
@@ -118,6 +127,7 @@ impl Action {
         let kind = match (kind, driver) {
             ("vmm", "vmware") => Kind::Vmm,
             ("vnm", "vmware") => Kind::Vnm,
+            ("im", "vmware.d") => Kind::Im,
             ("tm", "vmfs") => Kind::Tm,
             ("datastore", "vmfs") => Kind::Ds,
             _ => return None,
@@ -156,6 +166,7 @@ pub async fn dispatch(action: Action, args: &[String]) -> Result<String> {
         (Kind::Vnm, "pre") => vnm::pre::run(args).await,
         (Kind::Vnm, "post") => vnm::post::run(args).await,
         (Kind::Vnm, "clean") => vnm::clean::run(args).await,
+        (Kind::Im, "probe") => im::probe::run(args).await,
         (Kind::Tm, name) => tm::dispatch(name, args).await,
         (Kind::Ds, name) => datastore::dispatch(name, args).await,
         (_, other) => Err(driver_common::DriverError::new(format!(
@@ -185,6 +196,11 @@ mod tests {
         assert_eq!((a.kind, a.name), (Kind::Ds, "clone"));
         assert!(Action::from_path("tm/vmware/clone").is_none());
         assert!(Action::from_path("datastore/vmfs/deploy").is_none());
+        let a = Action::from_path("/var/lib/one/remotes/im/vmware.d/probe").unwrap();
+        assert_eq!((a.kind, a.name), (Kind::Im, "probe"));
+        assert_eq!(a.path(), "im/vmware.d/probe");
+        assert!(Action::from_path("im/vmware/probe").is_none());
+        assert!(Action::from_path("vmm/vmware.d/poll").is_none());
         for a in VMM_ACTIONS {
             assert_eq!(
                 Action::from_path(&format!("vmm/vmware/{a}")).unwrap().name,

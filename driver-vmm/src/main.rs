@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     } else {
         args.remove(0)
     };
-    let action = match Action::from_path(&argv0) {
+    let action = match invoked_as(&argv0) {
         Some(a) => a,
         None => match args.first().map(String::as_str) {
             Some("install") => return install::main(&args[1..]),
@@ -53,6 +53,32 @@ fn main() -> ExitCode {
     code
 }
 
+/// The action named by argv\[0\]: an absolute path (`/var/lib/one/remotes/vmm/vmware/poll`,
+/// as the VMM MAD runs actions) or one relative to the working directory (`./probe`, as
+/// `run_probes` runs the probes from `im/vmware.d`). The link itself is not resolved: its
+/// name is the action.
+fn invoked_as(argv0: &str) -> Option<Action> {
+    if let Some(a) = Action::from_path(argv0) {
+        return Some(a);
+    }
+    let path = std::path::Path::new(argv0);
+    if argv0.is_empty() || !argv0.contains('/') {
+        return None;
+    }
+    let full = std::env::current_dir().ok()?.join(path);
+    let mut parts: Vec<String> = Vec::new();
+    for c in full.components() {
+        match c {
+            std::path::Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            std::path::Component::ParentDir => {
+                parts.pop();
+            }
+            _ => {}
+        }
+    }
+    Action::from_path(&parts.join("/"))
+}
+
 fn usage(argv0: &str, got: Option<&str>) -> ExitCode {
     let name = argv0.rsplit('/').next().unwrap_or("driver-vmm");
     let msg = match got {
@@ -63,7 +89,7 @@ fn usage(argv0: &str, got: Option<&str>) -> ExitCode {
     output::finish(
         "driver-vmm",
         Err(DriverError::new(format!(
-            "{msg}; usage: driver-vmm install --remotes DIR [--etc DIR] | driver-vmm vmm/vmware/<action> ARGS... | driver-vmm vnm/vmware/<pre|post|clean> ARGS..."
+            "{msg}; usage: driver-vmm install --remotes DIR [--etc DIR] | driver-vmm vmm/vmware/<action> ARGS... | driver-vmm vnm/vmware/<pre|post|clean> ARGS... | driver-vmm im/vmware.d/probe ARGS..."
         ))),
     )
 }
