@@ -85,11 +85,16 @@ fn deployment(vmid: u64) -> String {
 }
 
 fn deploy(env: &OneEnv, vmid: u64, host: &str) -> Run {
-    let dfile = env.write_deployment(vmid, 0, &deployment(vmid));
+    deploy_file(env, vmid, host, &deployment(vmid))
+}
+
+fn deploy_file(env: &OneEnv, vmid: u64, host: &str, text: &str) -> Run {
+    let dfile = env.write_deployment(vmid, 0, text);
     let v = vmid.to_string();
-    env.run(
+    env.run_with_env(
         "vmm/vmware/deploy",
         &[dfile.to_str().expect("utf-8"), host, &v, host],
+        &[("VMWARE_DRIVER_DEBUG", "1")],
     )
 }
 
@@ -129,9 +134,35 @@ async fn deploy_and_attach_use_the_linked_image_and_never_delete_it() {
     )
     .assert_ok();
 
+    // The same deployment with plain copies instead of links: the records cost at most one
+    // SOAP round trip more (the datacenter's name; the search of the VM's folder runs either
+    // way, the records come over HTTP).
+    sdk::create_disk(&s, &env, "0", 71, 0).await;
+    sdk::create_disk(&s, &env, "0", 71, 1).await;
+    std::fs::write(
+        sdk::datastore_dir(&s, "0").await.join("71/disk.2.iso"),
+        b"a copy",
+    )
+    .expect("iso copy");
+    let plain = deploy(&env, 71, &host);
+    plain.assert_ok();
+    assert!(!plain.stderr.contains("in place"), "{plain}");
     let run = deploy(&env, 70, &host);
     run.assert_ok();
     assert!(run.stderr.contains("in place"), "{run}");
+    let (linked_rt, plain_rt) = (
+        run.round_trips().expect("round trips logged"),
+        plain.round_trips().expect("round trips logged"),
+    );
+    eprintln!(
+        "deploy SOAP round trips: with 2 links {linked_rt}, without {plain_rt}; \
+         elapsed {:?} vs {:?}",
+        run.elapsed, plain.elapsed
+    );
+    assert!(
+        linked_rt <= plain_rt + 1,
+        "{linked_rt} vs {plain_rt}\n{run}\n{plain}"
+    );
     let vm = sdk::find_vm(&s, "one-70").await.expect("deployed");
     assert_eq!(
         device_files(&s, &vm).await,
