@@ -62,6 +62,16 @@ pub struct Disk {
     pub driver: Option<String>,
     /// `<readonly/>` present.
     pub readonly: bool,
+    /// The image a link record (TM `ln`) puts in place of `source`, once deploy has read it
+    /// ([`crate::vmm::links`]); never set by the parser.
+    pub linked: Option<DatastorePath>,
+}
+
+impl Disk {
+    /// The file the device uses: the linked image if any, else `source`.
+    pub fn device_file(&self) -> &DatastorePath {
+        self.linked.as_ref().unwrap_or(&self.source)
+    }
 }
 
 /// One `<interface>` of `<devices>`.

@@ -495,6 +495,7 @@ fn finish_disk(
         target,
         driver: b.driver.filter(|d| !d.is_empty()),
         readonly: b.readonly,
+        linked: None,
     }))
 }
 

@@ -292,7 +292,7 @@ pub fn build(
             Bus::Ide => &ide[disk.target.controller as usize],
             Bus::Scsi => &scsi[&disk.target.controller],
         };
-        let file = disk.source.to_string();
+        let file = disk.device_file().to_string();
         let unit = disk.target.unit as i32;
         let spec = match disk.device {
             DiskDevice::Disk => {

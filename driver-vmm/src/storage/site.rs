@@ -79,23 +79,7 @@ impl<'a> Site<'a> {
     /// Reads the host's datastores (name, browser, capacity, free space) in two round trips.
     pub async fn open(conn: &'a Conn) -> Result<Site<'a>> {
         let managers = Managers::from_content(conn.session.content());
-        let dc_path = match (&conn.rc.datacenter, conn.vcenter) {
-            (Some(dc), true) => dc.clone(),
-            (None, true) => {
-                let p = retrieve_properties(
-                    &conn.session,
-                    &conn.session.property_collector(),
-                    std::slice::from_ref(conn.datacenter.reference()),
-                    &["name"],
-                )
-                .await?;
-                p.first()
-                    .and_then(|p| p.str("name"))
-                    .unwrap_or("ha-datacenter")
-                    .to_string()
-            }
-            (_, false) => "ha-datacenter".to_string(),
-        };
+        let dc_path = datacenter_path(conn).await?;
         let refs: Vec<ManagedObjectReference> = conn
             .host
             .datastores(&conn.session)
@@ -468,6 +452,28 @@ impl<'a> Site<'a> {
                 DriverError::from(e).context(format!("cannot write [{}] {rel}", store.name))
             })
     }
+}
+
+/// The datacenter's inventory path for datastore HTTP URLs: vmwarerc's `:datacenter` or the
+/// datacenter's name through vCenter (one round trip), `ha-datacenter` on an ESX host.
+pub async fn datacenter_path(conn: &Conn) -> Result<String> {
+    Ok(match (&conn.rc.datacenter, conn.vcenter) {
+        (Some(dc), true) => dc.clone(),
+        (None, true) => {
+            let p = retrieve_properties(
+                &conn.session,
+                &conn.session.property_collector(),
+                std::slice::from_ref(conn.datacenter.reference()),
+                &["name"],
+            )
+            .await?;
+            p.first()
+                .and_then(|p| p.str("name"))
+                .unwrap_or("ha-datacenter")
+                .to_string()
+        }
+        (_, false) => "ha-datacenter".to_string(),
+    })
 }
 
 /// The spec of a new disk of `size_mb` MB and vSphere type `disk_type`.

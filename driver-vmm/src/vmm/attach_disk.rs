@@ -1,6 +1,7 @@
 //! attach_disk `<deploy_id> <disk_path> <target> <target_index> <drv_message> <vmid> <host>`:
 //! attaches the existing `[<ds>] <vmid>/disk.<N>/disk.vmdk` (from `<disk_path>` =
-//! `/vmfs/volumes/<ds>/<vmid>/disk.<N>`, checked to be exactly that shape) at the controller
+//! `/vmfs/volumes/<ds>/<vmid>/disk.<N>`, checked to be exactly that shape), or the image its
+//! link record `<vmid>/disk.<N>.link` names (TM `ln`, [`super::links`]), at the controller
 //! and unit `<target>` names, the same numbering deploy uses (SCSI units skip 7), adding an
 //! LSI Logic controller when the VM has no SCSI controller of that number. No file is
 //! created. The same file already at that slot is success; anything else there is an error.
@@ -10,6 +11,7 @@ use driver_common::output;
 use driver_common::{DriverError, Result};
 
 use super::disk::{self, Attached};
+use super::links;
 use crate::disk_target::{self, DiskTarget};
 
 const USAGE: &str = "<deploy_id> <disk_path> <target> <target_index> <drv_message> <vmid> <host>";
@@ -25,6 +27,8 @@ pub struct DiskArgs {
     pub file: String,
     /// The OpenNebula host.
     pub host: String,
+    /// The OpenNebula VM id.
+    pub vmid: u64,
 }
 
 /// Checks `deploy_id disk_path target target_index vmid host` (before any call).
@@ -48,6 +52,7 @@ pub fn check(
         target,
         file,
         host: host.clone(),
+        vmid,
     })
 }
 
@@ -58,7 +63,11 @@ pub async fn run(args: &[String]) -> Result<String> {
     };
     let a = check("attach_disk", USAGE, args, [d, p, t, i, v, h])?;
     let done = Conn::with_vm(&a.host, &a.deploy_id, async |conn, vm| {
-        disk::attach(&conn.session, &vm, &a.target, &a.file)
+        let file = links::hotplug_file(conn, &a.file, a.vmid).await?;
+        if file != a.file {
+            output::info(&format!("{} uses {file} in place (link record)", a.file));
+        }
+        disk::attach(&conn.session, &vm, &a.target, &file)
             .await
             .map_err(DriverError::new)
     })

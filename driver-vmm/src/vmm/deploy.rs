@@ -25,7 +25,9 @@ use vim_sdk::ops::retrieve_properties;
 use vim_sdk::types::{AnyFileInfo, HostDatastoreBrowserSearchSpec, VirtualMachinePowerState};
 use vim_sdk::xml::ManagedObjectReference;
 
+use super::links;
 use crate::deployment::{self, spec, DatastorePath, Deployment};
+use crate::storage::link;
 
 const USAGE: &str = "<deployment_file> <host> <vmid> <host>";
 
@@ -124,8 +126,10 @@ pub(crate) async fn unregister_after_failure(
 pub(crate) async fn create(conn: &Conn, dep: &Deployment, vmid: u64) -> Result<mo::VirtualMachine> {
     let networks = check_networks(conn, dep).await?;
     let datastores = host_datastores(conn).await?;
-    check_files(conn, dep, &datastores).await?;
     let vmx = spec::vmx_path(dep, vmid).map_err(|e| DriverError::new(e.to_string()))?;
+    let resolved = resolve_links(conn, dep, vmid, &datastores).await?;
+    let dep = &resolved;
+    check_files(conn, dep, &datastores).await?;
     move_stale_files(conn, &vmx, &datastores).await?;
     let (config, warnings) =
         spec::build(dep, vmid, &networks).map_err(|e| DriverError::new(e.to_string()))?;
@@ -246,6 +250,56 @@ fn is_not_found(e: &vim_sdk::Error) -> bool {
     matches!(e.fault_type(), Some("FileNotFound" | "NotFound"))
 }
 
+/// `dep` with each disk or CD-ROM that a link record of the system datastore stands for
+/// pointed at the record's image ([`links`]): no round trip when no source has the shape
+/// `<vmid>/disk.<N>/disk.vmdk` or `<vmid>/disk.<N>.iso` on the system datastore.
+async fn resolve_links(
+    conn: &Conn,
+    dep: &Deployment,
+    vmid: u64,
+    datastores: &HashMap<String, mo::Datastore>,
+) -> Result<Deployment> {
+    let mut dep = dep.clone();
+    let Some(sysds) = dep.system_datastore().map(str::to_string) else {
+        return Ok(dep);
+    };
+    let slots: Vec<(usize, links::Slot)> = dep
+        .disks
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.source.datastore == sysds)
+        .filter_map(|(i, d)| Some((i, links::slot(&d.source.path, vmid)?)))
+        .collect();
+    if slots.is_empty() {
+        return Ok(dep);
+    }
+    let Some(ds) = datastores.get(&sysds) else {
+        return Err(DriverError::new(format!(
+            "system datastore {sysds} is not mounted on host {}: nothing was created",
+            conn.host_name
+        )));
+    };
+    let wanted: Vec<u32> = slots.iter().map(|(_, s)| s.n).collect();
+    let records = links::read_records(conn, ds, &sysds, vmid, &wanted).await?;
+    for (i, slot) in slots {
+        let Some(record) = records.get(&slot.n) else {
+            continue;
+        };
+        let shown = format!("[{sysds}] {}", link::record_path(vmid, slot.n));
+        links::check_kind(record, slot, &shown).map_err(|e| e.context("nothing was created"))?;
+        output::info(&format!(
+            "{} uses {} in place (link record {shown})",
+            dep.disks[i].source,
+            record.source()
+        ));
+        dep.disks[i].linked = Some(DatastorePath {
+            datastore: record.ds.clone(),
+            path: record.rel.clone(),
+        });
+    }
+    Ok(dep)
+}
+
 /// Checks that every disk and ISO file of `dep` exists.
 async fn check_files(
     conn: &Conn,
@@ -255,14 +309,17 @@ async fn check_files(
     let mut by_dir: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for d in &dep.disks {
         let file = d
-            .source
+            .device_file()
             .path
             .rsplit('/')
             .next()
             .unwrap_or_default()
             .to_string();
         by_dir
-            .entry((d.source.datastore.clone(), d.source.dir().to_string()))
+            .entry((
+                d.device_file().datastore.clone(),
+                d.device_file().dir().to_string(),
+            ))
             .or_default()
             .push(file);
     }

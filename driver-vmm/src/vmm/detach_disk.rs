@@ -1,6 +1,7 @@
 //! detach_disk `<deploy_id> <disk_path> <target> <target_index> <vmid> <host>`: removes the
 //! disk at the slot `<target>` names, which must be the file `<disk_path>` names; the file
-//! is kept (no `fileOperation`). An empty slot is success (already detached); another disk
+//! is kept (no `fileOperation`); for a linked disk (TM `ln`) the file is the image its link
+//! record names, which is kept the same way. An empty slot is success (already detached); another disk
 //! there is an error and nothing is changed.
 
 use driver_common::connect::Conn;
@@ -9,6 +10,7 @@ use driver_common::{DriverError, Result};
 
 use super::attach_disk::check;
 use super::disk;
+use super::links;
 
 const USAGE: &str = "<deploy_id> <disk_path> <target> <target_index> <vmid> <host>";
 
@@ -19,7 +21,8 @@ pub async fn run(args: &[String]) -> Result<String> {
     };
     let a = check("detach_disk", USAGE, args, [d, p, t, i, v, h])?;
     let removed = Conn::with_vm(&a.host, &a.deploy_id, async |conn, vm| {
-        disk::detach(&conn.session, &vm, &a.target, &a.file)
+        let file = links::hotplug_file(conn, &a.file, a.vmid).await?;
+        disk::detach(&conn.session, &vm, &a.target, &file)
             .await
             .map_err(DriverError::new)
     })

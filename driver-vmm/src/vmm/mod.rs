@@ -10,6 +10,7 @@ pub mod detach_disk;
 pub mod detach_nic;
 pub mod disk;
 pub mod lifecycle;
+pub mod links;
 pub mod migrate;
 pub mod nic;
 pub mod poll;
