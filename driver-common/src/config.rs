@@ -17,10 +17,12 @@
 //! | `:ca_file:` | PEM file of CA certificates trusted besides the system's |
 //! | `:thumbprints:` | `{host: "AA:BB:..."}`: SHA-1 or SHA-256 certificate pins per server host |
 //! | `:session_cache:` | directory of cached sessions (default `~/.one/vmware-sessions`), `false` disables |
+//! | `:shutdown_timeout:` | seconds shutdown waits for the guest to power off (1 to 86400; default 300); the environment variable `VMWARE_SHUTDOWN_TIMEOUT` overrides it |
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use vim_sdk::session::{ConnectOptions, Secret};
 use vim_sdk::transport::{Thumbprint, TlsMode};
@@ -34,6 +36,24 @@ pub const SYSTEM_PATH: &str = "/etc/one/vmwarerc";
 /// The default libvirt URI when the file has none (vCenter mode only needs it for
 /// `no_verify`).
 const DEFAULT_URI: &str = "esx://@HOST@/";
+
+/// The longest shutdown wait accepted, in seconds (one day).
+pub const MAX_SHUTDOWN_TIMEOUT_SECS: u64 = 86_400;
+
+/// A shutdown timeout: whole seconds from 1 to [`MAX_SHUTDOWN_TIMEOUT_SECS`], blanks around
+/// it ignored. The error says what is expected.
+pub fn parse_timeout(value: &str) -> std::result::Result<Duration, String> {
+    let v = value.trim();
+    match v.parse::<u64>() {
+        Ok(secs) if (1..=MAX_SHUTDOWN_TIMEOUT_SECS).contains(&secs) => {
+            Ok(Duration::from_secs(secs))
+        }
+        _ => Err(format!(
+            "{:?} is not a number of seconds from 1 to {MAX_SHUTDOWN_TIMEOUT_SECS}",
+            v.chars().take(40).collect::<String>()
+        )),
+    }
+}
 
 /// Whether sessions are cached, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +86,8 @@ pub struct VmwareRc {
     pub thumbprints: BTreeMap<String, Thumbprint>,
     /// `:session_cache:`.
     pub session_cache: CacheSetting,
+    /// `:shutdown_timeout:` (checked by [`parse_timeout`]); `None` when unset.
+    pub shutdown_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for VmwareRc {
@@ -80,6 +102,7 @@ impl fmt::Debug for VmwareRc {
             .field("ca_file", &self.ca_file)
             .field("thumbprints", &self.thumbprints)
             .field("session_cache", &self.session_cache)
+            .field("shutdown_timeout", &self.shutdown_timeout)
             .finish()
     }
 }
@@ -263,6 +286,10 @@ impl VmwareRc {
                 None => CacheSetting::Default,
             },
         };
+        let shutdown_timeout = nonempty(text_of("shutdown_timeout")?)
+            .map(|v| parse_timeout(&v))
+            .transpose()
+            .map_err(|e| bad(format!("key :shutdown_timeout:: {e}")))?;
         Ok(VmwareRc {
             path: path.to_path_buf(),
             username,
@@ -273,6 +300,7 @@ impl VmwareRc {
             ca_file,
             thumbprints,
             session_cache,
+            shutdown_timeout,
         })
     }
 
@@ -532,5 +560,37 @@ mod tests {
         assert_eq!(rc.session_cache_dir(), None);
         let rc = parse(&format!("{base}:session_cache: /tmp/x\n")).unwrap();
         assert_eq!(rc.session_cache_dir(), Some(PathBuf::from("/tmp/x")));
+    }
+
+    #[test]
+    fn shutdown_timeout_setting() {
+        let base = ":username: u\n:password: p\n:libvirt_uri: esx://@HOST@/\n";
+        assert_eq!(parse(base).unwrap().shutdown_timeout, None);
+        for (value, secs) in [
+            ("120", 120),
+            ("\"45\"", 45),
+            ("' 7 '", 7),
+            ("86400", 86_400),
+        ] {
+            let rc = parse(&format!("{base}:shutdown_timeout: {value}\n")).unwrap();
+            assert_eq!(
+                rc.shutdown_timeout,
+                Some(Duration::from_secs(secs)),
+                "{value}"
+            );
+        }
+        let rc = parse(&format!("{base}:shutdown_timeout:\n")).unwrap();
+        assert_eq!(rc.shutdown_timeout, None, "empty is unset");
+        for bad in ["0", "-5", "ten", "1.5", "86401", "[1]"] {
+            let e = parse(&format!("{base}:shutdown_timeout: {bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("/etc/one/vmwarerc") && e.contains(":shutdown_timeout:"),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(parse_timeout(" 9 "), Ok(Duration::from_secs(9)));
+        assert!(parse_timeout("").is_err());
     }
 }

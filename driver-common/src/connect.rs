@@ -491,6 +491,62 @@ impl Conn {
     pub async fn close(self) -> Result<()> {
         self.session.close().await.map_err(DriverError::from)
     }
+
+    /// Runs `op` on this connection, then closes it (logged out, or left valid in the
+    /// session cache) whatever `op` returned, and returns `op`'s result. A failure to close
+    /// changes nothing for the action: it is only logged in debug mode.
+    pub async fn run<T>(self, op: impl AsyncFnOnce(&Conn) -> Result<T>) -> Result<T> {
+        let result = op(&self).await;
+        if let Err(e) = self.close().await {
+            output::debug(&format!("closing the session: {e}"));
+        }
+        result
+    }
+
+    /// The shape of most actions: connects for OpenNebula host `host`, looks the VM named
+    /// exactly `name` up ([`find_vm`](Self::find_vm)), runs `op` with the connection and the
+    /// VM (`None` when no VM has that name), and closes the connection whatever happened
+    /// ([`run`](Self::run)).
+    pub async fn with_vm_if_any<T>(
+        host: &str,
+        name: &str,
+        op: impl AsyncFnOnce(&Conn, Option<mo::VirtualMachine>) -> Result<T>,
+    ) -> Result<T> {
+        Conn::open(host)
+            .await?
+            .run(async |conn| {
+                let vm = conn.find_vm(name).await?;
+                op(conn, vm).await
+            })
+            .await
+    }
+
+    /// [`with_vm_if_any`](Self::with_vm_if_any) for actions whose VM must exist: without a
+    /// VM of that name the result is [`vm_not_found`](Self::vm_not_found)'s error, and `op`
+    /// does not run.
+    pub async fn with_vm<T>(
+        host: &str,
+        name: &str,
+        op: impl AsyncFnOnce(&Conn, mo::VirtualMachine) -> Result<T>,
+    ) -> Result<T> {
+        Self::with_vm_if_any(host, name, async |conn, vm| match vm {
+            Some(vm) => op(conn, vm).await,
+            None => Err(conn.vm_not_found(name)),
+        })
+        .await
+    }
+
+    /// The VM named exactly `name` ([`find_vm`](Self::find_vm)), which must exist.
+    pub async fn require_vm(&self, name: &str) -> Result<mo::VirtualMachine> {
+        self.find_vm(name)
+            .await?
+            .ok_or_else(|| self.vm_not_found(name))
+    }
+
+    /// The error for a VM that is not there: "VM `name` not found on host `host`".
+    pub fn vm_not_found(&self, name: &str) -> DriverError {
+        DriverError::new(format!("VM {name} not found on host {}", self.host_name))
+    }
 }
 
 async fn resolve(session: &Session, rc: &VmwareRc, ep: &Endpoint, host: &str) -> Result<Placement> {

@@ -53,6 +53,11 @@ pub const VMWARERC_EXAMPLE: &str = r#"# vmwarerc: configuration of OpenNebula's 
 # Sessions are reused across actions (a poll then costs no login). Default directory:
 # ~/.one/vmware-sessions of the OpenNebula user; false disables the cache.
 #:session_cache: "/var/lib/one/.one/vmware-sessions"
+
+# How long shutdown waits for the guest OS to power off before it fails, in seconds (1 to
+# 86400; default 300). VMWARE_SHUTDOWN_TIMEOUT in the drivers' environment (e.g. in
+# /etc/one/defaultrc) overrides it.
+#:shutdown_timeout: 300
 "#;
 
 /// What `--etc` writes as `vmm_exec/vmm_exec_vmware.conf` (when absent).

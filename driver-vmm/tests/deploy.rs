@@ -5,33 +5,20 @@
 mod support;
 
 use support::{sdk, OneEnv};
-use vim_sdk::mo;
 use vim_sdk::session::Session;
 use vim_sdk::types::{
     Any, AnyArray, AnyOptionValue, AnyVirtualDevice, AnyVirtualDeviceBackingInfo,
 };
 
-/// The local folder of datastore `name` in the simulator (its `summary.url`).
-async fn datastore_dir(s: &Session, name: &str) -> std::path::PathBuf {
-    for (n, ds) in sdk::list::<mo::Datastore>(s, &s.content().root_folder).await {
-        if n == name {
-            let p = sdk::props(s, ds.reference(), &["summary.url"]).await;
-            let url = p.str("summary.url").expect("summary.url").to_string();
-            return std::path::PathBuf::from(url.trim_start_matches("ds://"));
-        }
-    }
-    panic!("no datastore {name}");
-}
-
 /// Writes a file into the datastore the way the TM would (ISO images, stale files).
 async fn put_file(s: &Session, ds: &str, path: &str, content: &[u8]) {
-    let p = datastore_dir(s, ds).await.join(path);
+    let p = sdk::datastore_dir(s, ds).await.join(path);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(&p, content).unwrap();
 }
 
 async fn file_exists(s: &Session, ds: &str, path: &str) -> bool {
-    datastore_dir(s, ds).await.join(path).exists()
+    sdk::datastore_dir(s, ds).await.join(path).exists()
 }
 
 fn deployment(vmid: u64, mac: &str, bridge: &str) -> String {
@@ -331,7 +318,7 @@ async fn deploy_failures_leave_nothing_registered_and_delete_nothing() {
     );
     run.assert_ok();
     assert_eq!(run.stdout.trim(), "one-43");
-    let dir = datastore_dir(&s, "0").await.join("43");
+    let dir = sdk::datastore_dir(&s, "0").await.join("43");
     let moved: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())

@@ -68,6 +68,16 @@ fn installs_relative_links_and_upgrades_in_place() {
     );
     let parsed = driver_common::config::VmwareRc::load_from(&rc).unwrap();
     assert_eq!(parsed.username, "oneadmin");
+    assert_eq!(parsed.shutdown_timeout, None, "commented out");
+    // The documented shutdown timeout is valid once switched on.
+    let on = std::fs::read_to_string(&rc)
+        .unwrap()
+        .replace("#:shutdown_timeout:", ":shutdown_timeout:");
+    let parsed = driver_common::config::VmwareRc::parse(&rc, &on).unwrap();
+    assert_eq!(
+        parsed.shutdown_timeout,
+        Some(std::time::Duration::from_secs(300))
+    );
     assert!(etc.join("vmm_exec/vmm_exec_vmware.conf").is_file());
 
     // Operator edits are kept; a damaged tree is repaired; the tree still moves as a whole.

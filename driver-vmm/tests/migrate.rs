@@ -1,28 +1,18 @@
 //! migrate: its logic against vcsim's vCenter model (RelocateVM_Task with host and pool;
-//! the VM's host read back from `runtime.host`, since vcsim leaves `HostSystem.vm` stale).
+//! the VM's host read back from `runtime.host`, since vcsim leaves `HostSystem.vm` stale), a
+//! refusing provisioning check on the SOAP fixture, and the action through the installed
+//! tree as OpenNebula runs it.
 #![cfg(feature = "vcsim")]
 
 mod soap_fixture;
-mod vm_support;
+mod support;
 
 use std::sync::Arc;
 
 use driver_vmm::vmm::migrate::{check_relocate, migrate_vm, Destination, Migrate};
-use soap_fixture::{fault, response, response_ref, SERVICE_CONTENT};
+use soap_fixture::{common, response, response_ref, SERVICE_CONTENT};
+use support::model::{self, files_of, host_named, state, vm_named};
 use vim_sdk::mo;
-use vim_sdk::testing::Vcsim;
-use vm_support::{connect, files_of, state, vm_named};
-
-async fn host_named(c: &vim_sdk::Client, m: &vim_sdk::ops::Managers, name: &str) -> mo::HostSystem {
-    vim_sdk::find::Finder::new(m)
-        .list::<mo::HostSystem>(c, m.root_folder.reference(), true)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, h)| h)
-        .unwrap_or_else(|| panic!("no host {name}"))
-}
 
 async fn pool_of(c: &vim_sdk::Client, h: &mo::HostSystem) -> mo::ResourcePool {
     h.compute_resource(c)
@@ -37,11 +27,7 @@ async fn pool_of(c: &vim_sdk::Client, h: &mo::HostSystem) -> mo::ResourcePool {
 
 #[tokio::test]
 async fn live_migration_to_another_host_and_pool() {
-    let sim = Vcsim::builder()
-        .vpx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
-    let (c, m) = connect(&sim).await;
+    let (_sim, c, m) = model::vpx().await;
     // From the standalone host to a host of the cluster: another host and another pool.
     let (_, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
     let files = files_of(&c, &vm).await;
@@ -86,11 +72,7 @@ async fn live_migration_to_another_host_and_pool() {
 
 #[tokio::test]
 async fn refused_migration_is_a_failure_naming_the_fault() {
-    let sim = Vcsim::builder()
-        .vpx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
-    let (c, m) = connect(&sim).await;
+    let (_sim, c, m) = model::vpx().await;
     let (_, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
     let dst = host_named(&c, &m, "DC0_C0_H1").await;
     // A pool that is not a pool: the server refuses the relocation.
@@ -143,21 +125,13 @@ async fn a_refusing_check_stops_the_migration() {
                 "RetrieveServiceContent" => response("RetrieveServiceContent", Some(&content)),
                 "RetrievePropertiesEx" => response("RetrievePropertiesEx", Some(VM_ON_HOST_1)),
                 "CheckRelocate_Task" => response_ref("CheckRelocate_Task", "Task", "task-1"),
-                "CreatePropertyCollector" => {
-                    response_ref("CreatePropertyCollector", "PropertyCollector", "pc-1")
-                }
-                "CreateFilter" => response_ref("CreateFilter", "PropertyFilter", "f-1"),
                 "WaitForUpdatesEx" => response("WaitForUpdatesEx", Some(CHECK_REFUSED)),
-                "DestroyPropertyCollector" => response("DestroyPropertyCollector", None),
-                _ => fault("MethodNotFound", "not in this fixture"),
+                other => common(other),
             }
         })
     }))
     .await;
-    let c = vim_sdk::Client::new(
-        vim_sdk::transport::Transport::new(vim_sdk::transport::TransportConfig::new(&fx.url))
-            .expect("transport"),
-    );
+    let c = fx.client();
     let r = |t: &str, v: &str| vim_sdk::xml::ManagedObjectReference::new(t, v);
     let vm = mo::VirtualMachine::from_ref(r("VirtualMachine", "vm-1"));
     let dst = mo::HostSystem::from_ref(r("HostSystem", "host-2"));
@@ -181,4 +155,68 @@ async fn a_refusing_check_stops_the_migration() {
     );
     assert_eq!(fx.count("CheckRelocate_Task"), 1, "{:?}", fx.calls());
     assert_eq!(fx.count("RelocateVM_Task"), 0, "{:?}", fx.calls());
+}
+
+/// migrate through the installed tree: the VM moves to the destination host and its pool
+/// (read back from `runtime.host` and `resourcePool`), a re-run is a success, an unknown
+/// destination or VM fails with nothing moved, and no session is left behind.
+#[tokio::test]
+async fn migrate_through_the_installed_tree() {
+    use support::{sdk, OneEnv};
+    let env = OneEnv::vcenter().await;
+    let s = env.sdk().await;
+    let (src, dst) = ("DC0_H0", "DC0_C0_H1");
+    let vm = sdk::adopt_vm(&s, &env, src, 31).await;
+    let before = sdk::driver_sessions(&env).await;
+    let migrate = |vm: &str, to: &str| {
+        let vmid = vm.trim_start_matches("one-");
+        env.run("vmm/vmware/migrate", &[vm, to, src, vmid, src])
+    };
+    let dst_host = sdk::host(&s, dst).await;
+    let dst_pool = pool_of(&s, &dst_host).await;
+
+    let run = migrate("one-31", dst);
+    run.assert_ok();
+    assert_eq!(run.stdout, "", "{run}");
+    let p = sdk::props(
+        &s,
+        vm.reference(),
+        &["runtime.host", "resourcePool", "runtime.powerState"],
+    )
+    .await;
+    assert_eq!(p.reference("runtime.host"), Some(dst_host.reference()));
+    assert_eq!(p.reference("resourcePool"), Some(dst_pool.reference()));
+    assert_eq!(p.str("runtime.powerState"), Some("poweredOn"), "live");
+    // OpenNebula retries: already there, a success.
+    migrate("one-31", dst).assert_silent_ok(&format!("already runs on host {dst}"));
+
+    // An unknown destination or VM: an error block, the VM where it was.
+    migrate("one-31", "no-such-host").assert_failed(&["one-31", "no-such-host", "no host named"]);
+    migrate("one-39", dst).assert_failed(&["VM one-39 not found"]);
+    env.run(
+        "vmm/vmware/migrate",
+        &["one-31", dst, src, "31", "DC0_C1_H0"],
+    )
+    .assert_failed(&["bad arguments"]);
+    let p = sdk::props(&s, vm.reference(), &["runtime.host"]).await;
+    assert_eq!(p.reference("runtime.host"), Some(dst_host.reference()));
+    assert_eq!(
+        sdk::driver_sessions(&env).await,
+        before + 1,
+        "one cached session"
+    );
+}
+
+/// Without `:vcenter:` live migration is impossible: refused with a block naming the
+/// setting, before any login.
+#[tokio::test]
+async fn migrate_without_vcenter_is_refused() {
+    use support::{sdk, OneEnv};
+    let env = OneEnv::esx().await;
+    let host = env.host(0).to_string();
+    let run = env.run("vmm/vmware/migrate", &["one-3", "esx2", &host, "3", &host]);
+    let rc = env.vmwarerc().display().to_string();
+    run.assert_failed(&["cannot migrate VM one-3", "esx2", ":vcenter:", &rc]);
+    assert_eq!(run.stdout, "");
+    assert_eq!(sdk::driver_sessions(&env).await, 0, "nothing logged in");
 }

@@ -2,12 +2,12 @@
 //! names, unknown vSwitch) and, for UpdatePortGroup (which vcsim lacks), against a loopback
 //! server answering hand-written SOAP.
 
-use std::sync::{Arc, Mutex};
+mod soap_fixture;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+
+use soap_fixture::{fault, response, Answer, Fixture};
 use vim_sdk::mo;
-use vim_sdk::transport::{Transport, TransportConfig};
 use vim_sdk::types::ServiceContent;
 use vim_sdk::xml::ManagedObjectReference;
 use vim_sdk::Client;
@@ -15,30 +15,20 @@ use vim_sdk::Client;
 use driver_vmm::vnm::portgroup::{self, Step, Wanted};
 
 // ---------------------------------------------------------------------------------------
-// A loopback SOAP server with canned replies (one keep-alive connection at a time).
+// The loopback SOAP fixture with canned replies about one host's network.
 
-type Seen = Arc<Mutex<Vec<String>>>;
-
-fn envelope(body: &str) -> String {
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
-<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" \
-xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\
-<soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"
+fn props_reply(obj_type: &str, obj: &str, name: &str, val: &str) -> Answer {
+    response(
+        "RetrievePropertiesEx",
+        Some(&format!(
+            "<objects><obj type=\"{obj_type}\">{obj}</obj><propSet><name>{name}</name>{val}</propSet></objects>"
+        )),
     )
-}
-
-fn props_reply(obj_type: &str, obj: &str, name: &str, val: &str) -> String {
-    envelope(&format!(
-        "<RetrievePropertiesExResponse xmlns=\"urn:vim25\"><returnval><objects>\
-<obj type=\"{obj_type}\">{obj}</obj><propSet><name>{name}</name>{val}</propSet>\
-</objects></returnval></RetrievePropertiesExResponse>"
-    ))
 }
 
 /// The host's network: vSwitch0 and vSwitch1; one-pg-5 on vSwitch0 with VLAN 7 and a
 /// traffic-shaping policy that an update must keep.
-fn network_info_reply() -> String {
+fn network_info_reply() -> Answer {
     props_reply(
         "HostNetworkSystem",
         "networkSystem-9",
@@ -55,102 +45,35 @@ fn network_info_reply() -> String {
     )
 }
 
-fn answer(request: &str) -> (u16, String) {
-    if request.contains("<RetrievePropertiesEx") && request.contains("configManager.networkSystem")
-    {
-        (
-            200,
-            props_reply(
-                "HostSystem",
-                "host-1",
-                "configManager.networkSystem",
-                "<val xsi:type=\"ManagedObjectReference\" type=\"HostNetworkSystem\">networkSystem-9</val>",
-            ),
-        )
-    } else if request.contains("<RetrievePropertiesEx") && request.contains("networkInfo") {
-        (200, network_info_reply())
-    } else if request.contains("<UpdatePortGroup") && request.contains("one-pg-5") {
-        (
-            200,
-            envelope("<UpdatePortGroupResponse xmlns=\"urn:vim25\"></UpdatePortGroupResponse>"),
-        )
-    } else if request.contains("<UpdatePortGroup") {
-        (
-            500,
-            envelope(
-                "<soapenv:Fault><faultcode>ServerFaultCode</faultcode>\
-<faultstring>The object or item referred to could not be found.</faultstring>\
-<detail><NotFoundFault xmlns=\"urn:vim25\" xsi:type=\"NotFound\"></NotFoundFault></detail></soapenv:Fault>",
-            ),
-        )
-    } else {
-        (
-            500,
-            envelope(
-                "<soapenv:Fault><faultcode>ServerFaultCode</faultcode>\
-<faultstring>unexpected request</faultstring></soapenv:Fault>",
-            ),
-        )
+fn answer(method: &str, request: &str) -> Answer {
+    match method {
+        "RetrievePropertiesEx" if request.contains("configManager.networkSystem") => props_reply(
+            "HostSystem",
+            "host-1",
+            "configManager.networkSystem",
+            "<val xsi:type=\"ManagedObjectReference\" type=\"HostNetworkSystem\">networkSystem-9</val>",
+        ),
+        "RetrievePropertiesEx" if request.contains("networkInfo") => network_info_reply(),
+        "UpdatePortGroup" if request.contains("one-pg-5") => response("UpdatePortGroup", None),
+        "UpdatePortGroup" => fault(
+            "NotFound",
+            "The object or item referred to could not be found.",
+        ),
+        _ => fault("InvalidRequest", "unexpected request"),
     }
 }
 
-async fn serve(mut stream: TcpStream, seen: Seen) {
-    let mut buf = Vec::new();
-    loop {
-        // Headers.
-        let head_end = loop {
-            if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break p + 4;
-            }
-            let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-        let len: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
-        while buf.len() < head_end + len {
-            let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let body = String::from_utf8_lossy(&buf[head_end..head_end + len]).into_owned();
-        buf.drain(..head_end + len);
-        let (status, reply) = answer(&body);
-        seen.lock().unwrap().push(body);
-        let out = format!(
-            "HTTP/1.1 {status} {}\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\n\r\n{reply}",
-            if status == 200 { "OK" } else { "Internal Server Error" },
-            reply.len()
-        );
-        if stream.write_all(out.as_bytes()).await.is_err() {
-            return;
-        }
-    }
+async fn fixture_server() -> Fixture {
+    soap_fixture::start(Arc::new(|method: String, body: String| {
+        Box::pin(async move { answer(&method, &body) })
+    }))
+    .await
 }
 
-async fn fixture_server() -> (String, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/sdk", listener.local_addr().unwrap());
-    let seen: Seen = Arc::default();
-    let s = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(serve(stream, s.clone()));
-        }
-    });
-    (url, seen)
-}
-
-fn fixture_client(url: &str) -> Client {
-    let c = Client::new(Transport::new(TransportConfig::new(url)).expect("transport"));
+/// A client of `fx` that knows the property collector without asking (no ServiceContent in
+/// this fixture).
+fn fixture_client(fx: &Fixture) -> Client {
+    let c = fx.client();
     c.remember_service_content(&ServiceContent {
         property_collector: ManagedObjectReference {
             r#type: "PropertyCollector".into(),
@@ -173,8 +96,8 @@ fn host_ref() -> mo::HostSystem {
 /// a prefix of it, and the missing one-pg-6 would be added.
 #[tokio::test]
 async fn update_port_group_on_fixture_server() {
-    let (url, seen) = fixture_server().await;
-    let c = fixture_client(&url);
+    let fx = fixture_server().await;
+    let c = fixture_client(&fx);
     let wants = vec![Wanted::for_nic(5, "vSwitch1", true, Some(42)).unwrap()];
     let steps = portgroup::ensure(&c, &host_ref(), &wants)
         .await
@@ -183,7 +106,7 @@ async fn update_port_group_on_fixture_server() {
         matches!(&steps[..], [Step::Update { name, was, .. }] if name == "one-pg-5" && was == &("vSwitch0".to_string(), 7)),
         "{steps:?}"
     );
-    let seen = seen.lock().unwrap().clone();
+    let seen = fx.bodies();
     // One read of the network system, one of networkInfo, one update.
     assert_eq!(seen.len(), 3, "{seen:#?}");
     let update = &seen[2];
@@ -209,8 +132,8 @@ async fn update_port_group_on_fixture_server() {
 /// A fault of UpdatePortGroup fails with the step and the server's fault named.
 #[tokio::test]
 async fn update_fault_is_reported() {
-    let (url, _seen) = fixture_server().await;
-    let c = fixture_client(&url);
+    let fx = fixture_server().await;
+    let c = fixture_client(&fx);
     let ns = mo::HostNetworkSystem::from_ref(ManagedObjectReference {
         r#type: "HostNetworkSystem".into(),
         value: "networkSystem-9".into(),
@@ -237,8 +160,8 @@ async fn update_fault_is_reported() {
 /// A wanted vSwitch the host lacks fails before any change (no UpdatePortGroup/AddPortGroup).
 #[tokio::test]
 async fn missing_vswitch_changes_nothing_on_fixture_server() {
-    let (url, seen) = fixture_server().await;
-    let c = fixture_client(&url);
+    let fx = fixture_server().await;
+    let c = fixture_client(&fx);
     let wants = vec![
         Wanted::for_nic(6, "vSwitch0", false, None).unwrap(),
         Wanted::for_nic(5, "vSwitch9", false, None).unwrap(),
@@ -250,7 +173,7 @@ async fn missing_vswitch_changes_nothing_on_fixture_server() {
         e.contains("vSwitch9") && e.contains("vSwitch0, vSwitch1"),
         "{e}"
     );
-    let seen = seen.lock().unwrap();
+    let seen = fx.bodies();
     assert!(
         seen.iter()
             .all(|r| !r.contains("<AddPortGroup") && !r.contains("<UpdatePortGroup")),

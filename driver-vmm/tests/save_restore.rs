@@ -8,24 +8,11 @@
 mod support;
 
 use support::{sdk, OneEnv};
-use vim_sdk::mo;
 use vim_sdk::session::Session;
-
-/// The local folder of datastore `name` in the simulator (its `summary.url`).
-async fn datastore_dir(s: &Session, name: &str) -> std::path::PathBuf {
-    for (n, ds) in sdk::list::<mo::Datastore>(s, &s.content().root_folder).await {
-        if n == name {
-            let p = sdk::props(s, ds.reference(), &["summary.url"]).await;
-            let url = p.str("summary.url").expect("summary.url").to_string();
-            return std::path::PathBuf::from(url.trim_start_matches("ds://"));
-        }
-    }
-    panic!("no datastore {name}");
-}
 
 /// The files of folder `dir` of datastore `ds`.
 async fn files(s: &Session, ds: &str, dir: &str) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(datastore_dir(s, ds).await.join(dir))
+    let mut v: Vec<String> = std::fs::read_dir(sdk::datastore_dir(s, ds).await.join(dir))
         .expect("VM folder")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .collect();
@@ -55,6 +42,7 @@ async fn save_then_restore_in_both_argv_forms() {
     let dfile = dfile.to_str().unwrap();
     env.run("vmm/vmware/deploy", &[dfile, &host, "50", &host])
         .assert_ok();
+    let sessions = sdk::driver_sessions(&env).await;
     let vm = sdk::find_vm(&s, "one-50").await.expect("deployed");
 
     // save: a checkpoint snapshot, then suspended, then unregistered.
@@ -120,4 +108,10 @@ async fn save_then_restore_in_both_argv_forms() {
     // restore with a foreign deploy id is refused.
     let run = env.run("vmm/vmware/restore", &[ckpt, &host, "one-49", "50", &host]);
     run.assert_failed(&["one-49"]);
+    // Every run, failed or not, reused the session the cache keeps.
+    assert_eq!(
+        sdk::driver_sessions(&env).await,
+        sessions,
+        "no session leaked"
+    );
 }

@@ -1,15 +1,15 @@
 //! snapshot_create / snapshot_revert / snapshot_delete: their logic against vcsim (effects
-//! read back through vim-sdk's own reads of the snapshot tree).
+//! read back through vim-sdk's own reads of the snapshot tree), and the actions through the
+//! installed tree as OpenNebula runs them.
 #![cfg(feature = "vcsim")]
 
-mod vm_support;
+mod support;
 
 use driver_vmm::vmm::snapshot_create::{create_snapshot, snapshot_name};
 use driver_vmm::vmm::snapshot_delete::{delete_snapshot, Delete};
 use driver_vmm::vmm::snapshot_revert::{revert_snapshot, snapshots_named};
-use vim_sdk::testing::Vcsim;
+use support::model::{self, files_of, vm_named};
 use vim_sdk::types::VirtualMachineSnapshotTree;
-use vm_support::{connect, files_of, vm_named};
 
 fn names(trees: &[VirtualMachineSnapshotTree], depth: usize, out: &mut Vec<(usize, String)>) {
     for t in trees {
@@ -20,11 +20,7 @@ fn names(trees: &[VirtualMachineSnapshotTree], depth: usize, out: &mut Vec<(usiz
 
 #[tokio::test]
 async fn create_nested_revert_delete() {
-    let sim = Vcsim::builder()
-        .vpx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
-    let (c, m) = connect(&sim).await;
+    let (_sim, c, m) = model::vpx().await;
     let (_, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
     let files = files_of(&c, &vm).await;
 
@@ -115,11 +111,7 @@ async fn create_nested_revert_delete() {
 
 #[tokio::test]
 async fn ambiguous_names_are_refused() {
-    let sim = Vcsim::builder()
-        .vpx()
-        .start()
-        .expect("start vcsim (run scripts/setup)");
-    let (c, m) = connect(&sim).await;
+    let (_sim, c, m) = model::vpx().await;
     let (_, vm) = vm_named(&c, &m, "DC0_H0_VM0").await;
     // Two snapshots of one name, made behind the driver's back.
     vm.create_snapshot(&c, "twin", None, false, false)
@@ -141,5 +133,97 @@ async fn ambiguous_names_are_refused() {
         snapshots_named(&c, &vm, "twin").await.unwrap().len(),
         2,
         "none removed"
+    );
+}
+
+/// snapshot_create, snapshot_revert and snapshot_delete through the installed tree: the id
+/// create prints is what revert and delete accept, nested snapshots are found, failures
+/// (unknown VM or snapshot, bad arguments) give an error block and change nothing, and no
+/// session is left behind.
+#[tokio::test]
+async fn snapshot_actions_through_the_installed_tree() {
+    use support::{sdk, OneEnv};
+    let env = OneEnv::vcenter().await;
+    let s = env.sdk().await;
+    let host = env.host(0).to_string();
+    let vm = sdk::adopt_vm(&s, &env, &host, 21).await;
+    let before = sdk::driver_sessions(&env).await;
+    let snap = |action: &str, vmid: &str, id: &str| {
+        env.run(
+            &format!("vmm/vmware/{action}"),
+            &[&format!("one-{vmid}"), id, vmid, &host],
+        )
+    };
+    let tree = async || {
+        let (trees, current) = vm.snapshots(&s).await.expect("snapshot tree");
+        let mut seen = Vec::new();
+        names(&trees, 0, &mut seen);
+        (seen, current)
+    };
+
+    // create prints the hypervisor id: one-<vmid>-<snapshot id>-<unix time>.
+    let mut ids = Vec::new();
+    for one_id in ["0", "1", "2"] {
+        let run = snap("snapshot_create", "21", one_id);
+        run.assert_ok();
+        let id = run.stdout.trim().to_string();
+        assert_eq!(run.stdout, format!("{id}\n"), "one line: {run}");
+        assert!(id.starts_with(&format!("one-21-{one_id}-")), "{run}");
+        ids.push(id);
+    }
+    let (seen, _) = tree().await;
+    assert_eq!(
+        seen,
+        [
+            (0, ids[0].clone()),
+            (1, ids[1].clone()),
+            (2, ids[2].clone())
+        ],
+        "nested, in order"
+    );
+
+    // revert to the middle one (depth 1): it becomes current.
+    snap("snapshot_revert", "21", &ids[1]).assert_ok();
+    let (_, current) = tree().await;
+    let (trees, _) = vm.snapshots(&s).await.unwrap();
+    assert_eq!(
+        current.as_ref().map(|c| c.reference()),
+        Some(&trees[0].child_snapshot_list[0].snapshot)
+    );
+
+    // Failures: an unknown snapshot, a prefix of an id, an unknown VM, bad arguments.
+    snap("snapshot_revert", "21", "one-21-9-1")
+        .assert_failed(&["one-21", "has no snapshot named one-21-9-1"]);
+    snap("snapshot_revert", "21", "one-21-1").assert_failed(&["has no snapshot named"]);
+    snap("snapshot_revert", "22", &ids[0]).assert_failed(&["VM one-22 not found"]);
+    snap("snapshot_delete", "22", &ids[0]).assert_failed(&["VM one-22 not found"]);
+    snap("snapshot_create", "22", "3").assert_failed(&["VM one-22 not found"]);
+    snap("snapshot_create", "21", "three").assert_failed(&["snapshot_create", "bad arguments"]);
+    env.run("vmm/vmware/snapshot_delete", &["one-21", &ids[0], "21"])
+        .assert_failed(&["bad arguments"]);
+    assert_eq!(tree().await.0.len(), 3, "the failures changed nothing");
+
+    // delete the middle one: its child moves up; again: nothing to delete, a success.
+    snap("snapshot_delete", "21", &ids[1]).assert_ok();
+    assert_eq!(tree().await.0, [(0, ids[0].clone()), (1, ids[2].clone())]);
+    snap("snapshot_delete", "21", &ids[1]).assert_silent_ok("nothing to delete");
+    // The nested one is found at depth 1 and removed; then the root.
+    snap("snapshot_delete", "21", &ids[2]).assert_ok();
+    snap("snapshot_delete", "21", &ids[0]).assert_ok();
+    assert!(tree().await.0.is_empty());
+    assert!(sdk::registered(&s, "one-21").await);
+    // Two snapshots of one name (made behind the driver's back): neither is picked.
+    for _ in 0..2 {
+        vm.create_snapshot(&s, "twin", None, false, false)
+            .await
+            .expect("snapshot");
+    }
+    snap("snapshot_delete", "21", "twin").assert_failed(&["2 snapshots of VM one-21", "twin"]);
+    snap("snapshot_revert", "21", "twin").assert_failed(&["2 snapshots of VM one-21"]);
+    assert_eq!(tree().await.0.len(), 2, "none removed");
+    assert_eq!(
+        sdk::driver_sessions(&env).await,
+        before + 1,
+        "one cached session, none leaked"
     );
 }

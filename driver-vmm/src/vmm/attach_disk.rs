@@ -57,19 +57,13 @@ pub async fn run(args: &[String]) -> Result<String> {
         return Err(DriverError::usage("attach_disk", USAGE, args));
     };
     let a = check("attach_disk", USAGE, args, [d, p, t, i, v, h])?;
-    let conn = Conn::open(&a.host).await?;
-    let r = async {
-        let vm = conn
-            .find_vm(&a.deploy_id)
-            .await?
-            .ok_or_else(|| DriverError::new(format!("no VM named {}", a.deploy_id)))?;
+    let done = Conn::with_vm(&a.host, &a.deploy_id, async |conn, vm| {
         disk::attach(&conn.session, &vm, &a.target, &a.file)
             .await
             .map_err(DriverError::new)
-    }
-    .await;
-    let closed = conn.close().await;
-    let done = r.map_err(|e| {
+    })
+    .await
+    .map_err(|e| {
         e.context(format!(
             "could not attach {} ({t}) to {} on host {}",
             a.file, a.deploy_id, a.host
@@ -87,8 +81,5 @@ pub async fn run(args: &[String]) -> Result<String> {
         ),
         Attached::AlreadyThere => format!("{} is already attached as {t}", a.file),
     });
-    if let Err(e) = closed {
-        output::debug(&format!("closing the session: {e}"));
-    }
     Ok(String::new())
 }

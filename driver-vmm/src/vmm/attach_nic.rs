@@ -69,19 +69,17 @@ pub async fn run(args: &[String]) -> Result<String> {
             record::path(a.vmid).display()
         ))
     })?;
-    let conn = Conn::open(&a.host).await?;
-    let r = attach(&conn, &a, recorded).await;
-    let closed = conn.close().await;
-    let what = r.map_err(|e| {
-        e.context(format!(
-            "cannot attach NIC {} to {} on host {}",
-            a.mac, a.deploy_id, a.host
-        ))
-    })?;
+    let what = Conn::open(&a.host)
+        .await?
+        .run(async |conn| attach(conn, &a, recorded).await)
+        .await
+        .map_err(|e| {
+            e.context(format!(
+                "cannot attach NIC {} to {} on host {}",
+                a.mac, a.deploy_id, a.host
+            ))
+        })?;
     output::info(&what);
-    if let Err(e) = closed {
-        output::debug(&format!("closing the session: {e}"));
-    }
     Ok(String::new())
 }
 
@@ -106,10 +104,7 @@ async fn attach(conn: &Conn, a: &Args, recorded: Option<record::Entry>) -> Resul
         (None, Some(e)) => e.portgroup,
         (Some(false), _) | (None, None) => a.bridge.clone(),
     };
-    let vm = conn
-        .find_vm(&a.deploy_id)
-        .await?
-        .ok_or_else(|| DriverError::new(format!("no VM named {}", a.deploy_id)))?;
+    let vm = conn.require_vm(&a.deploy_id).await?;
     let done = nic::attach(&conn.session, &vm, &conn.host, &a.mac, a.model, &pg)
         .await
         .map_err(DriverError::new)?;

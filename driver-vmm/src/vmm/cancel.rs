@@ -1,6 +1,9 @@
 //! `cancel <deploy_id> <host> <vmid> <host>`: a hard power-off when the VM is on or
 //! suspended, then `UnregisterVM` (through vCenter when it is configured). Files stay on the
-//! datastore. A VM that is not registered is a success; a failed unregister is a failure.
+//! datastore. A VM that is not registered is a success. An unregister refused because the
+//! VM is still powering off, or failing for a passing reason, is retried a few times within
+//! a few seconds ([`super::lifecycle::UNREGISTER_RETRY`]); a failure after that, or any
+//! other failure, fails the action.
 
 use vim_sdk::mo;
 use vim_sdk::types::VirtualMachinePowerState as Power;
@@ -8,7 +11,10 @@ use vim_sdk::Client;
 
 use driver_common::connect::Conn;
 
-use super::lifecycle::{close, describe, fault_is, is_gone, power_state, unregister, vm_host_args};
+use super::lifecycle::{
+    describe, fault_is, is_gone, power_state, unregister_with, vm_host_args, Retry,
+    UNREGISTER_RETRY,
+};
 use driver_common::{DriverError, Result};
 
 /// What [`cancel_vm`] found and did.
@@ -27,6 +33,16 @@ pub async fn cancel_vm(
     client: &Client,
     vm: Option<&mo::VirtualMachine>,
     what: &str,
+) -> Result<Cancel> {
+    cancel_vm_with(client, vm, what, UNREGISTER_RETRY).await
+}
+
+/// [`cancel_vm`] with the unregister retries `retry` allows.
+pub async fn cancel_vm_with(
+    client: &Client,
+    vm: Option<&mo::VirtualMachine>,
+    what: &str,
+    retry: Retry,
 ) -> Result<Cancel> {
     let Some(vm) = vm else {
         return Ok(Cancel::Absent);
@@ -50,7 +66,7 @@ pub async fn cancel_vm(
             Err(e) => return Err(DriverError::from(e).context(format!("cannot power off {what}"))),
         },
     };
-    unregister(client, vm, what).await?;
+    unregister_with(client, vm, what, retry).await?;
     Ok(outcome)
 }
 
@@ -58,14 +74,11 @@ pub async fn cancel_vm(
 pub async fn run(args: &[String]) -> Result<String> {
     let target = vm_host_args("cancel", args)?;
     let what = describe(&target);
-    let conn = Conn::open(&target.host).await?;
-    let res = async {
-        let vm = conn.find_vm(&target.deploy_id).await?;
+    let done = Conn::with_vm_if_any(&target.host, &target.deploy_id, async |conn, vm| {
         cancel_vm(&conn.session, vm.as_ref(), &what).await
-    }
-    .await;
-    close(conn).await;
-    if res? == Cancel::Absent {
+    })
+    .await?;
+    if done == Cancel::Absent {
         driver_common::output::info(&format!("{what} is not registered: nothing to do"));
     }
     Ok(String::new())

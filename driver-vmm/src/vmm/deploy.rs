@@ -41,12 +41,11 @@ pub async fn run(args: &[String]) -> Result<String> {
         _ => return Err(DriverError::usage("deploy", USAGE, args)),
     };
     let dep = read_deployment(dfile, vmid)?;
-    let conn = Conn::open(host).await?;
-    let result = deploy(&conn, &dep, vmid).await;
-    if let Err(e) = conn.close().await {
-        output::debug(&format!("closing the session: {e}"));
-    }
-    result.map_err(|e| e.context(format!("cannot deploy VM {vmid} on host {host}")))
+    Conn::open(host)
+        .await?
+        .run(async |conn| deploy(conn, &dep, vmid).await)
+        .await
+        .map_err(|e| e.context(format!("cannot deploy VM {vmid} on host {host}")))
 }
 
 /// Reads and parses the deployment file `path` of VM `vmid` (its `<name>` must be

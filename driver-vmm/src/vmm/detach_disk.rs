@@ -18,19 +18,13 @@ pub async fn run(args: &[String]) -> Result<String> {
         return Err(DriverError::usage("detach_disk", USAGE, args));
     };
     let a = check("detach_disk", USAGE, args, [d, p, t, i, v, h])?;
-    let conn = Conn::open(&a.host).await?;
-    let r = async {
-        let vm = conn
-            .find_vm(&a.deploy_id)
-            .await?
-            .ok_or_else(|| DriverError::new(format!("no VM named {}", a.deploy_id)))?;
+    let removed = Conn::with_vm(&a.host, &a.deploy_id, async |conn, vm| {
         disk::detach(&conn.session, &vm, &a.target, &a.file)
             .await
             .map_err(DriverError::new)
-    }
-    .await;
-    let closed = conn.close().await;
-    let removed = r.map_err(|e| {
+    })
+    .await
+    .map_err(|e| {
         e.context(format!(
             "could not detach {} ({t}) from {} on host {}",
             a.file, a.deploy_id, a.host
@@ -41,8 +35,5 @@ pub async fn run(args: &[String]) -> Result<String> {
     } else {
         format!("nothing at {t}: already detached")
     });
-    if let Err(e) = closed {
-        output::debug(&format!("closing the session: {e}"));
-    }
     Ok(String::new())
 }

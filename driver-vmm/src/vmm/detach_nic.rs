@@ -20,19 +20,13 @@ pub async fn run(args: &[String]) -> Result<String> {
         return Err(DriverError::usage("detach_nic", USAGE, args));
     }
     let mac = nic::parse_mac(mac).map_err(|e| DriverError::new(format!("detach_nic: {e}")))?;
-    let conn = Conn::open(host).await?;
-    let r = async {
-        let vm = conn
-            .find_vm(deploy_id)
-            .await?
-            .ok_or_else(|| DriverError::new(format!("no VM named {deploy_id}")))?;
+    let removed = Conn::with_vm(host, deploy_id, async |conn, vm| {
         nic::detach(&conn.session, &vm, &mac)
             .await
             .map_err(DriverError::new)
-    }
-    .await;
-    let closed = conn.close().await;
-    let removed = r.map_err(|e| {
+    })
+    .await
+    .map_err(|e| {
         e.context(format!(
             "cannot detach NIC {mac} from {deploy_id} on host {host}"
         ))
@@ -42,8 +36,5 @@ pub async fn run(args: &[String]) -> Result<String> {
     } else {
         format!("{deploy_id} has no NIC {mac}: nothing to detach")
     });
-    if let Err(e) = closed {
-        output::debug(&format!("closing the session: {e}"));
-    }
     Ok(String::new())
 }

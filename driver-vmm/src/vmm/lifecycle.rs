@@ -8,7 +8,6 @@ use vim_sdk::property::{objects_spec, Paths, UpdateCollector, WaitOutcome};
 use vim_sdk::types::{Any, ObjectUpdateKind, VirtualMachinePowerState};
 use vim_sdk::Client;
 
-use driver_common::connect::Conn;
 use driver_common::{DriverError, Result};
 
 /// The longest VM name vSphere accepts.
@@ -213,28 +212,77 @@ pub async fn wait_power_state(
     }
 }
 
-/// Unregisters the VM (`UnregisterVM`; its files stay on the datastore). A VM already gone
-/// counts as unregistered. `what` names the VM and host in the error.
+/// How [`unregister_with`] retries: how many attempts in all, and the pause before the
+/// first retry (doubled before each further one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// Attempts in all (1: no retry).
+    pub attempts: u32,
+    /// The pause before the second attempt.
+    pub first_pause: Duration,
+}
+
+/// [`unregister`]'s retries: 5 attempts, with pauses of 0.5, 1, 2 and 4 s between them
+/// (7.5 s at most, well inside OpenNebula's action timeout).
+pub const UNREGISTER_RETRY: Retry = Retry {
+    attempts: 5,
+    first_pause: Duration::from_millis(500),
+};
+
+/// Whether an `UnregisterVM` failure may pass by itself: the VM still powering off
+/// (`InvalidPowerState` and the other `InvalidState` faults), another task holding the VM
+/// (`TaskInProgress`), the host briefly out of reach of vCenter (`HostCommunication`), or a
+/// connection that could not be made or timed out.
+pub fn is_transient(e: &vim_sdk::Error) -> bool {
+    ["InvalidState", "TaskInProgress", "HostCommunication"]
+        .iter()
+        .any(|f| fault_is(e, f))
+        || matches!(&e.kind, vim_sdk::ErrorKind::Transport(t) if t.is_transient())
+}
+
+/// Unregisters the VM (`UnregisterVM`; its files stay on the datastore), retrying
+/// [`is_transient`] failures as [`UNREGISTER_RETRY`] says. A VM already gone counts as
+/// unregistered (so a retry after an attempt that did go through is a success). `what`
+/// names the VM and host in the error.
 pub async fn unregister(client: &Client, vm: &mo::VirtualMachine, what: &str) -> Result<()> {
-    match vm.unregister_vm(client).await {
-        Ok(()) => Ok(()),
-        Err(e) if is_gone(&e) => Ok(()),
-        Err(e) => Err(DriverError::from(e).context(format!("cannot unregister {what}"))),
-    }
+    unregister_with(client, vm, what, UNREGISTER_RETRY).await
 }
 
-/// Logs out (or leaves the session cached); a failure there changes nothing for the action.
-pub async fn close(conn: Conn) {
-    if let Err(e) = conn.close().await {
-        driver_common::output::debug(&format!("closing the session: {e}"));
+/// [`unregister`] with the retries `retry` allows.
+pub async fn unregister_with(
+    client: &Client,
+    vm: &mo::VirtualMachine,
+    what: &str,
+    retry: Retry,
+) -> Result<()> {
+    let mut pause = retry.first_pause;
+    let mut attempt = 1;
+    loop {
+        match vm.unregister_vm(client).await {
+            Ok(()) => return Ok(()),
+            Err(e) if is_gone(&e) => return Ok(()),
+            Err(e) if attempt < retry.attempts && is_transient(&e) => {
+                driver_common::output::debug(&format!(
+                    "unregistering {what}, attempt {attempt} of {}: {e}; again in {} ms",
+                    retry.attempts,
+                    pause.as_millis()
+                ));
+                tokio::time::sleep(pause).await;
+                pause = pause.saturating_mul(2);
+                attempt += 1;
+            }
+            Err(e) => {
+                let tries = if attempt > 1 {
+                    format!(" ({attempt} attempts)")
+                } else {
+                    String::new()
+                };
+                return Err(
+                    DriverError::from(e).context(format!("cannot unregister {what}{tries}"))
+                );
+            }
+        }
     }
-}
-
-/// The VM named by the target, which must exist.
-pub async fn existing_vm(conn: &Conn, target: &VmTarget) -> Result<mo::VirtualMachine> {
-    conn.find_vm(&target.deploy_id)
-        .await?
-        .ok_or_else(|| DriverError::new(format!("{} not found", describe(target))))
 }
 
 /// "VM one-42 on host esx1", for messages.

@@ -14,7 +14,7 @@ use vim_sdk::Client;
 use driver_common::config::VmwareRc;
 use driver_common::connect::Conn;
 
-use super::lifecycle::{close, describe, existing_vm, fault_is, migrate_args};
+use super::lifecycle::{describe, fault_is, migrate_args};
 use driver_common::{DriverError, Result};
 
 /// What [`migrate_vm`] did.
@@ -150,22 +150,22 @@ pub async fn run(args: &[String]) -> Result<String> {
         )));
     }
     let conn = Conn::open_with(rc, &target.host).await?;
-    let res = async {
-        let vm = existing_vm(&conn, &target).await?;
-        let (host, pool) = conn
-            .find_host(&dst)
-            .await
-            .map_err(|e| e.context(format!("cannot migrate {what} to host {dst}")))?;
-        let to = Destination {
-            host: &host,
-            pool: &pool,
-            name: &dst,
-        };
-        migrate_vm(&conn.session, &vm, &to, &what).await
-    }
-    .await;
-    close(conn).await;
-    if res? == Migrate::AlreadyThere {
+    let done = conn
+        .run(async |conn| {
+            let vm = conn.require_vm(&target.deploy_id).await?;
+            let (host, pool) = conn
+                .find_host(&dst)
+                .await
+                .map_err(|e| e.context(format!("cannot migrate {what} to host {dst}")))?;
+            let to = Destination {
+                host: &host,
+                pool: &pool,
+                name: &dst,
+            };
+            migrate_vm(&conn.session, &vm, &to, &what).await
+        })
+        .await?;
+    if done == Migrate::AlreadyThere {
         driver_common::output::info(&format!("{what} already runs on host {dst}"));
     }
     Ok(String::new())

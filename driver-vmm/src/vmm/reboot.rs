@@ -7,7 +7,7 @@ use vim_sdk::Client;
 use driver_common::connect::Conn;
 use driver_common::{DriverError, Result};
 
-use super::lifecycle::{close, describe, existing_vm, vm_host_args};
+use super::lifecycle::{describe, vm_host_args};
 
 /// Asks the guest of `vm` to reboot. `what` names the VM and host in messages.
 pub async fn reboot_vm(client: &Client, vm: &mo::VirtualMachine, what: &str) -> Result<()> {
@@ -20,12 +20,9 @@ pub async fn reboot_vm(client: &Client, vm: &mo::VirtualMachine, what: &str) -> 
 pub async fn run(args: &[String]) -> Result<String> {
     let target = vm_host_args("reboot", args)?;
     let what = describe(&target);
-    let conn = Conn::open(&target.host).await?;
-    let res = async {
-        let vm = existing_vm(&conn, &target).await?;
+    Conn::with_vm(&target.host, &target.deploy_id, async |conn, vm| {
         reboot_vm(&conn.session, &vm, &what).await
-    }
-    .await;
-    close(conn).await;
-    res.map(|()| String::new())
+    })
+    .await?;
+    Ok(String::new())
 }

@@ -45,12 +45,10 @@ pub async fn run(args: &[String]) -> Result<String> {
             )));
         }
     }
-    let conn = Conn::open(host).await?;
-    let result = restore(&conn, vmid).await;
-    if let Err(e) = conn.close().await {
-        output::debug(&format!("closing the session: {e}"));
-    }
-    result
+    Conn::open(host)
+        .await?
+        .run(async |conn| restore(conn, vmid).await)
+        .await
         .map(|()| String::new())
         .map_err(|e| e.context(format!("cannot restore VM {vmid} on host {host}")))
 }

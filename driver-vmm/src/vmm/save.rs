@@ -26,23 +26,16 @@ pub async fn run(args: &[String]) -> Result<String> {
         }
         _ => return Err(DriverError::usage("save", USAGE, args)),
     };
-    let conn = Conn::open(host).await?;
-    let result = save(&conn, deploy_id).await;
-    if let Err(e) = conn.close().await {
-        output::debug(&format!("closing the session: {e}"));
-    }
-    result
+    Conn::open(host)
+        .await?
+        .run(async |conn| save(conn, deploy_id).await)
+        .await
         .map(|()| String::new())
         .map_err(|e| e.context(format!("cannot save VM {deploy_id} on host {host}")))
 }
 
 async fn save(conn: &Conn, deploy_id: &str) -> Result<()> {
-    let vm = conn.find_vm(deploy_id).await?.ok_or_else(|| {
-        DriverError::new(format!(
-            "VM {deploy_id} is not registered on host {}",
-            conn.host_name
-        ))
-    })?;
+    let vm = conn.require_vm(deploy_id).await?;
     let s = &conn.session;
     let state = vm.power_state(s).await?;
     let existing = vm.find_snapshot(s, CHECKPOINT).await?;

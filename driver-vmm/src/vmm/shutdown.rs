@@ -2,6 +2,10 @@
 //! VMware Tools), a bounded wait for `poweredOff`, then `UnregisterVM`. The VM's files stay
 //! on the datastore. A VM already off is just unregistered; a VM that is not registered
 //! any more is a success. Still running at the timeout: a failure, the VM left as it is.
+//!
+//! The timeout: `VMWARE_SHUTDOWN_TIMEOUT` from the environment (OpenNebula exports
+//! `/etc/one/defaultrc` to its drivers) when set, else `:shutdown_timeout:` of vmwarerc,
+//! else [`DEFAULT_TIMEOUT`]; whole seconds from 1 to 86400 either way.
 
 use std::time::Duration;
 
@@ -9,31 +13,39 @@ use vim_sdk::mo;
 use vim_sdk::types::VirtualMachinePowerState as Power;
 use vim_sdk::Client;
 
+use driver_common::config::parse_timeout;
 use driver_common::connect::Conn;
 
 use super::lifecycle::{
-    close, describe, fault_is, is_gone, power_state, unregister, vm_host_args, wait_power_state,
-    WaitEnd,
+    describe, fault_is, is_gone, power_state, unregister, vm_host_args, wait_power_state, WaitEnd,
 };
 use driver_common::{DriverError, Result};
 
 /// How long a guest gets to power off when the environment says nothing (legacy: 500 s).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// Environment variable overriding [`DEFAULT_TIMEOUT`], in whole seconds (OpenNebula exports
-/// `/etc/one/defaultrc` to its drivers).
+/// Environment variable overriding vmwarerc's `:shutdown_timeout:` and [`DEFAULT_TIMEOUT`],
+/// in whole seconds (OpenNebula exports `/etc/one/defaultrc` to its drivers).
 pub const TIMEOUT_ENV: &str = "VMWARE_SHUTDOWN_TIMEOUT";
 
-/// The timeout from `value` (the environment variable's value, if set).
-pub fn timeout_from(value: Option<&str>) -> Result<Duration> {
+/// The timeout [`TIMEOUT_ENV`] sets, from its value (`None` when unset or empty); a value
+/// that is not 1 to 86400 seconds is an error.
+pub fn env_timeout(value: Option<&str>) -> Result<Option<Duration>> {
     match value.map(str::trim) {
-        None | Some("") => Ok(DEFAULT_TIMEOUT),
-        Some(v) => match v.parse::<u64>() {
-            Ok(secs) if (1..=86_400).contains(&secs) => Ok(Duration::from_secs(secs)),
-            _ => Err(DriverError::new(format!(
-                "{TIMEOUT_ENV}={v:?}: expected a number of seconds from 1 to 86400"
-            ))),
-        },
+        None | Some("") => Ok(None),
+        Some(v) => parse_timeout(v)
+            .map(Some)
+            .map_err(|e| DriverError::new(format!("{TIMEOUT_ENV}: {e}"))),
+    }
+}
+
+/// The timeout that applies, and where it comes from (for the debug line): the
+/// environment's over vmwarerc's over [`DEFAULT_TIMEOUT`].
+pub fn timeout(env: Option<Duration>, rc: Option<Duration>) -> (Duration, &'static str) {
+    match (env, rc) {
+        (Some(t), _) => (t, TIMEOUT_ENV),
+        (None, Some(t)) => (t, ":shutdown_timeout: of vmwarerc"),
+        (None, None) => (DEFAULT_TIMEOUT, "the default"),
     }
 }
 
@@ -101,16 +113,18 @@ pub async fn shutdown_vm(
 /// Runs shutdown with OpenNebula's arguments.
 pub async fn run(args: &[String]) -> Result<String> {
     let target = vm_host_args("shutdown", args)?;
-    let timeout = timeout_from(std::env::var(TIMEOUT_ENV).ok().as_deref())?;
+    let from_env = env_timeout(std::env::var(TIMEOUT_ENV).ok().as_deref())?;
     let what = describe(&target);
-    let conn = Conn::open(&target.host).await?;
-    let res = async {
-        let vm = conn.find_vm(&target.deploy_id).await?;
-        shutdown_vm(&conn.session, vm.as_ref(), &what, timeout).await
-    }
-    .await;
-    close(conn).await;
-    match res? {
+    let done = Conn::with_vm_if_any(&target.host, &target.deploy_id, async |conn, vm| {
+        let (limit, from) = timeout(from_env, conn.rc.shutdown_timeout);
+        driver_common::output::debug(&format!(
+            "{what}: the guest gets {} s to power off ({from})",
+            limit.as_secs()
+        ));
+        shutdown_vm(&conn.session, vm.as_ref(), &what, limit).await
+    })
+    .await?;
+    match done {
         Shutdown::ShutDown => {
             driver_common::output::info(&format!("{what} shut down and unregistered"))
         }

@@ -9,7 +9,7 @@ use vim_sdk::Client;
 
 use driver_common::connect::Conn;
 
-use super::lifecycle::{close, describe, existing_vm, vm_snapshot_args};
+use super::lifecycle::{describe, vm_snapshot_args};
 use super::snapshot_revert::snapshots_named;
 use driver_common::{DriverError, Result};
 
@@ -59,13 +59,9 @@ pub async fn run(args: &[String]) -> Result<String> {
         .map_or(0, |d| d.as_secs());
     let name = snapshot_name(target.vmid, one_snap, now);
     let what = describe(&target);
-    let conn = Conn::open(&target.host).await?;
     let description = format!("OpenNebula snapshot {one_snap} of VM {}", target.vmid);
-    let res = async {
-        let vm = existing_vm(&conn, &target).await?;
+    Conn::with_vm(&target.host, &target.deploy_id, async |conn, vm| {
         create_snapshot(&conn.session, &vm, &name, &description, &what).await
-    }
-    .await;
-    close(conn).await;
-    res
+    })
+    .await
 }

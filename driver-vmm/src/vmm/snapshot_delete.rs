@@ -7,7 +7,7 @@ use vim_sdk::Client;
 
 use driver_common::connect::Conn;
 
-use super::lifecycle::{close, describe, existing_vm, vm_snapshot_args};
+use super::lifecycle::{describe, vm_snapshot_args};
 use super::snapshot_revert::{unique_snapshot, valid_snapshot_name};
 use driver_common::{DriverError, Result};
 
@@ -48,14 +48,11 @@ pub async fn run(args: &[String]) -> Result<String> {
         valid_snapshot_name,
     )?;
     let what = describe(&target);
-    let conn = Conn::open(&target.host).await?;
-    let res = async {
-        let vm = existing_vm(&conn, &target).await?;
+    let done = Conn::with_vm(&target.host, &target.deploy_id, async |conn, vm| {
         delete_snapshot(&conn.session, &vm, &name, &what).await
-    }
-    .await;
-    close(conn).await;
-    if res? == Delete::Absent {
+    })
+    .await?;
+    if done == Delete::Absent {
         driver_common::output::info(&format!("{what} has no snapshot {name}: nothing to delete"));
     }
     Ok(String::new())

@@ -9,7 +9,7 @@ use vim_sdk::Client;
 use driver_common::connect::Conn;
 use driver_common::{DriverError, Result};
 
-use super::lifecycle::{close, describe, existing_vm, vm_snapshot_args};
+use super::lifecycle::{describe, vm_snapshot_args};
 
 /// Whether a hypervisor snapshot id argument is acceptable: a snapshot name (1 to 255
 /// characters, no control characters).
@@ -82,14 +82,11 @@ pub async fn run(args: &[String]) -> Result<String> {
         valid_snapshot_name,
     )?;
     let what = describe(&target);
-    let conn = Conn::open(&target.host).await?;
-    let res = async {
-        let vm = existing_vm(&conn, &target).await?;
+    Conn::with_vm(&target.host, &target.deploy_id, async |conn, vm| {
         revert_snapshot(&conn.session, &vm, &name, &what).await
-    }
-    .await;
-    close(conn).await;
-    res.map(|()| String::new())
+    })
+    .await?;
+    Ok(String::new())
 }
 
 #[cfg(test)]

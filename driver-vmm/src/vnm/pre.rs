@@ -60,19 +60,20 @@ pub async fn run(args: &[String]) -> Result<String> {
         .ok_or_else(|| DriverError::new(format!("VM {} has no history record (no host)", vm.id)))?;
     let (wants, entries) = wanted(&vm)?;
     if !wants.is_empty() {
-        let conn = Conn::open(&host).await?;
-        let r = portgroup::ensure(&conn.session, &conn.host, &wants).await;
-        let closed = conn.close().await;
-        let steps = r.map_err(|e| {
-            DriverError::new(format!("port groups of VM {} on host {host}: {e}", vm.id))
-        })?;
+        let steps = Conn::open(&host)
+            .await?
+            .run(async |conn| {
+                portgroup::ensure(&conn.session, &conn.host, &wants)
+                    .await
+                    .map_err(|e| {
+                        DriverError::new(format!("port groups of VM {} on host {host}: {e}", vm.id))
+                    })
+            })
+            .await?;
         for s in &steps {
             if !matches!(s, Step::Keep(_)) {
                 output::info(&format!("{s} on host {host}"));
             }
-        }
-        if let Err(e) = closed {
-            output::debug(&format!("closing the session: {e}"));
         }
     }
     let dir = record::vm_dir(vm.id);

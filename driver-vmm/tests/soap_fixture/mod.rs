@@ -1,6 +1,7 @@
 //! A hand-written SOAP server on 127.0.0.1 for what vcsim cannot show (a guest that never
-//! powers off, a guest that reboots): one request per HTTP/1.1 exchange, keep-alive, each
-//! answered by a closure from the method name; every method called is recorded.
+//! powers off, a guest that reboots, methods vcsim lacks, faults it never answers): one
+//! request per HTTP/1.1 exchange, keep-alive, each answered by a closure from the method name
+//! and the request body; every request is recorded (method and body).
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
@@ -23,19 +24,66 @@ pub type Handler = Arc<
 pub struct Fixture {
     /// `http://127.0.0.1:PORT/sdk`.
     pub url: String,
-    calls: Arc<Mutex<Vec<String>>>,
+    calls: Arc<Mutex<Vec<(String, String)>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Fixture {
     /// The methods called so far, in order.
     pub fn calls(&self) -> Vec<String> {
-        self.calls.lock().unwrap().clone()
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(m, _)| m.clone())
+            .collect()
+    }
+
+    /// The request bodies (SOAP envelopes) received so far, in order.
+    pub fn bodies(&self) -> Vec<String> {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, b)| b.clone())
+            .collect()
     }
 
     /// How many times `method` was called.
     pub fn count(&self, method: &str) -> usize {
         self.calls().iter().filter(|m| *m == method).count()
+    }
+
+    /// A client of this server (plain http on loopback, no login).
+    pub fn client(&self) -> vim_sdk::Client {
+        vim_sdk::Client::new(
+            vim_sdk::transport::Transport::new(vim_sdk::transport::TransportConfig::new(&self.url))
+                .expect("transport"),
+        )
+    }
+}
+
+/// The VM `id` (`vm-1`) of a fixture.
+pub fn vm(id: &str) -> vim_sdk::mo::VirtualMachine {
+    vim_sdk::mo::VirtualMachine::from_ref(vim_sdk::xml::ManagedObjectReference::new(
+        "VirtualMachine",
+        id,
+    ))
+}
+
+/// The answer for what most fixtures share: `RetrieveServiceContent` ([`SERVICE_CONTENT`]),
+/// the property collector a wait creates and destroys around `WaitForUpdatesEx`
+/// (`CreatePropertyCollector` gives `pc-1`, `CreateFilter` `f-1`), and `MethodNotFound` for
+/// anything else. Handlers end their `match` with it.
+pub fn common(method: &str) -> Answer {
+    match method {
+        "RetrieveServiceContent" => response("RetrieveServiceContent", Some(SERVICE_CONTENT)),
+        "CreatePropertyCollector" => {
+            response_ref("CreatePropertyCollector", "PropertyCollector", "pc-1")
+        }
+        "CreateFilter" => response_ref("CreateFilter", "PropertyFilter", "f-1"),
+        "DestroyPropertyCollector" => response("DestroyPropertyCollector", None),
+        _ => fault("MethodNotFound", "not in this fixture"),
     }
 }
 
@@ -129,7 +177,7 @@ pub async fn start(handler: Handler) -> Fixture {
     Fixture { url, calls, task }
 }
 
-async fn serve(mut stream: TcpStream, handler: Handler, calls: Arc<Mutex<Vec<String>>>) {
+async fn serve(mut stream: TcpStream, handler: Handler, calls: Arc<Mutex<Vec<(String, String)>>>) {
     let mut buf: Vec<u8> = Vec::new();
     loop {
         // Headers.
@@ -159,7 +207,7 @@ async fn serve(mut stream: TcpStream, handler: Handler, calls: Arc<Mutex<Vec<Str
         let body = String::from_utf8_lossy(&buf[head_end..head_end + len]).to_string();
         buf.drain(..head_end + len);
         let method = method_of(&body);
-        calls.lock().unwrap().push(method.clone());
+        calls.lock().unwrap().push((method.clone(), body.clone()));
         let (status, inner) = handler(method, body).await;
         let out = envelope(&inner);
         let reason = if status == 200 {

@@ -35,6 +35,8 @@
 
 #![allow(dead_code)]
 
+pub mod model;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -109,6 +111,20 @@ impl Run {
     /// Panics (showing everything) unless the run exited 0.
     pub fn assert_ok(&self) -> &Self {
         assert_eq!(self.code, 0, "{} failed:\n{self}", self.command);
+        self
+    }
+
+    /// Panics unless the run exited 0 with nothing on stdout (the actions OpenNebula reads
+    /// no output from) and an `INFO:` line on stderr containing `info`.
+    pub fn assert_silent_ok(&self, info: &str) -> &Self {
+        self.assert_ok();
+        assert_eq!(self.stdout, "", "stdout of {}:\n{self}", self.command);
+        assert!(
+            self.log_lines
+                .iter()
+                .any(|l| l.starts_with("INFO: ") && l.contains(info)),
+            "no INFO line with {info:?}:\n{self}"
+        );
         self
     }
 
@@ -545,7 +561,10 @@ pub mod sdk {
     use vim_sdk::mo;
     use vim_sdk::property::ObjectProps;
     use vim_sdk::session::Session;
-    use vim_sdk::types::{AnyVirtualDiskSpec, FileBackedVirtualDiskSpec, VirtualDiskSpec};
+    use vim_sdk::types::{
+        AnyVirtualDiskSpec, FileBackedVirtualDiskSpec, HostDatastoreBrowserSearchSpec,
+        VirtualDiskSpec,
+    };
     use vim_sdk::xml::ManagedObjectReference;
 
     use super::OneEnv;
@@ -648,6 +667,14 @@ pub mod sdk {
         panic!("no model VM on host {host}");
     }
 
+    /// A model VM on `host` renamed `one-<vmid>` (powered on, as the model makes them): a VM
+    /// for the actions to work on without a deploy.
+    pub async fn adopt_vm(s: &Session, env: &OneEnv, host: &str, vmid: u64) -> mo::VirtualMachine {
+        let vm = any_vm_on(s, env, host).await;
+        rename(s, vm.reference(), &format!("one-{vmid}")).await;
+        vm
+    }
+
     /// The datacenter of the environment.
     pub async fn datacenter(s: &Session, env: &OneEnv) -> mo::Datacenter {
         list::<mo::Datacenter>(s, &s.content().root_folder)
@@ -695,5 +722,104 @@ pub mod sdk {
     /// The server's sessions (`SessionManager.sessionList`), as (key-free) user names.
     pub async fn session_count(s: &Session) -> usize {
         s.session_list().await.expect("sessionList").len()
+    }
+
+    /// The sessions on the server besides the checker's own (read through a fresh session
+    /// that logs out again).
+    pub async fn driver_sessions(env: &OneEnv) -> usize {
+        let s = env.sdk().await;
+        let n = session_count(&s).await;
+        let _ = s.logout().await;
+        n - 1
+    }
+
+    /// Whether the VM named exactly `name` is registered.
+    pub async fn registered(s: &Session, name: &str) -> bool {
+        !vms_named(s, name).await.is_empty()
+    }
+
+    /// The local folder of datastore `name` in the simulator (its `summary.url`).
+    pub async fn datastore_dir(s: &Session, name: &str) -> std::path::PathBuf {
+        for (n, ds) in list::<mo::Datastore>(s, &s.content().root_folder).await {
+            if n == name {
+                let p = props(s, ds.reference(), &["summary.url"]).await;
+                let url = p.str("summary.url").expect("summary.url").to_string();
+                return std::path::PathBuf::from(url.trim_start_matches("ds://"));
+            }
+        }
+        panic!("no datastore {name}");
+    }
+
+    /// The names of the files in folder `folder` of datastore `ds`, as the server's datastore
+    /// browser lists them (`SearchDatastore_Task`, pattern `*`: vcsim needs a search spec and
+    /// a pattern). A missing folder is an empty list.
+    pub async fn datastore_files(s: &Session, ds: &str, folder: &str) -> Vec<String> {
+        let store = list::<mo::Datastore>(s, &s.content().root_folder)
+            .await
+            .into_iter()
+            .find(|(n, _)| n == ds)
+            .map(|(_, d)| d)
+            .unwrap_or_else(|| panic!("no datastore {ds}"));
+        let browser = mo::HostDatastoreBrowser::from_ref(
+            props(s, store.reference(), &["browser"])
+                .await
+                .reference("browser")
+                .expect("browser")
+                .clone(),
+        );
+        let spec = HostDatastoreBrowserSearchSpec {
+            match_pattern: vec!["*".into()],
+            ..Default::default()
+        };
+        let found = browser
+            .search_datastore_task(s, &format!("[{ds}] {folder}"), Some(&spec))
+            .await
+            .expect("SearchDatastore_Task")
+            .wait(s)
+            .await;
+        match found {
+            Ok(r) => {
+                let mut names: Vec<String> = r.file.iter().map(|f| f.base().path.clone()).collect();
+                names.sort();
+                names
+            }
+            Err(e) if e.fault_type() == Some("FileNotFound") => Vec::new(),
+            Err(e) => panic!("SearchDatastore_Task [{ds}] {folder}: {e}"),
+        }
+    }
+
+    /// A deployment file for `one-<vmid>`: disk `[0] <vmid>/disk.0/disk.vmdk` at `sda`, one
+    /// e1000 NIC with `mac` on port group `VM Network`.
+    pub fn small_deployment(vmid: u64, mac: &str) -> String {
+        format!(
+            "<domain type='vmware'><name>one-{vmid}</name><memory>262144</memory>\
+             <os><type arch='x86_64'>hvm</type></os><devices>\
+             <disk type='file' device='disk'><source file='[0] {vmid}/disk.0/disk.vmdk'/>\
+             <target dev='sda'/></disk>\
+             <interface type='bridge'><source bridge='VM Network'/>\
+             <mac address='{mac}'/></interface></devices></domain>"
+        )
+    }
+
+    /// Deploys `one-<vmid>` on `host` through the installed tree (its disk made first, as the
+    /// TM would) from [`small_deployment`], and returns the VM.
+    pub async fn deploy_small(
+        s: &Session,
+        env: &OneEnv,
+        vmid: u64,
+        host: &str,
+        mac: &str,
+    ) -> mo::VirtualMachine {
+        create_disk(s, env, "0", vmid, 0).await;
+        let dfile = env.write_deployment(vmid, 0, &small_deployment(vmid, mac));
+        let vmid_s = vmid.to_string();
+        env.run(
+            "vmm/vmware/deploy",
+            &[dfile.to_str().expect("utf-8 path"), host, &vmid_s, host],
+        )
+        .assert_ok();
+        find_vm(s, &format!("one-{vmid}"))
+            .await
+            .expect("deployed VM")
     }
 }

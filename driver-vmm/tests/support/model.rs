@@ -1,6 +1,7 @@
-//! Reading the simulator's state independently of the driver: logging in, finding VMs by
-//! name, power states, the files a VM has on disk.
-#![allow(dead_code)]
+//! The simulator's own inventory, without an OpenNebula tree, for tests that call the
+//! actions' logic directly: a vCenter model started and logged in to in one call
+//! ([`vpx`]), and independent reads of it (VMs and hosts by name, power states, the files a
+//! VM has on disk).
 
 use std::path::PathBuf;
 
@@ -11,6 +12,19 @@ use vim_sdk::testing::Vcsim;
 use vim_sdk::transport::{Transport, TransportConfig};
 use vim_sdk::types::{Any, AnyArray};
 use vim_sdk::Client;
+
+/// A vCenter model (vcsim's defaults: datacenter `DC0`, one cluster `DC0_C0` of three
+/// hosts, a standalone host `DC0_H0`, two powered-on VMs per host and pool such as
+/// `DC0_H0_VM0`), and a client logged in to it with the managers. Keep the simulator alive
+/// for as long as the client is used.
+pub async fn vpx() -> (Vcsim, Client, Managers) {
+    let sim = Vcsim::builder()
+        .vpx()
+        .start()
+        .expect("start vcsim (run scripts/setup)");
+    let (c, m) = connect(&sim).await;
+    (sim, c, m)
+}
 
 /// A client logged in to `sim`, with the managers.
 pub async fn connect(sim: &Vcsim) -> (Client, Managers) {
@@ -44,6 +58,18 @@ pub async fn vm_named(c: &Client, m: &Managers, name: &str) -> (String, mo::Virt
         .await
         .unwrap_or_else(|| panic!("no VM {name}"));
     (name.to_string(), vm)
+}
+
+/// The host named exactly `name`, which must exist.
+pub async fn host_named(c: &Client, m: &Managers, name: &str) -> mo::HostSystem {
+    Finder::new(m)
+        .list::<mo::HostSystem>(c, m.root_folder.reference(), true)
+        .await
+        .expect("hosts")
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, h)| h)
+        .unwrap_or_else(|| panic!("no host {name}"))
 }
 
 /// `runtime.powerState`.
