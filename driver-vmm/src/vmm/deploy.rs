@@ -163,13 +163,17 @@ async fn check_networks(
         .into_iter()
         .map(|n| n.reference().clone())
         .collect();
-    let by_name = by_name(conn, &refs).await?;
-    let missing: Vec<&str> = dep
+    let mut by_name = by_name(conn, &refs).await?;
+    let mut missing: Vec<&str> = dep
         .interfaces
         .iter()
         .map(|i| i.bridge.as_str())
         .filter(|b| !by_name.contains_key(*b))
         .collect();
+    if !missing.is_empty() {
+        from_host_portgroups(conn, &missing, &mut by_name).await?;
+        missing.retain(|b| !by_name.contains_key(*b));
+    }
     if !missing.is_empty() {
         return Err(DriverError::new(format!(
             "port group(s) {} do not exist on host {}: nothing was created",
@@ -178,6 +182,44 @@ async fn check_networks(
         )));
     }
     Ok(by_name)
+}
+
+/// Adds to `by_name` each of `names` that the host's own network configuration has as a
+/// standard port group, with the datacenter's `Network` of that name. A host's `network`
+/// lists its standard port groups on ESX and vCenter, but vcsim 0.24's `AddPortGroup` (what
+/// the network driver's `pre` calls) only makes a datacenter-wide `Network`, never listed by
+/// any host. Costs three round trips, only when a name is missing.
+async fn from_host_portgroups(
+    conn: &Conn,
+    names: &[&str],
+    by_name: &mut HashMap<String, ManagedObjectReference>,
+) -> Result<()> {
+    let ns = crate::vnm::portgroup::network_system(&conn.session, &conn.host)
+        .await
+        .map_err(DriverError::new)?;
+    let info = crate::vnm::portgroup::network_info(&conn.session, &ns)
+        .await
+        .map_err(DriverError::new)?;
+    let on_host: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| super::nic::host_has_portgroup(&info, n))
+        .collect();
+    if on_host.is_empty() {
+        return Ok(());
+    }
+    let dc = conn
+        .datacenter
+        .reference()
+        .properties(&conn.session, &["network"])
+        .await?;
+    let in_dc = self::by_name(conn, dc.references("network")).await?;
+    for name in on_host {
+        if let Some(r) = in_dc.get(name) {
+            by_name.insert(name.to_string(), r.clone());
+        }
+    }
+    Ok(())
 }
 
 /// The host's datastores by name.
