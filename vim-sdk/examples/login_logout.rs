@@ -5,7 +5,8 @@
 //! ```
 //!
 //! Credentials come from the environment (`VIM_SDK_USER`, `VIM_SDK_PASSWORD`) so that the
-//! password is not in the process's argv; the URL's userinfo is honoured too. TLS: verified by
+//! password is not in the process's argv; a user in the URL is honoured too (a password there
+//! is refused: `ErrorKind::PasswordInUrl`). TLS: verified by
 //! default; `VIM_SDK_THUMBPRINT=AA:BB:…` pins the certificate, `VIM_SDK_INSECURE=1` turns
 //! verification off.
 

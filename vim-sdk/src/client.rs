@@ -116,12 +116,15 @@ impl Client {
         let _ = self.content.set(Arc::new(content.clone()));
     }
 
-    /// Connects to `url` (`https://[user[:password]@]host[:port][/sdk]`): builds the transport
-    /// with the options' TLS policy, negotiates the API version, retrieves the
-    /// `ServiceContent` and logs in (or reuses a cached session). See [`Session`].
+    /// Connects to `url` (`https://[user@]host[:port][/sdk]`): builds the transport with the
+    /// options' TLS policy, negotiates the API version, retrieves the `ServiceContent` and logs
+    /// in (or reuses a cached session). See [`Session`].
     ///
-    /// Credentials in the URL's userinfo take precedence over those of the options and are
-    /// removed from the URL the transport sees.
+    /// A user in the URL's userinfo takes precedence over the options' and is removed from
+    /// the URL the transport sees. A URL carrying a password is refused with
+    /// [`ErrorKind::PasswordInUrl`](crate::ErrorKind::PasswordInUrl) before anything is sent:
+    /// the password comes from
+    /// [`ConnectOptions::credentials`](crate::session::ConnectOptions::credentials).
     pub async fn connect(url: &str, options: ConnectOptions) -> Result<Session, Error> {
         crate::session::connect(url, options).await
     }

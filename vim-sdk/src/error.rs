@@ -67,6 +67,12 @@ pub enum ErrorKind {
     MissingManager(&'static str),
     /// A reference is not of the managed object type expected (nor a subtype of it).
     WrongType(WrongType),
+    /// The URL given to [`Client::connect`](crate::Client::connect) carries a password
+    /// (`https://user:secret@host/sdk`). Refused before anything is sent: a URL ends up in
+    /// process arguments, shell history and logs. Pass the password with
+    /// [`ConnectOptions::credentials`](crate::session::ConnectOptions::credentials), read from
+    /// the environment or a file. The error never repeats the URL.
+    PasswordInUrl,
 }
 
 /// An error from a vSphere call, naming the operation and the object it was called on.
@@ -132,6 +138,11 @@ impl fmt::Display for Error {
             ErrorKind::TaskWaitCancelled(e) => write!(f, ": gave up waiting (cancelled): {e}"),
             ErrorKind::MissingManager(m) => write!(f, ": the server offers no {m}"),
             ErrorKind::WrongType(e) => write!(f, ": {e}"),
+            ErrorKind::PasswordInUrl => write!(
+                f,
+                ": the URL carries a password; give it with ConnectOptions::credentials \
+                 (read from the environment or a file), never in the URL"
+            ),
         }
     }
 }
@@ -148,7 +159,8 @@ impl std::error::Error for Error {
             | ErrorKind::Task(_)
             | ErrorKind::TaskTimeout(_)
             | ErrorKind::TaskWaitCancelled(_)
-            | ErrorKind::TooManyPages { .. } => None,
+            | ErrorKind::TooManyPages { .. }
+            | ErrorKind::PasswordInUrl => None,
         }
     }
 }

@@ -23,10 +23,12 @@ pub fn is_a(ty: &str, ancestor: &str) -> bool {
         if name == ancestor {
             return true;
         }
-        cur = crate::meta::TYPES
-            .binary_search_by(|t| t.name.cmp(name))
+        // `TYPE_BASES`, not `TYPES`: the hierarchy without every field's entry.
+        let bases = crate::meta::TYPE_BASES;
+        cur = bases
+            .binary_search_by(|(t, _)| (*t).cmp(name))
             .ok()
-            .and_then(|i| crate::meta::TYPES[i].base);
+            .map(|i| bases[i].1);
     }
     false
 }
@@ -158,5 +160,19 @@ mod tests {
         assert!(err.is_not_authenticated());
         assert!(err.is::<NoPermission>());
         assert!(err.is::<NotAuthenticated>());
+    }
+
+    #[test]
+    fn type_bases_hold_the_hierarchy_of_types() {
+        let from_types: Vec<(&str, &str)> = crate::meta::TYPES
+            .iter()
+            .filter_map(|t| t.base.map(|b| (t.name, b)))
+            .collect();
+        assert!(from_types.len() > 2000, "{}", from_types.len());
+        assert_eq!(crate::meta::TYPE_BASES, &from_types[..]);
+        assert!(is_a("FileNotFound", "MethodFault"));
+        assert!(is_a("InvalidLogin", "VimFault"));
+        assert!(!is_a("MethodFault", "InvalidLogin"));
+        assert!(!is_a("NotAType", "MethodFault"));
     }
 }

@@ -128,12 +128,13 @@ const SECRET_FIELDS: &[(&str, &str)] = &[
     ("SessionManagerGenericServiceTicket", "id"),
 ];
 
-/// The wire return type of operation `op`, from the model.
+/// The wire return type of operation `op`, from the model (`OPERATION_RETURNS`, not
+/// `OPERATIONS`: every client links this, and it needs no parameter tables).
 fn return_type(op: &str) -> Option<&'static str> {
-    let ops = crate::meta::OPERATIONS;
-    ops.binary_search_by(|o| o.name.cmp(op))
+    let ops = crate::meta::OPERATION_RETURNS;
+    ops.binary_search_by(|(o, _)| (*o).cmp(op))
         .ok()
-        .and_then(|i| ops[i].returns)
+        .map(|i| ops[i].1)
 }
 
 /// The local part of a qualified name.
@@ -280,6 +281,19 @@ fn replace_all(hay: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operation_returns_hold_every_result_type() {
+        let from_ops: Vec<(&str, &str)> = crate::meta::OPERATIONS
+            .iter()
+            .filter_map(|o| o.returns.map(|r| (o.name, r)))
+            .collect();
+        assert!(from_ops.len() > 500, "{}", from_ops.len());
+        assert_eq!(crate::meta::OPERATION_RETURNS, &from_ops[..]);
+        assert_eq!(return_type("Login"), Some("UserSession"));
+        assert_eq!(return_type("AcquireCloneTicket"), Some("xsd:string"));
+        assert_eq!(return_type("Logout"), None);
+    }
 
     #[test]
     fn redacts_passwords_session_ids_and_cookies() {

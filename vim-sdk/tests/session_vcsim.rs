@@ -56,16 +56,18 @@ async fn call_count(observer: &Session, key: &str) -> i64 {
 }
 
 #[tokio::test]
-async fn esx_http_url_credentials_negotiate_6_5_and_close_logs_out() {
+async fn esx_http_url_user_negotiates_6_5_and_close_logs_out() {
     let sim = start(Vcsim::builder().esx());
-    let url = sim.url().replacen(
-        "http://",
-        &format!("http://{}:{}@", sim.username(), sim.password()),
-        1,
-    );
-    let session = Client::connect(&url, ConnectOptions::new())
-        .await
-        .expect("connect");
+    let url = sim
+        .url()
+        .replacen("http://", &format!("http://{}@", sim.username()), 1);
+    // The URL's user wins over the options'; the password comes from the options only.
+    let session = Client::connect(
+        &url,
+        ConnectOptions::new().credentials("not-this-user", sim.password()),
+    )
+    .await
+    .expect("connect");
     // The transport never sees the userinfo.
     assert_eq!(session.transport().config().base_url, sim.url());
     let n = session.negotiated();

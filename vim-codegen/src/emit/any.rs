@@ -295,7 +295,7 @@ impl Encode for Any {
             Any::Uri(v) => w.simple(name, Some("xsd:anyURI"), v),
             Any::Reference(v) => w.reference(name, Some("ManagedObjectReference"), v),
             Any::Enum { wire_type, value } => w.simple(name, Some(wire_type), value),
-            Any::Data(d) => w.typed(name, d.type_name(), d.as_fields()),
+            Any::Data(d) => d.encode_typed(w, name),
             Any::Array(a) => {
                 w.start(name, Some(a.type_name()));
                 a.encode_items(w);

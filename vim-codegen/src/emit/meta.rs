@@ -110,6 +110,33 @@ pub fn emit(ctx: &Ctx) -> String {
         );
     }
     out.push_str("];\n");
+    // Lean tables for the runtime's own lookups: `TYPES` and `OPERATIONS` carry every field
+    // and parameter (tens of thousands of relocated strings), which a binary links as soon as
+    // one lookup reads them.
+    let _ = writeln!(
+        out,
+        "/// `(type, base)` of every data object and fault type that has a base, sorted by type: the\n\
+         /// hierarchy alone, for lookups that need no fields (see [`TYPES`] for those)."
+    );
+    out.push_str("pub static TYPE_BASES: &[(&str, &str)] = &[\n");
+    for t in m.types.values() {
+        if let Some(b) = &t.base {
+            let _ = writeln!(out, "    (\"{}\", \"{b}\"),", t.name);
+        }
+    }
+    out.push_str("];\n");
+    let _ = writeln!(
+        out,
+        "/// `(operation, result type)` of every operation with a result, sorted by operation: for\n\
+         /// lookups that need no parameters (see [`OPERATIONS`] for those)."
+    );
+    out.push_str("pub static OPERATION_RETURNS: &[(&str, &str)] = &[\n");
+    for o in m.operations.values() {
+        if let Some(r) = &o.returns {
+            let _ = writeln!(out, "    (\"{}\", \"{}\"),", o.name, r.ty.to_text());
+        }
+    }
+    out.push_str("];\n");
     let _ = writeln!(out, "/// Every managed object type, sorted by name.\npub static MANAGED_OBJECTS: &[ManagedObjectInfo] = &[");
     for mo in m.managed_objects.values() {
         let base = mo

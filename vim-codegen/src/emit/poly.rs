@@ -166,11 +166,19 @@ fn emit_enum(ctx: &Ctx, base: &str, variants: &[String], out: &mut String) {
     out.push_str(
         "            Self::Unknown { wire_type, value } => Self::Unknown { wire_type: wire_type.clone(), value: value.clone() },\n        }\n    }\n}\n",
     );
+    // Debug and Encode match on the variant and call the type's own impl: going through
+    // `as_fields()` (a `dyn Fields`) would build a vtable per variant, and a vtable keeps its
+    // type's drop glue, decoder and encoder in every binary that formats or encodes the enum.
     let _ = writeln!(
         out,
         "impl fmt::Debug for {en} {{\n    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{\n        \
-         match self {{\n            Self::Unknown {{ wire_type, value }} => f.debug_struct(\"Unknown\").field(\"wire_type\", wire_type).field(\"value\", value).finish(),\n            \
-         other => fmt::Debug::fmt(other.as_fields(), f),\n        }}\n    }}\n}}"
+         match self {{"
+    );
+    for v in variants {
+        let _ = writeln!(out, "            Self::{v}(v) => fmt::Debug::fmt(&**v, f),");
+    }
+    out.push_str(
+        "            Self::Unknown { wire_type, value } => f.debug_struct(\"Unknown\").field(\"wire_type\", wire_type).field(\"value\", value).finish(),\n        }\n    }\n}\n",
     );
     let _ = writeln!(
         out,
@@ -181,9 +189,23 @@ fn emit_enum(ctx: &Ctx, base: &str, variants: &[String], out: &mut String) {
     );
     let _ = writeln!(
         out,
+        "impl {en} {{\n    /// Writes the value as `<name xsi:type=\"..\">`, stating its type even when it is `{base}`\n    \
+         /// (what an `anyType` slot needs).\n    pub fn encode_typed(&self, w: &mut XmlWriter, name: &str) {{\n        match self {{"
+    );
+    for v in variants {
+        let _ = writeln!(
+            out,
+            "            Self::{v}(v) => w.typed(name, \"{v}\", &**v),"
+        );
+    }
+    out.push_str(
+        "            Self::Unknown { wire_type, value } => w.typed(name, wire_type, &**value),\n        }\n    }\n}\n",
+    );
+    let _ = writeln!(
+        out,
         "impl Encode for {en} {{\n    fn encode(&self, w: &mut XmlWriter, name: &str) {{\n        \
          match self {{\n            Self::{base}(v) => Encode::encode(&**v, w, name),\n            \
-         other => w.typed(name, other.type_name(), other.as_fields()),\n        }}\n    }}\n}}\n"
+         other => other.encode_typed(w, name),\n        }}\n    }}\n}}\n"
     );
 }
 

@@ -14,7 +14,11 @@
 //!   `TicketedSessionAuthentication`), `sessionId` (`HostServiceTicket`, and the session
 //!   events: the key of a session, which identifies it to `TerminateSession`), `token` or
 //!   ending in `Token` (SAML and SSPI tokens, `HostGatewaySpec.trustVerificationToken`), but
-//!   not the paging cursors `RetrieveResult.token` and `nextToken`;
+//!   not the paging cursors: `RetrieveResult.token`, `nextToken`, and the `token` parameter
+//!   of `ContinueRetrievePropertiesEx`, `CancelRetrievePropertiesEx` and `FetchAuditRecords`
+//!   (a cursor names a position in a result held by the server for one session; it grants
+//!   nothing without that session's cookie, which is secret, and the reply that hands it out,
+//!   `RetrieveResult.token`, already shows it);
 //! - `keyData` (`CryptoKeyPlain`: a plain encryption key) and `community` (an SNMP community
 //!   string is its password);
 //! - by type: `UserSession.key` (the session key), `SessionManagerGenericServiceTicket.id`
@@ -36,8 +40,14 @@ const BY_TYPE: &[(&str, &str)] = &[
     ("CustomizationPassword", "value"),
 ];
 
-/// Names that would match the rules below but are not secrets.
-const NOT_SECRET: &[(&str, &str)] = &[("RetrieveResult", "token")];
+/// Names that would match the rules below but are not secrets: paging cursors (a field of a
+/// type, or a parameter of an operation: `meta` asks with the operation's name).
+const NOT_SECRET: &[(&str, &str)] = &[
+    ("RetrieveResult", "token"),
+    ("ContinueRetrievePropertiesEx", "token"),
+    ("CancelRetrievePropertiesEx", "token"),
+    ("FetchAuditRecords", "token"),
+];
 
 /// Whether field `f` of data type `type_name` holds a secret.
 pub fn is_secret(type_name: &str, f: &Field) -> bool {
@@ -111,6 +121,9 @@ mod tests {
         for (t, f) in [
             ("SessionManagerLocalTicket", "passwordFilePath"),
             ("RetrieveResult", "token"),
+            ("ContinueRetrievePropertiesEx", "token"),
+            ("CancelRetrievePropertiesEx", "token"),
+            ("FetchAuditRecords", "token"),
             ("DiagnosticManagerAuditRecordResult", "nextToken"),
             ("HostServiceTicket", "sslThumbprint"),
             ("UserSession", "userName"),

@@ -160,8 +160,10 @@ fn emit_struct(ctx: &Ctx, t: &ComplexType, out: &mut String) {
         out.push_str("        }\n        Ok(true)\n    }\n");
     }
 
-    // Writer
-    out.push_str("    fn write_fields(&self, w: &mut XmlWriter) {\n");
+    // Writer. Never inlined: it has two callers per type (its own `Encode` and the
+    // `xsi:type`-stating writer of every polymorphic enum holding it), and inlining it into
+    // both would carry every encoder twice.
+    out.push_str("    #[inline(never)]\n    fn write_fields(&self, w: &mut XmlWriter) {\n");
     if t.fields.is_empty() && base.is_none() {
         out.push_str("        let _ = w;\n");
     }

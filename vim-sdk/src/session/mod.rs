@@ -81,13 +81,12 @@ impl std::ops::Deref for Session {
     }
 }
 
-/// The parts of a connect URL (`Debug` is safe: the password is a [`Secret`]).
+/// The parts of a connect URL (one with a password is refused).
 #[derive(Debug)]
 struct Target {
     /// The URL without userinfo, path defaulting to `/sdk`.
     base: String,
     user: Option<String>,
-    password: Option<Secret>,
 }
 
 fn percent_decode(s: &str) -> String {
@@ -121,9 +120,11 @@ fn parse_target(url: &str) -> Result<Target, Error> {
     };
     // The parser's messages never quote the input, which may hold a password.
     let mut u = url::Url::parse(url).map_err(|e| invalid(&format!("cannot parse the URL: {e}")))?;
+    if u.password().is_some() {
+        return Err(Error::new("connect", None, ErrorKind::PasswordInUrl));
+    }
     let user = (!u.username().is_empty()).then(|| percent_decode(u.username()));
-    let password = u.password().map(|p| Secret::new(percent_decode(p)));
-    if u.set_username("").is_err() || u.set_password(None).is_err() {
+    if u.set_username("").is_err() {
         return Err(invalid("the URL cannot carry credentials"));
     }
     if u.path().is_empty() || u.path() == "/" {
@@ -132,7 +133,6 @@ fn parse_target(url: &str) -> Result<Target, Error> {
     Ok(Target {
         base: u.to_string(),
         user,
-        password,
     })
 }
 
@@ -256,7 +256,7 @@ fn relogin_hook(
 pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Session, Error> {
     let target = parse_target(url)?;
     let user = target.user.or_else(|| options.username.clone());
-    let password = target.password.or_else(|| options.password.clone());
+    let password = options.password.clone();
 
     let mut config = TransportConfig::new(target.base.clone()).tls(options.tls.clone());
     if let Some(t) = options.connect_timeout {
@@ -582,16 +582,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn userinfo_is_taken_out_of_the_url() {
-        let t = parse_target("https://admin%40vsphere.local:p%3Ass@127.0.0.1:8989").unwrap();
+    fn the_user_is_taken_out_of_the_url() {
+        let t = parse_target("https://admin%40vsphere.local@127.0.0.1:8989").unwrap();
         assert_eq!(t.base, "https://127.0.0.1:8989/sdk");
         assert_eq!(t.user.as_deref(), Some("admin@vsphere.local"));
-        assert_eq!(t.password.unwrap().expose(), "p:ss");
         let t = parse_target("http://127.0.0.1:1/other").unwrap();
         assert_eq!(t.base, "http://127.0.0.1:1/other");
-        assert!(t.user.is_none() && t.password.is_none());
+        assert!(t.user.is_none());
         let e = parse_target("https://u:topsecret@[bad").unwrap_err();
         assert!(!e.to_string().contains("topsecret"), "{e}");
         assert_eq!(percent_decode("a%2"), "a%2");
+    }
+
+    #[test]
+    fn a_password_in_the_url_is_refused_without_repeating_it() {
+        for url in [
+            "https://admin%40vsphere.local:p%3Ass-Secr3t@127.0.0.1:8989/sdk",
+            "http://u:p%3Ass-Secr3t@127.0.0.1:1",
+            "https://:p%3Ass-Secr3t@vc.example.com",
+        ] {
+            let e = parse_target(url).unwrap_err();
+            assert!(matches!(e.kind, ErrorKind::PasswordInUrl), "{url}: {e:?}");
+            let shown = format!("{e} {e:?}");
+            assert!(shown.contains("ConnectOptions::credentials"), "{shown}");
+            for leak in ["Secr3t", "p:ss", "p%3Ass", "127.0.0.1", "vc.example"] {
+                assert!(!shown.contains(leak), "{url}: {shown}");
+            }
+        }
     }
 }

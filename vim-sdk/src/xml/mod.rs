@@ -38,7 +38,11 @@ pub trait Encode {
 
 /// The field reader and writer of a data object (object-safe, so the runtime's loops over
 /// fields are not generic).
-pub trait Fields: std::fmt::Debug {
+///
+/// Not a `Debug` subtrait: every `dyn Fields` vtable would then hold the type's `Debug`, and
+/// whatever builds the vtables of all types (encoding an `anyType` value did) would link the
+/// formatting code of every type into the binary.
+pub trait Fields {
     /// The wire name of the value's type.
     fn type_name(&self) -> &'static str;
     /// Reads the child element `name` into the matching field; `Ok(false)` if no field matches.

@@ -5,7 +5,7 @@ use std::io::{self, BufRead};
 
 use bytes::Bytes;
 
-use crate::chunks::ChunkBuf;
+use crate::chunks::{is_too_large, ChunkBuf, LimitedRead};
 use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -68,7 +68,7 @@ const MAX_NAME: usize = 128;
 /// Where the bytes come from: a slice is parsed in place, a stream through a buffer.
 enum Source<'r> {
     Slice(Reader<&'r [u8]>),
-    Stream(Reader<Box<dyn BufRead + 'r>>),
+    Stream(Reader<LimitedRead<Box<dyn BufRead + 'r>>>),
     Chunks(Reader<Chunks<'r>>),
 }
 
@@ -297,7 +297,7 @@ impl<'r> XmlReader<'r> {
 
     /// A reader over a stream (e.g. a response body as it arrives).
     pub fn from_bufread(src: Box<dyn BufRead + 'r>) -> Self {
-        let mut inner = Reader::from_reader(src);
+        let mut inner = Reader::from_reader(LimitedRead::new(src));
         configure(inner.config_mut());
         Self::with_source(Source::Stream(inner))
     }
@@ -312,7 +312,7 @@ impl<'r> XmlReader<'r> {
     }
 
     fn with_source(inner: Source<'r>) -> Self {
-        XmlReader {
+        let mut r = XmlReader {
             inner,
             buf: Vec::with_capacity(1024),
             limits: Limits::default(),
@@ -324,13 +324,29 @@ impl<'r> XmlReader<'r> {
             pending_name: [0; MAX_NAME],
             pending_len: 0,
             scratch: String::new(),
-        }
+        };
+        r.bound_input();
+        r
     }
 
     /// Replaces the default limits.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self.bound_input();
         self
+    }
+
+    /// Bounds what a stream or chunk source may deliver to `max_bytes` (and a chunk), so that
+    /// a text node, comment or tag that never ends fails as [`DecodeErrorKind::TooLarge`]
+    /// instead of being buffered whole; the position check in `step` covers slices (already
+    /// in memory) and every event.
+    fn bound_input(&mut self) {
+        let limit = self.limits.max_bytes;
+        match &mut self.inner {
+            Source::Slice(_) => {}
+            Source::Stream(r) => r.get_mut().set_limit(limit),
+            Source::Chunks(r) => r.get_mut().set_limit(limit),
+        }
     }
 
     /// Current nesting depth (0 outside the root element).
@@ -416,6 +432,11 @@ impl<'r> XmlReader<'r> {
 
     fn syntax(&self, e: quick_xml::Error) -> DecodeError {
         match e {
+            quick_xml::Error::Io(io) if is_too_large(&io) => {
+                self.error(DecodeErrorKind::TooLarge {
+                    limit: self.limits.max_bytes,
+                })
+            }
             quick_xml::Error::Syntax(_) | quick_xml::Error::IllFormed(_)
                 if self.at_eof_error(&e) =>
             {
@@ -818,6 +839,103 @@ mod tests {
         assert!(r.enter_child().unwrap());
         assert_eq!(r.read_text().unwrap(), "1");
         assert!(r.enter_child().is_err());
+    }
+
+    const CHUNK: usize = 64 * 1024;
+    const LIMIT: u64 = 1 << 20;
+    /// Text far past the limit: what an old reader buffered whole before checking its size.
+    const HUGE: usize = 64 << 20;
+
+    /// `<r><a>`, `text` bytes of text, `</a></r>`, in chunks of [`CHUNK`], counting the bytes
+    /// handed out in `served`.
+    fn text_chunks(text: usize, served: std::rc::Rc<std::cell::Cell<usize>>) -> NextChunk<'static> {
+        let mut doc = b"<r><a>".to_vec();
+        doc.resize(doc.len() + text, b'a');
+        doc.extend_from_slice(b"</a></r>");
+        let doc = Bytes::from(doc);
+        let mut at = 0;
+        Box::new(move || {
+            let end = (at + CHUNK).min(doc.len());
+            let chunk = doc.slice(at..end);
+            at = end;
+            served.set(served.get() + chunk.len());
+            Ok(Some(chunk).filter(|c| !c.is_empty()))
+        })
+    }
+
+    /// Reads the text of `<a>` with the test's limit.
+    fn read_a(r: XmlReader<'_>) -> Result<String, DecodeError> {
+        let mut r = r.with_limits(Limits {
+            max_bytes: LIMIT,
+            ..Limits::default()
+        });
+        r.enter_root()?;
+        assert!(r.enter_child()?);
+        r.read_text()
+    }
+
+    #[test]
+    fn a_huge_text_node_from_chunks_fails_before_it_is_buffered_whole() {
+        let served = std::rc::Rc::new(std::cell::Cell::new(0));
+        let e = read_a(XmlReader::from_chunks(text_chunks(HUGE, served.clone()))).unwrap_err();
+        assert!(
+            matches!(e.kind, DecodeErrorKind::TooLarge { limit: LIMIT }),
+            "{e:?}"
+        );
+        let served = served.get() as u64;
+        assert!(
+            served <= LIMIT + CHUNK as u64,
+            "{served} bytes pulled for a limit of {LIMIT}"
+        );
+        // A document of exactly the limit still decodes.
+        let fits = LIMIT as usize - b"<r><a></a></r>".len();
+        let fine = std::rc::Rc::new(std::cell::Cell::new(0));
+        assert_eq!(
+            read_a(XmlReader::from_chunks(text_chunks(fits, fine)))
+                .unwrap()
+                .len(),
+            fits
+        );
+    }
+
+    /// A `Read` that counts the bytes it hands out.
+    struct Counting<R> {
+        inner: R,
+        read: std::rc::Rc<std::cell::Cell<usize>>,
+    }
+
+    impl<R: io::Read> io::Read for Counting<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.read.set(self.read.get() + n);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_huge_text_node_from_a_stream_fails_before_it_is_buffered_whole() {
+        use std::io::Read as _;
+        let read = std::rc::Rc::new(std::cell::Cell::new(0));
+        let body = (&b"<r><a>"[..])
+            .chain(io::repeat(b'a').take(HUGE as u64))
+            .chain(&b"</a></r>"[..]);
+        let src = io::BufReader::with_capacity(
+            CHUNK,
+            Counting {
+                inner: body,
+                read: read.clone(),
+            },
+        );
+        let e = read_a(XmlReader::from_bufread(Box::new(src))).unwrap_err();
+        assert!(
+            matches!(e.kind, DecodeErrorKind::TooLarge { limit: LIMIT }),
+            "{e:?}"
+        );
+        let read = read.get() as u64;
+        assert!(
+            read <= LIMIT + 2 * CHUNK as u64,
+            "{read} bytes read for a limit of {LIMIT}"
+        );
     }
 
     #[test]
