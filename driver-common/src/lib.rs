@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod base64_arg;
 pub mod config;
 pub mod connect;
 pub mod error;

@@ -3,7 +3,6 @@
 //! skipped. The input is untrusted: malformed XML, bad base64 or numbers out of range are
 //! errors, never panics; size and depth are bounded.
 
-use base64::Engine as _;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
@@ -78,14 +77,7 @@ fn opt(v: &str) -> Option<String> {
 impl OneVm {
     /// Decodes base64 (standard alphabet; line breaks tolerated) and parses the XML.
     pub fn from_base64(s: &str) -> Result<Self> {
-        let compact: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        if compact.len() > MAX_LEN * 4 / 3 + 4 {
-            return Err(bad("too large"));
-        }
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(compact.as_bytes())
-            .map_err(|e| bad(format_args!("not base64: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8"))?;
+        let text = crate::base64_arg::decode_text(s, MAX_LEN).map_err(bad)?;
         Self::from_xml(&text)
     }
 
@@ -221,6 +213,7 @@ impl OneVm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     const DOC: &str = r#"<VM><ID>42</ID><NAME>web</NAME><DEPLOY_ID/>
 <TEMPLATE><NIC><BRIDGE><![CDATA[vSwitch0]]></BRIDGE><MAC>02:00:0a:00:00:01</MAC><NETWORK_ID>3</NETWORK_ID><VLAN>YES</VLAN><NIC_ID>0</NIC_ID></NIC>

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use base64::Engine as _;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
@@ -119,14 +118,7 @@ fn list(v: Option<&String>) -> Vec<String> {
 impl DsData {
     /// Decodes the base64 argument and parses it.
     pub fn from_base64(arg: &str) -> Result<Self> {
-        let compact: String = arg.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        if compact.len() > MAX_LEN * 4 / 3 + 4 {
-            return Err(bad("too large"));
-        }
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(compact.as_bytes())
-            .map_err(|e| bad(format_args!("not base64: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8"))?;
+        let text = driver_common::base64_arg::decode_text(arg, MAX_LEN).map_err(bad)?;
         Self::from_xml(&text)
     }
 
@@ -219,6 +211,7 @@ impl DsData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     const DOC: &str = "<DS_DRIVER_ACTION_DATA><IMAGE><ID>7</ID><SOURCE></SOURCE>\
         <PATH><![CDATA[/tmp/x y]]></PATH><TYPE>1</TYPE><SIZE>100</SIZE><FSTYPE>vmdk_thin</FSTYPE>\
