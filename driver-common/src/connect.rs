@@ -64,14 +64,19 @@ impl std::fmt::Debug for Conn {
 }
 
 /// A selection spec that refers to a named traversal spec.
-fn sel(name: &str) -> AnySelectionSpec {
+pub(crate) fn sel(name: &str) -> AnySelectionSpec {
     AnySelectionSpec::SelectionSpec(Box::new(SelectionSpec {
         name: Some(name.into()),
     }))
 }
 
 /// A named traversal spec.
-fn trav(name: &str, ty: &str, path: &str, next: Vec<AnySelectionSpec>) -> AnySelectionSpec {
+pub(crate) fn trav(
+    name: &str,
+    ty: &str,
+    path: &str,
+    next: Vec<AnySelectionSpec>,
+) -> AnySelectionSpec {
     AnySelectionSpec::TraversalSpec(Box::new(TraversalSpec {
         base: SelectionSpec {
             name: Some(name.into()),

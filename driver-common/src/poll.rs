@@ -5,10 +5,10 @@
 use std::fmt;
 
 use vim_sdk::property::ObjectProps;
-use vim_sdk::types::{
-    AnySelectionSpec, ObjectSpec, PropertyFilterSpec, PropertySpec, SelectionSpec, TraversalSpec,
-};
+use vim_sdk::types::{AnySelectionSpec, ObjectSpec, PropertyFilterSpec, PropertySpec};
 use vim_sdk::xml::ManagedObjectReference;
+
+use crate::connect::{sel, trav};
 
 /// A VM's state as OpenNebula's poll letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,26 +97,6 @@ pub const VM_PATHS: [&str; 6] = [
     "summary.quickStats.hostMemoryUsage",
     "config.instanceUuid",
 ];
-
-/// A selection spec that refers to a named traversal spec.
-fn sel(name: &str) -> AnySelectionSpec {
-    AnySelectionSpec::SelectionSpec(Box::new(SelectionSpec {
-        name: Some(name.into()),
-    }))
-}
-
-/// A named traversal spec.
-fn trav(name: &str, ty: &str, path: &str, next: Vec<AnySelectionSpec>) -> AnySelectionSpec {
-    AnySelectionSpec::TraversalSpec(Box::new(TraversalSpec {
-        base: SelectionSpec {
-            name: Some(name.into()),
-        },
-        r#type: ty.into(),
-        path: path.into(),
-        skip: Some(false),
-        select_set: next,
-    }))
-}
 
 /// The traversal from a host to every VM that can run on it: the host's compute resource
 /// (`parent`, a standalone host's or a cluster's), its root pool, every child pool and vApp
