@@ -2,8 +2,10 @@
 //! [`TaskOf::wait_until`] and [`TaskOf::wait_with`] for one task, [`wait_all`],
 //! [`wait_all_with_progress`] and [`wait_all_with`] for several.
 //!
-//! A wait creates a private `PropertyCollector` with a filter on the tasks' `info`, follows it
-//! with `WaitForUpdatesEx` until every task has ended, and destroys the collector. A task
+//! A wait first reads the tasks' `info` once (`RetrievePropertiesEx`): when every task has
+//! already ended, that is the whole wait. Otherwise it creates a private `PropertyCollector`
+//! with a filter on the tasks' `info`, follows it with `WaitForUpdatesEx` until every task has
+//! ended, and destroys the collector. A task
 //! that fails becomes an [`ErrorKind::Task`] error carrying its [`TaskFault`].
 //!
 //! A wait can be bounded ([`WaitLimits`]): by a deadline, after which it ends with an
@@ -23,7 +25,7 @@ use crate::error::{Error, ErrorKind};
 pub use crate::error::{TaskCancel, TaskFault, UnfinishedTask};
 use crate::managed::TaskOf;
 use crate::mo;
-use crate::property::{objects_spec, Paths, UpdateCollector, WaitOutcome};
+use crate::property::{objects_spec, retrieve, Paths, UpdateCollector, WaitOutcome};
 use crate::types::{Any, AnyData, FromAny, TaskInfo, TaskInfoState};
 use crate::xml::{DecodeError, DecodeErrorKind, ManagedObjectReference};
 
@@ -173,7 +175,8 @@ impl<R: FromAny> TaskOf<R> {
 }
 
 /// Waits for all `tasks` at once (one collector); gives each task's outcome in order. The
-/// outer error is a failure of the wait itself.
+/// outer error is a failure of the wait itself. A task listed more than once has its outcome
+/// at its first place and an error at the others.
 pub async fn wait_all<R: FromAny>(
     client: &Client,
     tasks: &[TaskOf<R>],
@@ -242,11 +245,20 @@ async fn wait_infos(
         cancel,
         leave_running,
     } = limits;
-    let mut infos: Vec<Option<TaskInfo>> = vec![None; tasks.len()];
+    // Each task is followed once; a task listed again gets an error at its later places
+    // (its info is moved out, not cloned: see `record`).
+    let mut unique: Vec<ManagedObjectReference> = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        if !unique.contains(t) {
+            unique.push(t.clone());
+        }
+    }
+    let mut infos: Vec<Option<TaskInfo>> =
+        std::iter::repeat_with(|| None).take(unique.len()).collect();
     let mut collector: Option<UpdateCollector> = None;
     let follow = follow_infos(
         client,
-        tasks,
+        &unique,
         deadline,
         &mut collector,
         &mut infos,
@@ -277,7 +289,18 @@ async fn wait_infos(
     }
     let gave_up = res?;
     let mut out = Vec::with_capacity(tasks.len());
-    for (task, info) in tasks.iter().zip(infos) {
+    for (i, task) in tasks.iter().enumerate() {
+        if tasks[..i].contains(task) {
+            out.push(Err(wait_error(
+                task,
+                "task listed more than once in one wait",
+            )));
+            continue;
+        }
+        let info = unique
+            .iter()
+            .position(|t| t == task)
+            .and_then(|u| infos[u].take());
         match (info, gave_up) {
             (Some(info), _) if ended(&info.state) => out.push(Ok(info)),
             (info, Some(why)) => {
@@ -309,8 +332,11 @@ async fn wait_infos(
     Ok(out)
 }
 
-/// The wait proper: creates the collector (left in `collector` for the caller to destroy)
-/// and records each task's latest `info` in `infos` until all have ended.
+/// The wait proper: reads every task's `info` once (`RetrievePropertiesEx`) and, when that
+/// shows a task still running, creates the collector (left in `collector` for the caller to
+/// destroy) and records each task's latest `info` in `infos` until all have ended. A task that
+/// has already ended (on vcsim, always: it runs tasks inside the `*_Task` call) thus costs
+/// one round trip instead of four (collector, filter, wait, destroy).
 async fn follow_infos(
     client: &Client,
     tasks: &[ManagedObjectReference],
@@ -320,13 +346,22 @@ async fn follow_infos(
     progress: &mut impl FnMut(TaskProgress),
 ) -> Result<(), Error> {
     let content = client.service_content().await?;
-    let collector = collector.insert(UpdateCollector::new(client, &content).await?);
     let spec = objects_spec(tasks, &Paths::Only(vec!["info".into()]));
+    let root = mo::PropertyCollector::from_ref(content.property_collector.clone());
+    for object in retrieve(client, &root, std::slice::from_ref(&spec), None).await? {
+        for prop in object.prop_set {
+            if prop.name == "info" {
+                let info = task_info(&object.obj, Some(prop.val))?;
+                record(tasks, infos, &object.obj, info, progress);
+            }
+        }
+    }
+    if all_ended(infos) {
+        return Ok(());
+    }
+    let collector = collector.insert(UpdateCollector::new(client, &content).await?);
     collector.add_filter(&spec).await?;
-    while infos
-        .iter()
-        .any(|i| !i.as_ref().is_some_and(|i| ended(&i.state)))
-    {
+    while !all_ended(infos) {
         // With a deadline, ask the server to answer by then (whole seconds, at least one).
         let max_wait = deadline.map_or(WAIT_SECONDS, |d| {
             let left = d.saturating_duration_since(Instant::now()).as_millis();
@@ -339,35 +374,62 @@ async fn follow_infos(
         };
         for update in set.filter_set.into_iter().flat_map(|f| f.object_set) {
             for change in update.change_set {
-                if change.name != "info" {
-                    continue;
-                }
-                let info = match change.val {
-                    Some(Any::Data(AnyData::TaskInfo(info))) => *info,
-                    other => {
-                        let found = other.as_ref().map_or("nothing", |v| v.type_name());
-                        let msg = format!("task info holds {found}, not TaskInfo");
-                        return Err(wait_error(&update.obj, &msg));
-                    }
-                };
-                progress(TaskProgress {
-                    task: update.obj.clone(),
-                    state: info.state.clone(),
-                    progress: info.progress,
-                    description_id: info.description_id.clone(),
-                });
-                for (slot, _) in infos
-                    .iter_mut()
-                    .zip(tasks)
-                    .filter(|(_, t)| **t == update.obj)
-                {
-                    *slot = Some(info.clone());
+                if change.name == "info" {
+                    let info = task_info(&update.obj, change.val)?;
+                    record(tasks, infos, &update.obj, info, progress);
                 }
             }
         }
     }
     Ok(())
 }
+
+fn all_ended(infos: &[Option<TaskInfo>]) -> bool {
+    infos
+        .iter()
+        .all(|i| i.as_ref().is_some_and(|i| ended(&i.state)))
+}
+
+/// The `TaskInfo` in a task's `info` value.
+fn task_info(task: &ManagedObjectReference, val: Option<Any>) -> Result<TaskInfo, Error> {
+    match val {
+        Some(Any::Data(AnyData::TaskInfo(info))) => Ok(*info),
+        other => {
+            let found = other.as_ref().map_or("nothing", |v| v.type_name());
+            let msg = format!("task info holds {found}, not TaskInfo");
+            Err(wait_error(task, &msg))
+        }
+    }
+}
+
+/// Keeps `info` as the latest of `task` (its first position in `tasks`) and reports it to
+/// `progress` when its state or progress changed. The info is moved, never cloned: cloning a
+/// `TaskInfo` (its `result` is an `anyType`) would link the `Clone` of every generated type
+/// into each program that waits for a task.
+fn record(
+    tasks: &[ManagedObjectReference],
+    infos: &mut [Option<TaskInfo>],
+    task: &ManagedObjectReference,
+    info: TaskInfo,
+    progress: &mut impl FnMut(TaskProgress),
+) {
+    let Some(slot) = tasks.iter().position(|t| t == task).map(|i| &mut infos[i]) else {
+        return;
+    };
+    let changed = slot
+        .as_ref()
+        .is_none_or(|old| old.state != info.state || old.progress != info.progress);
+    if changed {
+        progress(TaskProgress {
+            task: task.clone(),
+            state: info.state.clone(),
+            progress: info.progress,
+            description_id: info.description_id.clone(),
+        });
+    }
+    *slot = Some(info);
+}
+
 /// The task's result as `R`, or its fault as an error.
 fn outcome<R: FromAny>(info: TaskInfo) -> Result<R, Error> {
     let method = info
