@@ -187,19 +187,20 @@ fn emit_enum(ctx: &Ctx, base: &str, variants: &[String], out: &mut String) {
          TypeLookup::Found(i) => Self::decode_variant(i, r),\n            \
          TypeLookup::Unknown(wire_type) => Ok(Self::Unknown {{ wire_type, value: Box::new(Decode::decode(r)?) }}),\n        }}\n    }}\n}}"
     );
+    // One start tag and one end tag for the whole enum, the variant's fields between them:
+    // a writer generic over the variant's type would be monomorphised (start and end tags
+    // inlined) once per variant, 0.8 MB over `AnyData`'s 2,800 variants.
     let _ = writeln!(
         out,
         "impl {en} {{\n    /// Writes the value as `<name xsi:type=\"..\">`, stating its type even when it is `{base}`\n    \
-         /// (what an `anyType` slot needs).\n    pub fn encode_typed(&self, w: &mut XmlWriter, name: &str) {{\n        match self {{"
+         /// (what an `anyType` slot needs).\n    pub fn encode_typed(&self, w: &mut XmlWriter, name: &str) {{\n        \
+         w.start(name, Some(self.type_name()));\n        match self {{"
     );
     for v in variants {
-        let _ = writeln!(
-            out,
-            "            Self::{v}(v) => w.typed(name, \"{v}\", &**v),"
-        );
+        let _ = writeln!(out, "            Self::{v}(v) => v.write_fields(w),");
     }
     out.push_str(
-        "            Self::Unknown { wire_type, value } => w.typed(name, wire_type, &**value),\n        }\n    }\n}\n",
+        "            Self::Unknown { value, .. } => value.write_fields(w),\n        }\n        w.end(name);\n    }\n}\n",
     );
     let _ = writeln!(
         out,
