@@ -233,15 +233,13 @@ async fn add_disk_cdrom_and_nic_then_remove_them() {
     let next = after.next_unit_number(after.by_key(scsi.base().key).expect("controller"));
     assert_ne!(next, Some(scsi_unit));
 
-    // Remove what was added (devices sent back as read).
-    let removals = vec![
-        spec::remove(
-            &AnyVirtualDevice::VirtualDisk(Box::new(disk.clone())),
-            false,
-        ),
-        spec::remove(cd, false),
-        spec::remove(nic, false),
-    ];
+    // Remove what was added (devices sent back as read, taken out of the list).
+    let keys = [disk.key, cd.base().key, nic.base().key];
+    let mut after = after;
+    let removals = keys
+        .into_iter()
+        .map(|k| spec::remove(after.take(k).expect("an added device"), false))
+        .collect();
     vm.change_devices(&c, removals)
         .await
         .expect("remove devices");

@@ -118,28 +118,22 @@ fn nic_spec(
         _ => NicModel::E1000,
     };
     let mut spec = dspec::nic(list, taken, model, backing, mac);
-    let card = match &spec.device {
-        AnyVirtualDevice::VirtualE1000(c) => Some(c.base.clone()),
-        _ => None,
-    };
-    if let Some(card) = card {
-        match kind {
-            NicKind::Vmxnet2 => {
-                spec.device = AnyVirtualDevice::VirtualVmxnet2(Box::new(VirtualVmxnet2 {
-                    base: VirtualVmxnet { base: card },
-                }))
-            }
-            NicKind::Vmxnet => {
-                spec.device =
-                    AnyVirtualDevice::VirtualVmxnet(Box::new(VirtualVmxnet { base: card }))
-            }
-            NicKind::PcNet32 => {
-                spec.device =
-                    AnyVirtualDevice::VirtualPCNet32(Box::new(VirtualPCNet32 { base: card }))
-            }
-            _ => {}
+    // The E1000 card is moved into the model asked for, not cloned: cloning a device links
+    // the `Clone` of every device and backing type into the driver.
+    spec.device = match (kind, std::mem::take(&mut spec.device)) {
+        (NicKind::Vmxnet2, AnyVirtualDevice::VirtualE1000(c)) => {
+            AnyVirtualDevice::VirtualVmxnet2(Box::new(VirtualVmxnet2 {
+                base: VirtualVmxnet { base: c.base },
+            }))
         }
-    }
+        (NicKind::Vmxnet, AnyVirtualDevice::VirtualE1000(c)) => {
+            AnyVirtualDevice::VirtualVmxnet(Box::new(VirtualVmxnet { base: c.base }))
+        }
+        (NicKind::PcNet32, AnyVirtualDevice::VirtualE1000(c)) => {
+            AnyVirtualDevice::VirtualPCNet32(Box::new(VirtualPCNet32 { base: c.base }))
+        }
+        (_, device) => device,
+    };
     spec
 }
 
@@ -277,11 +271,12 @@ pub fn build(
     let mut changes: Vec<VirtualDeviceConfigSpec> = Vec::new();
 
     // SCSI controllers.
-    let mut scsi: HashMap<u32, AnyVirtualDevice> = HashMap::new();
+    // Each bus's controller by its place in `changes` (borrowed from there, not cloned).
+    let mut scsi: HashMap<u32, usize> = HashMap::new();
     for (bus, model) in scsi_models(dep, &mut warnings) {
         let c = scsi_controller(&list, &taken, model, bus as i32);
         taken.push(c.device.base().key);
-        scsi.insert(bus, c.device.clone());
+        scsi.insert(bus, changes.len());
         changes.push(c);
     }
     let ide: Vec<AnyVirtualDevice> = (0..IDE_CONTROLLERS).map(ide_controller).collect();
@@ -290,7 +285,7 @@ pub fn build(
     for disk in &dep.disks {
         let controller = match disk.target.bus {
             Bus::Ide => &ide[disk.target.controller as usize],
-            Bus::Scsi => &scsi[&disk.target.controller],
+            Bus::Scsi => &changes[scsi[&disk.target.controller]].device,
         };
         let file = disk.device_file().to_string();
         let unit = disk.target.unit as i32;

@@ -110,7 +110,7 @@ impl<'a> Site<'a> {
                 conn.datacenter.clone(),
                 DatastoreLocation::new(dc_path.clone(), name.clone()),
             );
-            let accessible = !matches!(p.value::<bool>("summary.accessible"), Ok(Some(false)));
+            let accessible = p.bool("summary.accessible") != Some(false);
             stores.insert(
                 name.clone(),
                 Store {

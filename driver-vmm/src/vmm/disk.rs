@@ -160,13 +160,12 @@ pub fn attach_specs(
     }
     let unit = i32::try_from(target.unit).map_err(|_| format!("bad unit for {slot}"))?;
     let mut specs = Vec::new();
-    let new_controller;
-    let ctrl = match controller(devices, target) {
-        Some(c) => c,
+    let disk = match controller(devices, target) {
+        Some(c) => spec::existing_disk(devices, &[], c, unit, file, None),
         None if target.bus == Bus::Scsi => {
             let bus =
                 i32::try_from(target.controller).map_err(|_| format!("bad bus for {slot}"))?;
-            new_controller =
+            let new_controller =
                 AnyVirtualDevice::VirtualLsiLogicController(Box::new(VirtualLsiLogicController {
                     base: VirtualSCSIController {
                         base: VirtualController {
@@ -181,12 +180,15 @@ pub fn attach_specs(
                         ..Default::default()
                     },
                 }));
+            let taken = [new_controller.base().key];
+            let disk = spec::existing_disk(devices, &taken, &new_controller, unit, file, None);
+            // Moved, not cloned: see `detach_spec`.
             specs.push(VirtualDeviceConfigSpec {
                 operation: Some(VirtualDeviceConfigSpecOperation::Add),
-                device: new_controller.clone(),
+                device: new_controller,
                 ..Default::default()
             });
-            &new_controller
+            disk
         }
         None => {
             return Err(format!(
@@ -195,8 +197,7 @@ pub fn attach_specs(
             ))
         }
     };
-    let taken: Vec<i32> = specs.iter().map(|s| s.device.base().key).collect();
-    specs.push(spec::existing_disk(devices, &taken, ctrl, unit, file, None));
+    specs.push(disk);
     Ok(Some(specs))
 }
 
@@ -220,8 +221,12 @@ pub async fn attach(
 
 /// The spec detaching the disk at `target`, which must be `file`: `Ok(None)` when the slot
 /// is empty (already detached), an error when it holds anything else. The file is kept.
+///
+/// The disk is taken out of `devices` and moved into the spec: cloning a device (its
+/// `deviceInfo` may hold `anyType` values) would link the `Clone` of every generated type
+/// into the driver.
 pub fn detach_spec(
-    devices: &DeviceList,
+    devices: &mut DeviceList,
     target: &DiskTarget,
     file: &str,
 ) -> Result<Option<VirtualDeviceConfigSpec>, String> {
@@ -229,7 +234,10 @@ pub fn detach_spec(
     match at_slot(devices, target) {
         None => Ok(None),
         Some(d) => match disk_file(d) {
-            Some(f) if f == file => Ok(Some(spec::remove(d, false))),
+            Some(f) if f == file => {
+                let key = d.base().key;
+                Ok(devices.take(key).map(|d| spec::remove(d, false)))
+            }
             Some(f) => Err(format!(
                 "{slot} holds another disk ({f}), not {file}; nothing was detached"
             )),
@@ -249,8 +257,8 @@ pub async fn detach(
     target: &DiskTarget,
     file: &str,
 ) -> Result<bool, String> {
-    let devices = vm.devices(client).await.map_err(|e| e.to_string())?;
-    let Some(spec) = detach_spec(&devices, target, file)? else {
+    let mut devices = vm.devices(client).await.map_err(|e| e.to_string())?;
+    let Some(spec) = detach_spec(&mut devices, target, file)? else {
         return Ok(false);
     };
     vm.change_devices(client, vec![spec])
@@ -394,18 +402,24 @@ mod tests {
 
     #[test]
     fn detach_plans() {
-        let list = DeviceList::new(vec![scsi(1000, 0), disk(1000, 8, "[0] 1/disk.7/disk.vmdk")]);
+        let mut list =
+            DeviceList::new(vec![scsi(1000, 0), disk(1000, 8, "[0] 1/disk.7/disk.vmdk")]);
         let t = parse("sdh").unwrap();
-        let s = detach_spec(&list, &t, "[0] 1/disk.7/disk.vmdk")
+        assert!(detach_spec(&mut list, &t, "[0] 1/disk.8/disk.vmdk").is_err());
+        assert!(detach_spec(&mut list, &parse("sda").unwrap(), "x")
+            .unwrap()
+            .is_none());
+        assert!(detach_spec(&mut list, &parse("sdp").unwrap(), "x")
+            .unwrap()
+            .is_none());
+        let s = detach_spec(&mut list, &t, "[0] 1/disk.7/disk.vmdk")
             .unwrap()
             .unwrap();
         assert_eq!(s.operation, Some(VirtualDeviceConfigSpecOperation::Remove));
         assert_eq!(s.file_operation, None);
-        assert!(detach_spec(&list, &t, "[0] 1/disk.8/disk.vmdk").is_err());
-        assert!(detach_spec(&list, &parse("sda").unwrap(), "x")
-            .unwrap()
-            .is_none());
-        assert!(detach_spec(&list, &parse("sdp").unwrap(), "x")
+        assert_eq!(disk_file(&s.device), Some("[0] 1/disk.7/disk.vmdk"));
+        // The disk left the list with the spec: the slot reads empty now.
+        assert!(detach_spec(&mut list, &t, "[0] 1/disk.7/disk.vmdk")
             .unwrap()
             .is_none());
     }

@@ -276,8 +276,11 @@ pub async fn attach(
 /// Removes the card with `mac` from `vm`, sent back exactly as read. `Ok(false)` when the
 /// VM has no such card (a retry: nothing to do).
 pub async fn detach(client: &Client, vm: &mo::VirtualMachine, mac: &str) -> Result<bool, String> {
-    let devices = vm.devices(client).await.map_err(|e| e.to_string())?;
-    let Some(device) = find_by_mac(&devices, mac) else {
+    let mut devices = vm.devices(client).await.map_err(|e| e.to_string())?;
+    let Some(key) = find_by_mac(&devices, mac).map(|d| d.base().key) else {
+        return Ok(false);
+    };
+    let Some(device) = devices.take(key) else {
         return Ok(false);
     };
     vm.change_devices(client, vec![spec::remove(device, false)])

@@ -34,6 +34,13 @@ impl DeviceList {
         self.devices.iter().find(|d| d.base().key == key)
     }
 
+    /// Removes the device with `key` from the list and returns it (to send it back in a
+    /// [`remove`](super::spec::remove) spec without cloning it).
+    pub fn take(&mut self, key: i32) -> Option<AnyVirtualDevice> {
+        let i = self.devices.iter().position(|d| d.base().key == key)?;
+        Some(self.devices.remove(i))
+    }
+
     /// The storage controllers of `kind`, in bus order.
     pub fn controllers(&self, kind: ControllerKind) -> Vec<&AnyVirtualDevice> {
         let mut found: Vec<&AnyVirtualDevice> = self

@@ -229,13 +229,16 @@ pub fn nic(
     add(device, None)
 }
 
-/// Removes `device` (send it back exactly as read from `config.hardware.device`); with
-/// `destroy_file`, a disk's file is deleted too.
-pub fn remove(device: &AnyVirtualDevice, destroy_file: bool) -> VirtualDeviceConfigSpec {
+/// Removes `device` (send it back exactly as read from `config.hardware.device`, e.g. taken
+/// out with [`DeviceList::take`]); with `destroy_file`, a disk's file is deleted too.
+///
+/// The device is moved in rather than cloned: a device's `deviceInfo` can hold `anyType`
+/// values, and cloning one links the `Clone` of every generated type into the program.
+pub fn remove(device: AnyVirtualDevice, destroy_file: bool) -> VirtualDeviceConfigSpec {
     VirtualDeviceConfigSpec {
         operation: Some(VirtualDeviceConfigSpecOperation::Remove),
         file_operation: destroy_file.then_some(VirtualDeviceConfigSpecFileOperation::Destroy),
-        device: device.clone(),
+        device,
         ..Default::default()
     }
 }
@@ -363,7 +366,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let r = remove(&s.device, true);
+        let r = remove(s.device, true);
         assert_eq!(r.operation, Some(VirtualDeviceConfigSpecOperation::Remove));
         assert_eq!(
             r.file_operation,
