@@ -129,8 +129,38 @@ pub(crate) async fn create(conn: &Conn, dep: &Deployment, vmid: u64) -> Result<m
     let vmx = spec::vmx_path(dep, vmid).map_err(|e| DriverError::new(e.to_string()))?;
     let resolved = resolve_links(conn, dep, vmid, &datastores).await?;
     let dep = &resolved;
-    check_files(conn, dep, &datastores).await?;
-    move_stale_files(conn, &vmx, &datastores).await?;
+    // One search per datastore folder for both checks (the VM's own folder usually holds
+    // an ISO and the stale files looked for), one browser read per datastore.
+    let disk_files = files_by_folder(dep);
+    let stale_names = stale_candidates(&vmx);
+    let stale_folder = (vmx.datastore.clone(), vmx.dir().to_string());
+    let mut wanted = disk_files.clone();
+    let names = wanted.entry(stale_folder.clone()).or_default();
+    for n in &stale_names {
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    for (ds_name, _) in wanted.keys() {
+        if !datastores.contains_key(ds_name) {
+            let what = if disk_files.keys().any(|(d, _)| d == ds_name) {
+                "datastore"
+            } else {
+                "system datastore"
+            };
+            return Err(DriverError::new(format!(
+                "{what} {ds_name} is not mounted on host {}: nothing was created",
+                conn.host_name
+            )));
+        }
+    }
+    let found = search_folders(conn, &datastores, &wanted).await?;
+    check_files(&disk_files, &found)?;
+    let stale: Vec<String> = stale_names
+        .into_iter()
+        .filter(|n| found.get(&stale_folder).is_some_and(|f| f.contains(n)))
+        .collect();
+    move_stale_files(conn, &vmx, &datastores, stale).await?;
     let (config, warnings) =
         spec::build(dep, vmid, &networks).map_err(|e| DriverError::new(e.to_string()))?;
     for w in &warnings {
@@ -256,35 +286,53 @@ async fn by_name(
         .collect())
 }
 
-/// The names of the files among `names` that exist in folder `dir` of datastore `ds`.
-async fn existing_files(
+/// A datastore folder: the datastore's name and the folder's path in it (`42/disk.0`).
+type Folder = (String, String);
+
+/// For each folder in `wanted`, the names among its list that exist there: one
+/// `SearchDatastore_Task` per folder, one browser read per datastore. A folder that does
+/// not exist holds nothing.
+async fn search_folders(
     conn: &Conn,
-    ds: &mo::Datastore,
-    ds_name: &str,
-    dir: &str,
-    names: &[String],
-) -> Result<Vec<String>> {
-    let browser = ds.browser(&conn.session).await?;
-    let spec = HostDatastoreBrowserSearchSpec {
-        match_pattern: names.to_vec(),
-        ..Default::default()
-    };
-    let path = format!("[{ds_name}] {dir}");
-    let result = browser
-        .search_datastore_task(&conn.session, &path, Some(&spec))
-        .await?
-        .wait(&conn.session)
-        .await;
-    match result {
-        Ok(r) => Ok(r
-            .file
-            .iter()
-            .map(|f: &AnyFileInfo| f.base().path.clone())
-            .filter(|p| names.contains(p))
-            .collect()),
-        Err(e) if is_not_found(&e) => Ok(Vec::new()),
-        Err(e) => Err(DriverError::from(e).context(format!("searching {path}"))),
+    datastores: &HashMap<String, mo::Datastore>,
+    wanted: &BTreeMap<Folder, Vec<String>>,
+) -> Result<HashMap<Folder, Vec<String>>> {
+    let mut browsers: HashMap<&str, mo::HostDatastoreBrowser> = HashMap::new();
+    let mut found = HashMap::new();
+    for ((ds_name, dir), names) in wanted {
+        if !browsers.contains_key(ds_name.as_str()) {
+            let ds = datastores.get(ds_name).ok_or_else(|| {
+                DriverError::new(format!(
+                    "datastore {ds_name} is not mounted on host {}",
+                    conn.host_name
+                ))
+            })?;
+            browsers.insert(ds_name.as_str(), ds.browser(&conn.session).await?);
+        }
+        let browser = &browsers[ds_name.as_str()];
+        let spec = HostDatastoreBrowserSearchSpec {
+            match_pattern: names.clone(),
+            ..Default::default()
+        };
+        let path = format!("[{ds_name}] {dir}");
+        let result = browser
+            .search_datastore_task(&conn.session, &path, Some(&spec))
+            .await?
+            .wait(&conn.session)
+            .await;
+        let existing = match result {
+            Ok(r) => r
+                .file
+                .iter()
+                .map(|f: &AnyFileInfo| f.base().path.clone())
+                .filter(|p| names.contains(p))
+                .collect(),
+            Err(e) if is_not_found(&e) => Vec::new(),
+            Err(e) => return Err(DriverError::from(e).context(format!("searching {path}"))),
+        };
+        found.insert((ds_name.clone(), dir.clone()), existing);
     }
+    Ok(found)
 }
 
 /// `FileNotFound` (ESX, vcsim) or `NotFound`: the searched folder does not exist.
@@ -342,13 +390,9 @@ async fn resolve_links(
     Ok(dep)
 }
 
-/// Checks that every disk and ISO file of `dep` exists.
-async fn check_files(
-    conn: &Conn,
-    dep: &Deployment,
-    datastores: &HashMap<String, mo::Datastore>,
-) -> Result<()> {
-    let mut by_dir: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+/// The disk and ISO files of `dep` by folder.
+fn files_by_folder(dep: &Deployment) -> BTreeMap<Folder, Vec<String>> {
+    let mut by_dir: BTreeMap<Folder, Vec<String>> = BTreeMap::new();
     for d in &dep.disks {
         let file = d
             .device_file()
@@ -365,19 +409,21 @@ async fn check_files(
             .or_default()
             .push(file);
     }
+    by_dir
+}
+
+/// Checks that every file of `files` is among what [`search_folders`] `found`.
+fn check_files(
+    files: &BTreeMap<Folder, Vec<String>>,
+    found: &HashMap<Folder, Vec<String>>,
+) -> Result<()> {
     let mut missing = Vec::new();
-    for ((ds_name, dir), files) in by_dir {
-        let Some(ds) = datastores.get(&ds_name) else {
-            return Err(DriverError::new(format!(
-                "datastore {ds_name} is not mounted on host {}: nothing was created",
-                conn.host_name
-            )));
-        };
-        let found = existing_files(conn, ds, &ds_name, &dir, &files).await?;
-        for f in files {
-            if !found.contains(&f) {
+    for (folder, names) in files {
+        let (ds_name, dir) = folder;
+        for f in names {
+            if !found.get(folder).is_some_and(|there| there.contains(f)) {
                 let path = if dir.is_empty() {
-                    f
+                    f.clone()
                 } else {
                     format!("{dir}/{f}")
                 };
@@ -394,12 +440,29 @@ async fn check_files(
     Ok(())
 }
 
-/// Moves aside the `.vmx`, `.nvram` and `vmware.log` an earlier run left beside `vmx`, unless
-/// a registered VM uses that `.vmx`.
+/// The files an earlier run may have left beside `vmx`: the `.vmx`, its `.nvram` and
+/// `vmware.log`.
+fn stale_candidates(vmx: &DatastorePath) -> Vec<String> {
+    let stem = vmx
+        .path
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(".vmx");
+    vec![
+        format!("{stem}.vmx"),
+        format!("{stem}.nvram"),
+        "vmware.log".to_string(),
+    ]
+}
+
+/// Moves aside the `stale` files (of [`stale_candidates`], found beside `vmx`) an earlier run
+/// left, unless a registered VM uses that `.vmx`.
 async fn move_stale_files(
     conn: &Conn,
     vmx: &DatastorePath,
     datastores: &HashMap<String, mo::Datastore>,
+    stale: Vec<String>,
 ) -> Result<()> {
     let Some(ds) = datastores.get(&vmx.datastore) else {
         return Err(DriverError::new(format!(
@@ -408,19 +471,6 @@ async fn move_stale_files(
         )));
     };
     let dir = vmx.dir().to_string();
-    let stem = vmx
-        .path
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches(".vmx")
-        .to_string();
-    let candidates = vec![
-        format!("{stem}.vmx"),
-        format!("{stem}.nvram"),
-        "vmware.log".to_string(),
-    ];
-    let stale = existing_files(conn, ds, &vmx.datastore, &dir, &candidates).await?;
     if stale.is_empty() {
         return Ok(());
     }
