@@ -252,15 +252,35 @@ impl Client {
     /// that it can be decoded as it arrives; a session cookie it sets is kept.
     ///
     /// Runs in a `vim_call` span; the response body is not dumped (it is streamed), the
-    /// request is.
+    /// request is. A read among [`RETRIED_READS`] whose connection fails before the reply's
+    /// headers arrive is sent once more (as by [`invoke`](Self::invoke)); a failure while the
+    /// caller reads the body is the caller's to handle.
     pub async fn send(&self, req: Request) -> Result<SoapResponse, Error> {
         let span = call_span(req.op(), req.object());
-        self.send_inner(req, None).instrument(span).await
-    }
-
-    async fn send_inner(&self, req: Request, seq: Option<u64>) -> Result<SoapResponse, Error> {
         let op = req.op();
         let object = req.object().to_string();
+        let body = bytes::Bytes::from(req.finish());
+        async {
+            match self.send_body(op, &object, body.clone(), None).await {
+                Err(e) if is_retried_read(op) && e.is_connection_failure() => {
+                    tracing::debug!(error = %e, "connection failed during a read; sending it again once");
+                    self.send_body(op, &object, body, None).await
+                }
+                other => other,
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn send_body(
+        &self,
+        op: &'static str,
+        object: &str,
+        body: bytes::Bytes,
+        seq: Option<u64>,
+    ) -> Result<SoapResponse, Error> {
+        let object = object.to_string();
         let (action, cookie, dump, dump_secrets) = {
             let mut s = self.state();
             s.last_activity = Instant::now();
@@ -276,7 +296,6 @@ impl Client {
                 secrets,
             )
         };
-        let body = bytes::Bytes::from(req.finish());
         let bytes_out = body.len();
         if let Some(d) = &dump {
             let seq = seq.unwrap_or_else(crate::trace::next_sequence);
@@ -309,6 +328,13 @@ impl Client {
 
     /// Sends a request and reads the whole reply; SOAP faults become errors when the result is
     /// read from the [`Response`].
+    ///
+    /// A read among [`RETRIED_READS`] whose connection fails before its whole reply has
+    /// arrived (refused, reset, closed mid-body: [`Error::is_connection_failure`]) is sent once
+    /// more, on a new connection. Nothing else is ever sent twice: an operation that changes
+    /// something (`*_Task`, `Create*`, `Register*`, `Login`...) may have been carried out
+    /// before the connection broke, so its error is returned as it is. Timeouts are not
+    /// retried either (the call already waited as long as it was allowed to).
     pub async fn invoke(&self, req: Request) -> Result<Response, Error> {
         let span = call_span(req.op(), req.object());
         self.invoke_inner(req).instrument(span).await
@@ -317,10 +343,27 @@ impl Client {
     async fn invoke_inner(&self, req: Request) -> Result<Response, Error> {
         let op = req.op();
         let object = req.object().to_string();
+        let body = bytes::Bytes::from(req.finish());
+        match self.invoke_once(op, &object, body.clone()).await {
+            Err(e) if is_retried_read(op) && e.is_connection_failure() => {
+                tracing::debug!(error = %e, "connection failed during a read; sending it again once");
+                self.invoke_once(op, &object, body).await
+            }
+            other => other,
+        }
+    }
+
+    async fn invoke_once(
+        &self,
+        op: &'static str,
+        object: &str,
+        body: bytes::Bytes,
+    ) -> Result<Response, Error> {
+        let object = object.to_string();
         let started = Instant::now();
         let seq = crate::trace::next_sequence();
         let cookie_before = self.session_cookie();
-        let resp = self.send_inner(req, Some(seq)).await?;
+        let resp = self.send_body(op, &object, body, Some(seq)).await?;
         let status = resp.status.as_u16();
         let body = resp
             .body
@@ -333,6 +376,18 @@ impl Client {
             elapsed_us = elapsed_us(started),
             "call answered"
         );
+        if resp.status == http::StatusCode::INTERNAL_SERVER_ERROR && !looks_like_soap(&body) {
+            // An error page (a proxy's, or a server's that is restarting), not a SOAP fault.
+            let end = body.len().min(crate::transport::STATUS_SNIPPET_LIMIT);
+            return Err(Error::new(
+                op,
+                Some(object),
+                ErrorKind::Transport(crate::transport::TransportError::Status {
+                    status: resp.status,
+                    body_snippet: String::from_utf8_lossy(&body[..end]).into_owned(),
+                }),
+            ));
+        }
         let (dump, dump_secrets) = {
             let s = self.state();
             (s.dump.clone(), s.dump_secrets.clone())
@@ -345,6 +400,40 @@ impl Client {
         }
         Ok(Response::new(op, object, body))
     }
+}
+
+/// The operations [`Client::invoke`] sends once more when their connection fails: reads
+/// without side effects on the server, whose repetition returns the same kind of answer.
+/// (`ContinueRetrievePropertiesEx` is left out: its token is used up by a first attempt the
+/// server may have answered; `WaitForUpdatesEx` too, as it moves a version.)
+pub const RETRIED_READS: &[&str] = &[
+    "RetrieveServiceContent",
+    "RetrieveProperties",
+    "RetrievePropertiesEx",
+    "CurrentTime",
+    "SessionIsActive",
+    "QueryPerf",
+    "QueryPerfCounter",
+    "QueryAvailablePerfMetric",
+    "FindByIp",
+    "FindByDnsName",
+    "FindByUuid",
+    "FindByInventoryPath",
+    "FindChild",
+    "FindAllByIp",
+    "FindAllByDnsName",
+    "FindAllByUuid",
+];
+
+/// Whether a reply body looks like a SOAP envelope (names `Envelope` near its start).
+fn looks_like_soap(body: &[u8]) -> bool {
+    body[..body.len().min(4096)]
+        .windows(8)
+        .any(|w| w == b"Envelope")
+}
+
+fn is_retried_read(op: &str) -> bool {
+    RETRIED_READS.contains(&op)
 }
 
 fn call_span(op: &str, object: &str) -> tracing::Span {

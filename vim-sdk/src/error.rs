@@ -110,6 +110,17 @@ impl Error {
         }
     }
 
+    /// Whether the connection failed before a whole reply arrived: it could not be made, or it
+    /// was reset or closed before or during the reply ([`TransportError::Connect`] and
+    /// [`TransportError::Http`]). The server may or may not have carried the call out.
+    /// Timeouts, statuses, TLS rejections, limits and undecodable bodies are not such failures.
+    pub fn is_connection_failure(&self) -> bool {
+        matches!(
+            &self.kind,
+            ErrorKind::Transport(TransportError::Connect { .. } | TransportError::Http { .. })
+        )
+    }
+
     /// The fault's wire type name (`InvalidLogin`), if this is a fault or a failed task.
     pub fn fault_type(&self) -> Option<&str> {
         match &self.kind {

@@ -703,3 +703,69 @@ async fn put_stream_times_out_when_the_upload_stalls() {
     assert!(started.elapsed() < Duration::from_secs(5));
     drop(writer);
 }
+
+#[tokio::test]
+async fn verified_mode_refuses_a_self_signed_or_expired_certificate_saying_which() {
+    use vim_sdk::testing::pki::{self_signed, TestCa, Validity};
+
+    let own = self_signed(&["127.0.0.1"]);
+    let server = ok_server(Some(own.server_config.clone())).await;
+    let strict = Transport::new(TransportConfig::new(server.https_url())).unwrap();
+    let message = tls_message(call_ok(&strict).await.unwrap_err());
+    assert!(
+        message.contains("not signed by a trusted certificate authority (self-signed?"),
+        "{message}"
+    );
+    assert!(message.contains(&own.sha256()), "{message}");
+
+    let ca = TestCa::new("expired test CA");
+    let ca_file =
+        std::env::temp_dir().join(format!("vim-sdk-expired-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let expired = ca.issue(&["127.0.0.1"], Validity::Expired);
+    let server = ok_server(Some(expired.server_config.clone())).await;
+    let with_ca = Transport::new(
+        TransportConfig::new(server.https_url()).tls(TlsMode::Verified {
+            extra_ca_pem: Some(ca_file.clone()),
+        }),
+    )
+    .unwrap();
+    let message = tls_message(call_ok(&with_ca).await.unwrap_err());
+    assert!(message.contains("certificate rejected"), "{message}");
+    assert!(message.contains("expired"), "{message}");
+    // A pin accepts it: pinning checks the certificate's identity, not its dates.
+    let pinned = Transport::new(
+        TransportConfig::new(server.https_url()).tls(TlsMode::Pinned {
+            thumbprints: vec![expired.sha256().parse().unwrap()],
+        }),
+    )
+    .unwrap();
+    call_ok(&pinned).await.unwrap();
+    let _ = std::fs::remove_file(&ca_file);
+}
+
+#[tokio::test]
+async fn pins_parse_in_every_written_form() {
+    use vim_sdk::testing::pki::self_signed;
+
+    let cert = self_signed(&["127.0.0.1"]);
+    let server = ok_server(Some(cert.server_config.clone())).await;
+    for pin in [cert.sha1(), cert.sha256()] {
+        for form in [
+            pin.clone(),
+            pin.to_lowercase(),
+            pin.replace(':', ""),
+            pin.replace(':', "").to_lowercase(),
+            format!("  {pin}  "),
+        ] {
+            let thumbprint: Thumbprint = form.parse().unwrap_or_else(|e| panic!("{form}: {e}"));
+            let t = Transport::new(
+                TransportConfig::new(server.https_url()).tls(TlsMode::Pinned {
+                    thumbprints: vec![thumbprint],
+                }),
+            )
+            .unwrap();
+            call_ok(&t).await.unwrap_or_else(|e| panic!("{form}: {e}"));
+        }
+    }
+}

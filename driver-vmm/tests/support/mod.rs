@@ -231,6 +231,12 @@ impl OneEnv {
         Self::build(vcsim, Mode::Esx).await
     }
 
+    /// An environment over a simulator the test started itself (e.g. with
+    /// `strict_login(false)`, to log in with a password of its own); `mode` must fit its model.
+    pub async fn with_sim(vcsim: Vcsim, mode: Mode) -> OneEnv {
+        Self::build(vcsim, mode).await
+    }
+
     async fn build(vcsim: Vcsim, mode: Mode) -> OneEnv {
         let root = temp_root();
         let (etc, var, home, remotes) = (
@@ -356,21 +362,8 @@ impl OneEnv {
 
     /// [`run`](Self::run) with extra environment variables (e.g. `VMWARE_DRIVER_DEBUG`).
     pub fn run_with_env(&self, script: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let path = self.remotes.join(script);
-        let mut cmd = Command::new(&path);
-        cmd.args(args)
-            .current_dir(&self.var)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("VMWARERC", self.vmwarerc())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let command = format!("{} {}", path.display(), args.join(" "));
+        let mut cmd = self.command(script, args, env);
+        let command = format!("{} {}", self.remotes.join(script).display(), args.join(" "));
         let started = Instant::now();
         let mut child = cmd
             .spawn()
@@ -418,6 +411,26 @@ impl OneEnv {
             log_lines,
             elapsed,
         }
+    }
+
+    /// The command [`run_with_env`](Self::run_with_env) runs (cwd, cleared environment plus
+    /// `env`, stdin `/dev/null`, stdout and stderr piped), for a test that watches the process
+    /// while it runs.
+    pub fn command(&self, script: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut cmd = Command::new(self.remotes.join(script));
+        cmd.args(args)
+            .current_dir(&self.var)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("VMWARERC", self.vmwarerc())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
     }
 
     /// An independent session to the simulator (pinned, no cache): for checks.

@@ -265,6 +265,9 @@ pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Sessio
     if let Some(t) = options.call_timeout {
         config = config.call_timeout(t);
     }
+    if let Some(t) = options.read_idle_timeout {
+        config = config.read_idle_timeout(t);
+    }
     if let Some(ua) = &options.user_agent {
         config = config.user_agent(ua.clone());
     }

@@ -67,6 +67,7 @@ pub struct ConnectOptions {
     pub(crate) api_version: Option<String>,
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) call_timeout: Option<Duration>,
+    pub(crate) read_idle_timeout: Option<Duration>,
     pub(crate) user_agent: Option<String>,
     pub(crate) allow_plain_http: bool,
     pub(crate) max_body: Option<usize>,
@@ -177,6 +178,13 @@ impl ConnectOptions {
     /// Transport per-call timeout (default 5 minutes).
     pub fn call_timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = Some(timeout);
+        self
+    }
+
+    /// Transport limit for the gap between two chunks of a reply body (default 5 minutes):
+    /// a reply that stalls this long fails with a timeout.
+    pub fn read_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.read_idle_timeout = Some(timeout);
         self
     }
 

@@ -40,6 +40,9 @@ pub use tls::{
     sha1_thumbprint, sha256_thumbprint, Thumbprint, ThumbprintAlgorithm, ThumbprintParseError,
 };
 
+#[cfg(feature = "vcsim")]
+pub(crate) use tls::client_config as tls_client_config;
+
 use body::{UploadActivity, UploadBody};
 use error::BoxError;
 

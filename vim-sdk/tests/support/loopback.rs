@@ -1,5 +1,5 @@
 //! Loopback HTTP(S) servers and a test PKI for the transport tests: hyper servers on
-//! 127.0.0.1 with certificates generated per test by rcgen. No traffic leaves the machine.
+//! 127.0.0.1 with certificates generated per test (`vim_sdk::testing::pki`). No traffic leaves the machine.
 #![allow(dead_code)]
 
 use std::convert::Infallible;
@@ -18,8 +18,9 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::CertificateDer;
 use tokio::net::TcpListener;
+use vim_sdk::testing::pki::{TestCa, Validity};
 use vim_sdk::transport::{Transport, TransportConfig, TransportError};
 
 pub type ServerBody = UnsyncBoxBody<Bytes, std::io::Error>;
@@ -133,33 +134,8 @@ pub fn pki() -> Pki {
 
 pub fn pki_for(names: &[&str]) -> Pki {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "vim-sdk transport test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-
-    let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    let mut leaf_params = rcgen::CertificateParams::new(names.clone()).unwrap();
-    leaf_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, names[0].as_str());
-    let leaf = leaf_params.signed_by(&leaf_key, &ca, &ca_key).unwrap();
-
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let server_config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![leaf.der().clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
-        )
-        .unwrap();
-
+    let ca = TestCa::new("vim-sdk transport test CA");
+    let leaf = ca.issue(names, Validity::Current);
     let ca_pem_path = std::env::temp_dir().join(format!(
         "vim-sdk-transport-test-ca-{}-{}.pem",
         std::process::id(),
@@ -168,9 +144,9 @@ pub fn pki_for(names: &[&str]) -> Pki {
     std::fs::write(&ca_pem_path, ca.pem()).unwrap();
     Pki {
         ca_pem_path,
-        ca_der: ca.der().clone(),
-        leaf_der: leaf.der().clone(),
-        server_config: Arc::new(server_config),
+        ca_der: ca.der(),
+        leaf_der: leaf.der,
+        server_config: leaf.server_config,
     }
 }
 
