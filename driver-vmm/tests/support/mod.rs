@@ -36,6 +36,7 @@
 #![allow(dead_code)]
 
 pub mod model;
+pub mod storage;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
