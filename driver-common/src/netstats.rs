@@ -93,47 +93,92 @@ pub struct Totals {
     pub tx: u64,
 }
 
+/// One real-time sample of an entity, as kept between the query and the store update: its
+/// end, its length (s) and the two rates (KBps; `None`: no value for the interval).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sample {
+    /// The end of the interval (`sampleInfo.timestamp`).
+    pub timestamp: String,
+    /// Its length in seconds.
+    pub interval: u64,
+    /// Received KBps.
+    pub rx: Option<i64>,
+    /// Sent KBps.
+    pub tx: Option<i64>,
+}
+
+/// The samples of one `QueryPerf` metric, with `rx`/`tx` the counter ids (the values of
+/// every series of a counter are added; `-1`, "no value", counts as none).
+pub fn samples_of(metric: &AnyPerfEntityMetricBase, rx: i32, tx: i32) -> Vec<Sample> {
+    let AnyPerfEntityMetricBase::PerfEntityMetric(m) = metric else {
+        return Vec::new();
+    };
+    m.sample_info
+        .iter()
+        .enumerate()
+        .map(|(i, info)| {
+            let mut sample = Sample {
+                timestamp: info.timestamp.clone(),
+                interval: u64::try_from(info.interval).unwrap_or(0),
+                rx: None,
+                tx: None,
+            };
+            for series in &m.value {
+                let AnyPerfMetricSeries::PerfMetricIntSeries(s) = series else {
+                    continue;
+                };
+                let Some(kbps) = s.value.get(i).copied().filter(|v| *v >= 0) else {
+                    continue;
+                };
+                let slot = if s.base.id.counter_id == rx {
+                    &mut sample.rx
+                } else if s.base.id.counter_id == tx {
+                    &mut sample.tx
+                } else {
+                    continue;
+                };
+                *slot = Some(slot.unwrap_or(0).saturating_add(kbps));
+            }
+            sample
+        })
+        .collect()
+}
+
 impl Totals {
     /// Adds the samples of `metrics` newer than [`last`](Self::last); `rx`/`tx` are the
     /// counter ids. Returns how many samples were new.
     pub fn add(&mut self, metrics: &[AnyPerfEntityMetricBase], rx: i32, tx: i32) -> usize {
+        metrics
+            .iter()
+            .map(|m| self.add_samples(&samples_of(m, rx, tx)))
+            .sum()
+    }
+
+    /// Adds the `samples` newer than [`last`](Self::last). Returns how many were new.
+    pub fn add_samples(&mut self, samples: &[Sample]) -> usize {
         let mut newest = self.last.clone();
         let mut added = 0;
-        for m in metrics {
-            let AnyPerfEntityMetricBase::PerfEntityMetric(m) = m else {
+        for s in samples {
+            if self
+                .last
+                .as_deref()
+                .is_some_and(|l| later(&s.timestamp, l) != Ordering::Greater)
+            {
                 continue;
+            }
+            let bytes = |kbps: Option<i64>| {
+                (kbps.unwrap_or(0) as u64)
+                    .saturating_mul(1024)
+                    .saturating_mul(s.interval)
             };
-            for (i, info) in m.sample_info.iter().enumerate() {
-                if self
-                    .last
-                    .as_deref()
-                    .is_some_and(|l| later(&info.timestamp, l) != Ordering::Greater)
-                {
-                    continue;
-                }
-                let secs = u64::try_from(info.interval).unwrap_or(0);
-                for series in &m.value {
-                    let AnyPerfMetricSeries::PerfMetricIntSeries(s) = series else {
-                        continue;
-                    };
-                    // -1 means "no value for this interval".
-                    let Some(kbps) = s.value.get(i).copied().filter(|v| *v >= 0) else {
-                        continue;
-                    };
-                    let bytes = (kbps as u64).saturating_mul(1024).saturating_mul(secs);
-                    if s.base.id.counter_id == rx {
-                        self.rx = self.rx.saturating_add(bytes);
-                    } else if s.base.id.counter_id == tx {
-                        self.tx = self.tx.saturating_add(bytes);
-                    }
-                }
-                added += 1;
-                if newest
-                    .as_deref()
-                    .is_none_or(|n| later(&info.timestamp, n) == Ordering::Greater)
-                {
-                    newest = Some(info.timestamp.clone());
-                }
+            self.rx = self.rx.saturating_add(bytes(s.rx));
+            self.tx = self.tx.saturating_add(bytes(s.tx));
+            added += 1;
+            if newest
+                .as_deref()
+                .is_none_or(|n| later(&s.timestamp, n) == Ordering::Greater)
+            {
+                newest = Some(s.timestamp.clone());
             }
         }
         self.last = newest;
@@ -424,18 +469,47 @@ impl Drop for Lock {
     }
 }
 
+/// What [`cumulative_many`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetTotals {
+    /// The cumulative (received, sent) bytes of each entity, in order.
+    pub totals: Vec<(u64, u64)>,
+    /// Whether the server said the entity no longer exists (`ManagedObjectNotFound` from
+    /// `QueryPerf`: it vanished since it was read), in order.
+    pub gone: Vec<bool>,
+}
+
+/// Most entities dropped from one `QueryPerf` because the server no longer knows them, each
+/// costing one more round trip; after that the statistics of this run are given up.
+const MAX_GONE_RETRIES: usize = 3;
+
+/// The entity a `QueryPerf` fault says is gone (`ManagedObjectNotFound`).
+fn gone_entity(e: &vim_sdk::Error) -> Option<&ManagedObjectReference> {
+    match e.fault()?.detail.as_ref()? {
+        vim_sdk::types::AnyMethodFault::ManagedObjectNotFound(m) => Some(&m.obj),
+        _ => None,
+    }
+}
+
 /// The cumulative (received, sent) bytes of each of `entities` (in order), updated with the
-/// samples newer than those already counted for the running ones: at most one `QueryPerf`
-/// for all of them (plus, once per server and machine, one read of the counter ids).
+/// samples newer than those already counted for the running ones: one `QueryPerf` for all
+/// of them, its reply decoded as it streams (plus, once per server and machine, one read of
+/// the counter ids). An entity the server reports gone (`ManagedObjectNotFound`) is marked
+/// so and the query is sent again without it, so that one vanished VM does not cost the
+/// others their statistics (at most [`MAX_GONE_RETRIES`] times).
 /// `full_view`: the entities are every VM of the host (the probe), so the store notes the
 /// probe and drops entries not seen for a week.
 pub async fn cumulative_many(
     conn: &Conn,
     entities: &[NetEntity<'_>],
     full_view: bool,
-) -> Vec<(u64, u64)> {
+) -> NetTotals {
+    let mut gone = vec![false; entities.len()];
     let Some(dir) = dir() else {
-        return vec![(0, 0); entities.len()];
+        return NetTotals {
+            totals: vec![(0, 0); entities.len()],
+            gone,
+        };
     };
     let (prefix, file) = store_paths(conn, &dir);
     let keys: Vec<String> = entities.iter().map(|e| clean_key(e.key)).collect();
@@ -445,8 +519,8 @@ pub async fn cumulative_many(
     let running: Vec<usize> = (0..entities.len())
         .filter(|i| entities[*i].running)
         .collect();
-    let mut fresh: Vec<AnyPerfEntityMetricBase> = Vec::new();
-    let mut ids = None;
+    // The new samples of each entity, compact: the reply itself streams by, never held.
+    let mut fresh: Vec<Vec<Sample>> = Vec::new();
     if !running.is_empty() {
         let query = async {
             let (rx, tx) = counter_ids(conn, &dir).await?;
@@ -454,7 +528,7 @@ pub async fn cumulative_many(
                 counter_id: id,
                 instance: String::new(),
             };
-            let specs: Vec<PerfQuerySpec> = running
+            let mut specs: Vec<PerfQuerySpec> = running
                 .iter()
                 .map(|i| {
                     let last = store
@@ -471,16 +545,48 @@ pub async fn cumulative_many(
                     }
                 })
                 .collect();
-            let res = perf_manager(conn)?
-                .query_perf(&conn.session, &specs)
-                .await?;
-            Ok::<_, crate::DriverError>((res, rx, tx))
+            let index: std::collections::HashMap<&ManagedObjectReference, usize> = entities
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.obj, i))
+                .collect();
+            let manager = perf_manager(conn)?;
+            let mut retries = 0;
+            loop {
+                let mut got: Vec<Vec<Sample>> = vec![Vec::new(); entities.len()];
+                let asked = vim_sdk::perf::query_perf_each(&conn.session, &manager, &specs, |m| {
+                    let AnyPerfEntityMetricBase::PerfEntityMetric(pm) = &m else {
+                        return;
+                    };
+                    if let Some(i) = index.get(&pm.base.entity) {
+                        got[*i].extend(samples_of(&m, rx, tx));
+                    }
+                })
+                .await;
+                let e = match asked {
+                    Ok(_) => return Ok::<_, crate::DriverError>(got),
+                    Err(e) => e,
+                };
+                let missing = gone_entity(&e).and_then(|o| index.get(o).copied());
+                match missing {
+                    Some(i) if retries < MAX_GONE_RETRIES && !gone[i] => {
+                        output::debug(&format!(
+                            "{} is gone: asking for the statistics of the others again",
+                            entities[i].obj
+                        ));
+                        gone[i] = true;
+                        specs.retain(|s| s.entity != *entities[i].obj);
+                        retries += 1;
+                        if specs.is_empty() {
+                            return Ok(got);
+                        }
+                    }
+                    _ => return Err(e.into()),
+                }
+            }
         };
         match query.await {
-            Ok((res, rx, tx)) => {
-                fresh = res;
-                ids = Some((rx, tx));
-            }
+            Ok(got) => fresh = got,
             Err(e) => output::debug(&format!("network statistics unavailable: {e}")),
         }
     }
@@ -506,24 +612,14 @@ pub async fn cumulative_many(
         current
     };
     let stamp = now();
-    let index: std::collections::HashMap<&ManagedObjectReference, usize> = entities
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.obj, i))
-        .collect();
-    if let Some((rx, tx)) = ids {
-        for m in &fresh {
-            let AnyPerfEntityMetricBase::PerfEntityMetric(pm) = m else {
-                continue;
-            };
-            if let Some(i) = index.get(&pm.base.entity) {
-                let entry = current.entries.entry(keys[*i].clone()).or_default();
-                entry.totals.add(std::slice::from_ref(m), rx, tx);
-            }
+    for (i, samples) in fresh.iter().enumerate() {
+        if !samples.is_empty() {
+            let entry = current.entries.entry(keys[i].clone()).or_default();
+            entry.totals.add_samples(samples);
         }
     }
     drop(fresh);
-    let out = keys
+    let totals = keys
         .iter()
         .map(|k| {
             let e = current.entries.entry(k.clone()).or_default();
@@ -543,7 +639,7 @@ pub async fn cumulative_many(
             file.display()
         ));
     }
-    out
+    NetTotals { totals, gone }
 }
 
 /// The VM's cumulative (received, sent) bytes, updated with new samples when `running`
@@ -564,6 +660,7 @@ pub async fn cumulative(
         false,
     )
     .await
+    .totals
     .first()
     .copied()
     .unwrap_or((0, 0))

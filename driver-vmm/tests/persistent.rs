@@ -1,42 +1,17 @@
 //! Persistent images (TM `ln`) through the installed tree against the simulator: deploy and
 //! attach_disk resolve the link record `[<sysds>] <vmid>/disk.<N>.link` to the image itself
-//! (the VM's devices read back through an independent vim-sdk session), a bad record fails
-//! the deploy with nothing left registered, and cancel + TM delete keep the image.
+//! (the VM's devices read back through an independent vim-sdk session), so does restore when
+//! it creates the VM again from its deployment, a bad record fails the deploy with nothing
+//! left registered, and cancel + TM delete keep the image.
 #![cfg(feature = "vcsim")]
 
 mod support;
 
+use support::storage::{make_image, tm};
 use support::{sdk, OneEnv, Run};
 use vim_sdk::mo;
 use vim_sdk::session::Session;
 use vim_sdk::types::{AnyVirtualDevice, AnyVirtualDeviceBackingInfo};
-
-/// Makes the image folder `[1] <name>` with a `disk.vmdk` (created through the simulator).
-async fn make_image(s: &Session, env: &OneEnv, name: &str) {
-    let dc = sdk::datacenter(s, env).await;
-    let fm = mo::FileManager::from_ref(s.content().file_manager.clone().expect("FileManager"));
-    fm.make_directory(s, &format!("[1] {name}"), Some(dc.reference()), Some(true))
-        .await
-        .expect("MakeDirectory");
-    let vdm = mo::VirtualDiskManager::from_ref(
-        s.content()
-            .virtual_disk_manager
-            .clone()
-            .expect("VirtualDiskManager"),
-    );
-    let spec = driver_vmm::storage::site::disk_spec(1, "thin");
-    vdm.create_virtual_disk_task(
-        s,
-        &format!("[1] {name}/disk.vmdk"),
-        Some(dc.reference()),
-        &spec,
-    )
-    .await
-    .expect("CreateVirtualDisk_Task")
-    .wait(s)
-    .await
-    .expect("image disk");
-}
 
 /// The backing files of `vm`'s disks and CD-ROMs, sorted.
 async fn device_files(s: &Session, vm: &mo::VirtualMachine) -> Vec<String> {
@@ -62,10 +37,6 @@ async fn device_files(s: &Session, vm: &mo::VirtualMachine) -> Vec<String> {
         .collect();
     out.sort();
     out
-}
-
-fn tm(env: &OneEnv, action: &str, args: &[&str]) -> Run {
-    env.run(&format!("tm/vmfs/{action}"), args)
 }
 
 /// A deployment of `one-<vmid>`: disk.0 (a plain disk, made by the test) at sda, disk.1 at
@@ -104,8 +75,8 @@ async fn deploy_and_attach_use_the_linked_image_and_never_delete_it() {
     let s = env.sdk().await;
     let host = env.host(0).to_string();
     let hp = |p: &str| format!("{host}:{p}");
-    make_image(&s, &env, "img1").await;
-    make_image(&s, &env, "img2").await;
+    make_image(&s, &env, "1", "img1").await;
+    make_image(&s, &env, "1", "img2").await;
     let iso_dir = sdk::datastore_dir(&s, "1").await;
     std::fs::write(iso_dir.join("iso1"), b"an ISO image").expect("iso");
 
@@ -199,6 +170,28 @@ async fn deploy_and_attach_use_the_linked_image_and_never_delete_it() {
         .await
         .contains(&"[1] img2/disk.vmdk".to_string()));
 
+    // save, then restore with the .vmx gone: the VM is created again from its deployment
+    // file, and its linked disks resolve to the images again (never to copies).
+    let ckpt = "/vmfs/volumes/0/70/checkpoint";
+    env.run("vmm/vmware/save", &["one-70", ckpt, &host, "70", &host])
+        .assert_ok();
+    assert!(!sdk::registered(&s, "one-70").await);
+    let vmx = sdk::datastore_dir(&s, "0").await.join("70/one-70.vmx");
+    std::fs::remove_file(&vmx).unwrap_or_else(|e| panic!("{}: {e}", vmx.display()));
+    let run = env.run("vmm/vmware/restore", &[ckpt, &host, "one-70", "70", &host]);
+    run.assert_ok();
+    assert!(run.stderr.contains("creating the VM again"), "{run}");
+    let vm = sdk::find_vm(&s, "one-70").await.expect("re-created");
+    assert_eq!(
+        device_files(&s, &vm).await,
+        ["[0] 70/disk.0/disk.vmdk", "[1] img1/disk.vmdk", "[1] iso1"]
+    );
+    assert_eq!(sdk::power_state(&s, &vm).await, "poweredOn");
+    assert!(sdk::datastore_files(&s, "0", "70")
+        .await
+        .iter()
+        .all(|f| f != "disk.1" && f != "disk.2.iso"));
+
     // cancel + TM delete of the VM's folder: the images stay.
     env.run("vmm/vmware/cancel", &["one-70", &host, "70", &host])
         .assert_ok();
@@ -224,7 +217,7 @@ async fn a_bad_link_record_fails_the_deploy_with_nothing_registered() {
     let s = env.sdk().await;
     let host = env.host(0).to_string();
     let sys = sdk::datastore_dir(&s, "0").await;
-    make_image(&s, &env, "img1").await;
+    make_image(&s, &env, "1", "img1").await;
     std::fs::write(sdk::datastore_dir(&s, "1").await.join("iso1"), b"iso").expect("iso");
     let cases: [(&str, String, &[&str]); 4] = [
         (

@@ -652,3 +652,180 @@ async fn unreachable_or_unknown_hosts_fail_with_the_host_named() {
         "no host named no-such-host",
     ]);
 }
+
+/// What the relay does with the first `QueryPerf` after destroying the victim.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OnQueryPerf {
+    /// Forwards it to the simulator (vcsim answers for entities it no longer has).
+    Forward,
+    /// Answers it with the `ManagedObjectNotFound` fault naming the victim, as vCenter does.
+    Fault,
+}
+
+/// The next victim of a [`vanishing_relay`]: a session to destroy it with, the VM, and what
+/// to do with the `QueryPerf` after.
+type Victim = (vim_sdk::session::Session, mo::VirtualMachine, OnQueryPerf);
+
+/// A plain-HTTP relay on loopback to the simulator at `target`. While `slot` holds a
+/// victim, the first request whose body holds `<QueryPerf` (the probe's second call, after
+/// its property read) waits until the victim has been powered off and destroyed, then goes
+/// on as the victim's mode says. Every other byte passes through untouched.
+async fn vanishing_relay(
+    target: std::net::SocketAddr,
+    slot: std::sync::Arc<tokio::sync::Mutex<Option<Victim>>>,
+) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let slot = slot.clone();
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(target).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let up = async {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    let mut tail: Vec<u8> = Vec::new();
+                    loop {
+                        let n = match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => return None,
+                            Ok(n) => n,
+                        };
+                        let mut seen = std::mem::take(&mut tail);
+                        seen.extend_from_slice(&buf[..n]);
+                        let hit = seen.windows(10).any(|w| w == b"<QueryPerf");
+                        tail = seen[seen.len().saturating_sub(16)..].to_vec();
+                        if hit {
+                            if let Some((s, vm, mode)) = slot.lock().await.take() {
+                                wait(&s, vm.power_off_vm_task(&s).await.unwrap()).await;
+                                wait(&s, vm.destroy_task(&s).await.unwrap()).await;
+                                if mode == OnQueryPerf::Fault {
+                                    return Some(vm);
+                                }
+                            }
+                        }
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            return None;
+                        }
+                    }
+                };
+                let down = async {
+                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                };
+                let answered = tokio::select! {
+                    v = up => v,
+                    _ = down => None,
+                };
+                if let Some(vm) = answered {
+                    // vCenter's answer for a vanished entity; the connection closes after it.
+                    let body = format!(
+                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+                         <soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" \
+                         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><soapenv:Body>\
+                         <soapenv:Fault><faultcode>ServerFaultCode</faultcode>\
+                         <faultstring>The object has already been deleted or has not been completely created</faultstring>\
+                         <detail><ManagedObjectNotFoundFault xmlns=\"urn:vim25\" xsi:type=\"ManagedObjectNotFound\">\
+                         <obj type=\"VirtualMachine\">{}</obj></ManagedObjectNotFoundFault></detail>\
+                         </soapenv:Fault></soapenv:Body></soapenv:Envelope>",
+                        vm.reference().value
+                    );
+                    let head = format!(
+                        "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = cw.write_all(head.as_bytes()).await;
+                    let _ = cw.write_all(body.as_bytes()).await;
+                    let _ = cw.shutdown().await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vm_destroyed_during_the_probe_never_hides_the_others() {
+    let env = OneEnv::vcenter_plain().await;
+    install_run_probes(&env);
+    let s = env.sdk().await;
+    let all = hosts(&s).await;
+    // A host carrying at least three running VMs (deployed through the tree if the model
+    // puts fewer there).
+    let (host, h) = all
+        .iter()
+        .next()
+        .map(|(n, h)| (n.clone(), h.clone()))
+        .unwrap();
+    let running = |e: &Expected| -> Vec<String> {
+        e.vms
+            .iter()
+            .filter(|(_, st)| *st == "poweredOn")
+            .map(|(n, _)| n.clone())
+            .collect()
+    };
+    let mut vmid = 900;
+    while running(&expected(&s, &h).await).len() < 3 {
+        vmid += 1;
+        sdk::deploy_small(
+            &s,
+            &env,
+            vmid,
+            &host,
+            &format!("02:00:00:00:09:{:02x}", vmid % 256),
+        )
+        .await;
+    }
+    let on = running(&expected(&s, &h).await);
+    // The probe talks to the simulator through the relay only.
+    let slot = std::sync::Arc::new(tokio::sync::Mutex::new(None));
+    let relay = vanishing_relay(env.vcsim.addr(), slot.clone()).await;
+    let rc = env
+        .default_vmwarerc()
+        .replace(&env.vcsim.addr().to_string(), &relay.to_string());
+    assert!(rc.contains(&relay.to_string()), "{rc}");
+    env.write_vmwarerc(&rc);
+    let debug = [("VMWARE_DRIVER_DEBUG", "1")];
+    // A first probe for the session cache and the counter ids: later runs make only the
+    // property read and the QueryPerf.
+    monitor(&env, &host, &debug).assert_ok();
+
+    for (victim_name, mode) in [(&on[0], OnQueryPerf::Forward), (&on[1], OnQueryPerf::Fault)] {
+        let victim = sdk::find_vm(&s, victim_name).await.expect("victim");
+        *slot.lock().await = Some((env.sdk().await, victim, mode));
+        // The datastores as the probe reads them, before the victim's files are deleted.
+        let datastores = expected(&s, &h).await.datastores;
+        let run = monitor(&env, &host, &debug);
+        run.assert_ok();
+        assert!(
+            slot.lock().await.is_none(),
+            "the relay saw no QueryPerf: {run}"
+        );
+        assert!(sdk::find_vm(&s, victim_name).await.is_none(), "destroyed");
+        // Every other VM as the inventory has it now; the victim as the probe could know it.
+        let mut want = expected(&s, &h).await;
+        want.datastores = datastores;
+        let (state, trips) = match mode {
+            // vcsim answers QueryPerf for the vanished VM: it stays as it was read.
+            OnQueryPerf::Forward => ("poweredOn", 2),
+            // The fault names it: STATE=d, and the others' statistics are asked for again.
+            OnQueryPerf::Fault => ("poweredOff", 3),
+        };
+        want.vms.insert(victim_name.clone(), state.to_string());
+        check(&as_oned_reads_it(&run), &want);
+        assert_eq!(run.round_trips(), Some(trips), "{run}");
+        if mode == OnQueryPerf::Fault {
+            assert!(run.stderr.contains("is gone"), "{run}");
+        }
+        // The next probe no longer lists it.
+        let run = monitor(&env, &host, &[]);
+        run.assert_ok();
+        let p = as_oned_reads_it(&run);
+        check(&p, &expected(&s, &h).await);
+        assert!(!p.vms().contains_key(victim_name.as_str()), "{run}");
+    }
+}

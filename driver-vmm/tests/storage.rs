@@ -16,50 +16,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use support::{sdk, OneEnv, Run};
+use support::storage::{ds, ds_data, hp, make_image, new_name, snapshot, targz, tm, user_folder};
+use support::{sdk, OneEnv};
 use vim_sdk::mo;
 use vim_sdk::session::Session;
-use vim_sdk::types::{AnyVirtualDiskSpec, FileBackedVirtualDiskSpec, VirtualDiskSpec};
-
-/// Makes the disk image `[<ds>] <name>/disk.vmdk` (+ `disk-flat.vmdk`), as a registered image
-/// is laid out.
-async fn make_image(s: &Session, env: &OneEnv, ds: &str, name: &str) {
-    let dc = sdk::datacenter(s, env).await;
-    let fm = mo::FileManager::from_ref(s.content().file_manager.clone().expect("FileManager"));
-    fm.make_directory(
-        s,
-        &format!("[{ds}] {name}"),
-        Some(dc.reference()),
-        Some(true),
-    )
-    .await
-    .expect("MakeDirectory");
-    let vdm = mo::VirtualDiskManager::from_ref(
-        s.content()
-            .virtual_disk_manager
-            .clone()
-            .expect("VirtualDiskManager"),
-    );
-    let spec = AnyVirtualDiskSpec::FileBackedVirtualDiskSpec(Box::new(FileBackedVirtualDiskSpec {
-        base: VirtualDiskSpec {
-            disk_type: "thin".into(),
-            adapter_type: "lsiLogic".into(),
-        },
-        capacity_kb: 1024,
-        ..Default::default()
-    }));
-    vdm.create_virtual_disk_task(
-        s,
-        &format!("[{ds}] {name}/disk.vmdk"),
-        Some(dc.reference()),
-        &spec,
-    )
-    .await
-    .expect("CreateVirtualDisk_Task")
-    .wait(s)
-    .await
-    .expect("create image disk");
-}
 
 /// Puts an ISO file `<name>` in the root of datastore `ds` (through the simulator's folder).
 async fn make_iso(s: &Session, ds: &str, name: &str, bytes: &[u8]) -> PathBuf {
@@ -71,46 +31,6 @@ async fn make_iso(s: &Session, ds: &str, name: &str, bytes: &[u8]) -> PathBuf {
 /// The files of `folder` of `ds`, as the datastore browser lists them.
 async fn files(s: &Session, ds: &str, folder: &str) -> Vec<String> {
     sdk::datastore_files(s, ds, folder).await
-}
-
-/// Runs a TM action.
-fn tm(env: &OneEnv, action: &str, args: &[&str]) -> Run {
-    env.run(&format!("tm/vmfs/{action}"), args)
-}
-
-/// `host:path`.
-fn hp(host: &str, path: &str) -> String {
-    format!("{host}:{path}")
-}
-
-/// The base64 `DS_DRIVER_ACTION_DATA` of datastore `ds` with `bridge` and `image` (inner XML
-/// of `<IMAGE>`, or `None` for monitor), plus extra datastore template XML.
-fn ds_data(ds: u64, bridge: &str, image: Option<&str>, extra_template: &str) -> String {
-    let img = image
-        .map(|i| format!("<IMAGE>{i}</IMAGE>"))
-        .unwrap_or_default();
-    let xml = format!(
-        "<DS_DRIVER_ACTION_DATA>{img}<DATASTORE><ID>{ds}</ID><NAME>ds{ds}</NAME>\
-         <BASE_PATH>/vmfs/volumes/{ds}</BASE_PATH><TEMPLATE><BRIDGE_LIST><![CDATA[{bridge}]]></BRIDGE_LIST>\
-         {extra_template}</TEMPLATE></DATASTORE></DS_DRIVER_ACTION_DATA>"
-    );
-    base64::engine::general_purpose::STANDARD.encode(xml)
-}
-
-/// Runs a datastore action with `data` and `id`.
-fn ds(env: &OneEnv, action: &str, data: &str, id: &str) -> Run {
-    env.run(&format!("datastore/vmfs/{action}"), &[data, id])
-}
-
-/// The new image's name from a `/vmfs/volumes/1/<name>` SOURCE line.
-fn new_name(run: &Run, ds: &str) -> String {
-    let out = run.stdout.trim();
-    let name = out
-        .strip_prefix(&format!("/vmfs/volumes/{ds}/"))
-        .unwrap_or_else(|| panic!("stdout is not a SOURCE in datastore {ds}:\n{run}"));
-    assert_eq!(name.len(), 32, "{run}");
-    assert!(name.bytes().all(|b| b.is_ascii_hexdigit()), "{run}");
-    name.to_string()
 }
 
 #[tokio::test]
@@ -146,14 +66,17 @@ async fn install_lays_out_every_storage_action_and_unbuilt_ones_fail_clearly() {
         "context",
         &["http://127.0.0.1:9/init.sh", &dst, "5", "0"],
     )
-    .assert_failed(&["context with an http(s) URL", "not implemented yet"]);
+    .assert_failed(&["cannot download \"http://127.0.0.1:9/init.sh\""]);
     let data = ds_data(
         1,
         h,
-        Some("<ID>3</ID><PATH>http://127.0.0.1:9/x.iso</PATH>"),
+        Some("<ID>3</ID><PATH>http://127.0.0.1:9/x.img</PATH>"),
         "",
     );
-    ds(&env, "cp", &data, "3").assert_failed(&["cp of an http(s) URL", "not implemented yet"]);
+    ds(&env, "cp", &data, "3").assert_failed(&[
+        "neither a CD-ROM image nor a .tar.gz",
+        "not implemented yet",
+    ]);
     // Nothing was made by any of them.
     let s = env.sdk().await;
     assert!(files(&s, "0", "5").await.is_empty());
@@ -466,7 +389,8 @@ async fn clone_ln_and_delete_keep_linked_images() {
     assert!(files(&s, "1", "").await.contains(&"iso1".to_string()));
     tm(&env, "delete", &[&hp(h, "/vmfs/volumes/0/60"), "60", "0"]).assert_silent_ok("already gone");
 
-    // mv on the shared datastore, premigrate/postmigrate: nothing to do, arguments checked.
+    // mv on the shared datastore, premigrate/postmigrate: nothing to do, arguments checked;
+    // mv to another datastore of a VM whose folder is gone: refused (moves: see below).
     tm(
         &env,
         "mv",
@@ -488,7 +412,7 @@ async fn clone_ln_and_delete_keep_linked_images() {
             "0",
         ],
     )
-    .assert_failed(&["not implemented yet"]);
+    .assert_failed(&["nothing there to move"]);
     tm(
         &env,
         "premigrate",
@@ -780,13 +704,14 @@ async fn stat_sizes_local_paths_and_honours_restricted_dirs() {
     stat(&env.home.join("secret"), "").assert_failed(&["restricted directory"]);
     stat(&dir.join("missing"), "").assert_failed(&["not readable"]);
     stat(&dir.join("empty"), "").assert_failed(&["empty"]);
-    let data = ds_data(
-        1,
-        h,
-        Some("<ID>3</ID><PATH>https://example.com/x.iso</PATH>"),
-        "",
-    );
-    ds(&env, "stat", &data, "3").assert_failed(&["not implemented yet"]);
+    // A .tar.gz: the size of the disk it holds (2 MiB + 1 KiB: 3 MB rounded up), not its
+    // own few kilobytes.
+    let tar = dir.join("folder.tar.gz");
+    targz(&dir, "folder", &tar);
+    assert!(std::fs::metadata(&tar).expect("tar").len() < 64 * 1024);
+    let r = stat(&tar, "");
+    r.assert_ok();
+    assert_eq!(r.stdout, "3\n");
 }
 
 #[tokio::test]
@@ -881,35 +806,6 @@ async fn each_format_sends_its_disk_type_and_capacity() {
         );
         assert!(body.contains("FileBackedVirtualDiskSpec"), "{body}");
     }
-}
-
-/// A folder as a user registers it: descriptor `name.vmdk` and its extent `name-flat.vmdk`.
-fn user_folder(dir: &std::path::Path, name: &str, create_type: &str, extent: &[u8]) {
-    std::fs::create_dir_all(dir).expect("mkdir");
-    std::fs::write(
-        dir.join(format!("{name}.vmdk")),
-        format!(
-            "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"{create_type}\"\n\n# Extent description\nRW 2048 VMFS \"{name}-flat.vmdk\"\n\nddb.adapterType = \"lsilogic\"\n"
-        ),
-    )
-    .expect("descriptor");
-    std::fs::write(dir.join(format!("{name}-flat.vmdk")), extent).expect("extent");
-}
-
-/// The names in `dir` with their content, to show a folder was left as it was.
-fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .expect("read_dir")
-        .map(|e| {
-            let e = e.expect("entry");
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap_or_default(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 #[tokio::test]
@@ -1420,19 +1316,6 @@ async fn cp_cut_off_midway_leaves_no_image_behind() {
     assert_eq!(snapshot(&folder), before);
 }
 
-/// `tar -C <parent> -czf <out> <folder>` (GNU tar).
-fn targz(parent: &std::path::Path, folder: &str, out: &std::path::Path) {
-    let st = std::process::Command::new("tar")
-        .arg("-C")
-        .arg(parent)
-        .arg("-czf")
-        .arg(out)
-        .arg(folder)
-        .status()
-        .expect("tar must be installed");
-    assert!(st.success());
-}
-
 #[tokio::test]
 async fn cp_unpacks_a_tarball_as_it_streams() {
     let env = OneEnv::vcenter().await;
@@ -1519,4 +1402,291 @@ async fn cp_checks_the_images_checksums_before_uploading() {
     );
     ds(&env, "cp", &data, "14").assert_failed(&["is a folder", "MD5/SHA1"]);
     assert_eq!(files(&s, "1", "").await, root);
+}
+
+// Two workers: the loopback HTTP server keeps serving while a test thread waits for a
+// driver process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cp_stat_and_context_stream_http_urls_from_a_loopback_server() {
+    use support::storage::{FileServer, Served};
+    let env = OneEnv::vcenter().await;
+    let s = env.sdk().await;
+    let h = env.host(1);
+    let iso: Vec<u8> = (0..600_000u32).map(|i| (i % 239) as u8).collect();
+    let src = env.root.join("served");
+    user_folder(
+        &src.join("vm disk"),
+        "web disk",
+        "vmfs",
+        &vec![0u8; 3 * 1024 * 1024],
+    );
+    let tar = src.join("disk.tar.gz");
+    targz(&src, "vm disk", &tar);
+    let tar_bytes = std::fs::read(&tar).expect("tar");
+    let server = FileServer::start(vec![
+        Served::file("/cd.iso", iso.clone()),
+        Served::file("/img/disk.tar.gz", tar_bytes.clone()),
+        Served::file("/init.sh", b"#!/bin/sh\necho from the web\n".to_vec()),
+        Served {
+            length: false,
+            ..Served::file("/unsized.iso", iso.clone())
+        },
+        Served {
+            cut_at: Some(100_000),
+            ..Served::file("/cut.iso", iso.clone())
+        },
+    ])
+    .await;
+    let image = |url: &str, ty: &str, tmpl: &str| {
+        ds_data(
+            1,
+            h,
+            Some(&format!(
+                "<ID>21</ID><TYPE>{ty}</TYPE><PATH><![CDATA[{url}]]></PATH><TEMPLATE>{tmpl}</TEMPLATE>"
+            )),
+            "",
+        )
+    };
+    let ds1 = sdk::datastore_dir(&s, "1").await;
+
+    // stat: Content-Length of an ISO, the unpacked disk of a .tar.gz.
+    let r = ds(
+        &env,
+        "stat",
+        &image(&server.url("/cd.iso"), "CDROM", ""),
+        "21",
+    );
+    r.assert_ok();
+    assert_eq!(r.stdout, "1\n");
+    let r = ds(
+        &env,
+        "stat",
+        &image(&server.url("/img/disk.tar.gz?x=1"), "OS", ""),
+        "21",
+    );
+    r.assert_ok();
+    assert_eq!(
+        r.stdout,
+        "4\n",
+        "3 MiB extent + descriptor, not {} bytes",
+        tar_bytes.len()
+    );
+    ds(
+        &env,
+        "stat",
+        &image(&server.url("/unsized.iso"), "CDROM", ""),
+        "21",
+    )
+    .assert_failed(&["did not announce its size"]);
+
+    // cp of an ISO with both checksums (md5sum / sha1sum of the bytes, computed here).
+    let md5 = driver_vmm::storage::checksum::Md5::default();
+    let md5 = {
+        let mut m = md5;
+        m.update(&iso);
+        m.hex()
+    };
+    let sha1 = {
+        use sha1::Digest as _;
+        let d = sha1::Sha1::digest(&iso);
+        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let sums = format!("<MD5>{md5}</MD5><SHA1>{sha1}</SHA1>");
+    let r = ds(
+        &env,
+        "cp",
+        &image(&server.url("/cd.iso?token=secret"), "CDROM", &sums),
+        "21",
+    );
+    r.assert_ok();
+    assert!(
+        !r.stderr.contains("secret"),
+        "the query is never shown: {r}"
+    );
+    let name = new_name(&r, "1");
+    assert_eq!(std::fs::read(ds1.join(&name)).expect("iso copy"), iso);
+
+    // cp of a .tar.gz: unpacked as it streams.
+    let r = ds(
+        &env,
+        "cp",
+        &image(&server.url("/img/disk.tar.gz"), "OS", ""),
+        "21",
+    );
+    r.assert_ok();
+    let name = new_name(&r, "1");
+    assert_eq!(files(&s, "1", &name).await, ["disk-flat.vmdk", "disk.vmdk"]);
+    assert_eq!(
+        std::fs::metadata(ds1.join(&name).join("disk-flat.vmdk"))
+            .expect("extent")
+            .len(),
+        3 * 1024 * 1024
+    );
+
+    // Failures leave nothing on the datastore.
+    let root = files(&s, "1", "").await;
+    let bad_md5 = format!("<MD5>{}</MD5>", "0".repeat(32));
+    let r = ds(
+        &env,
+        "cp",
+        &image(&server.url("/cd.iso"), "CDROM", &bad_md5),
+        "21",
+    );
+    r.assert_failed(&["checksum mismatch", "MD5"]);
+    assert!(r.stderr.contains("removed the partial image"), "{r}");
+    let bad_sha1 = format!("<SHA1>{}</SHA1>", "0".repeat(40));
+    ds(
+        &env,
+        "cp",
+        &image(&server.url("/img/disk.tar.gz"), "OS", &bad_sha1),
+        "21",
+    )
+    .assert_failed(&["checksum mismatch", "SHA1"]);
+    ds(
+        &env,
+        "cp",
+        &image(&server.url("/cut.iso"), "CDROM", ""),
+        "21",
+    )
+    .assert_failed(&["cut.iso"]);
+    ds(
+        &env,
+        "cp",
+        &image(&server.url("/unsized.iso"), "CDROM", ""),
+        "21",
+    )
+    .assert_failed(&["did not announce its size"]);
+    ds(
+        &env,
+        "cp",
+        &image(&server.url("/missing.iso"), "CDROM", ""),
+        "21",
+    )
+    .assert_failed(&["cannot download", "404"]);
+    ds(
+        &env,
+        "cp",
+        &image("ftp://127.0.0.1/x.iso", "CDROM", ""),
+        "21",
+    )
+    .assert_failed(&["not an absolute path"]);
+    assert_eq!(files(&s, "1", "").await, root);
+
+    // context: a URL among the files goes on the ISO under its own name.
+    let ctx = env.root.join("context.sh");
+    std::fs::write(&ctx, "HOSTNAME='vm97'\n").expect("write");
+    let dst = hp(h, "/vmfs/volumes/0/97/disk.1");
+    let init_url = server.url("/init.sh?sig=abc");
+    tm(
+        &env,
+        "context",
+        &[ctx.to_str().unwrap(), &init_url, &dst, "97", "0"],
+    )
+    .assert_silent_ok("CONTEXT ISO");
+    let iso_copy = std::fs::read(sdk::datastore_dir(&s, "0").await.join("97/disk.1.iso"))
+        .expect("context iso");
+    let mut names = joliet_names(&iso_copy);
+    names.sort();
+    assert_eq!(names, ["context.sh", "init.sh"]);
+    assert!(iso_copy.windows(13).any(|w| w == b"from the web\n"));
+    let dst2 = hp(h, "/vmfs/volumes/0/97/disk.2");
+    tm(
+        &env,
+        "context",
+        &[
+            ctx.to_str().unwrap(),
+            &server.url("/gone.sh"),
+            &dst2,
+            "97",
+            "0",
+        ],
+    )
+    .assert_failed(&["cannot download", "gone.sh", "404"]);
+    assert!(!files(&s, "0", "97")
+        .await
+        .contains(&"disk.2.iso".to_string()));
+    assert!(server.requests.load(std::sync::atomic::Ordering::SeqCst) >= 12);
+}
+
+#[tokio::test]
+async fn cp_of_one_vmdk_and_mv_between_datastores() {
+    let env = OneEnv::vcenter().await;
+    let s = env.sdk().await;
+    let h = env.host(0);
+    // One descriptor of a folder holding two disks: that disk alone is registered.
+    let folder = env.root.join("two disks");
+    let extent: Vec<u8> = (0..200_000u32).map(|i| (i % 247) as u8).collect();
+    user_folder(&folder, "a", "vmfs", &extent);
+    user_folder(&folder, "b", "vmfs", b"other disk");
+    let before = snapshot(&folder);
+    let cp = |path: &std::path::Path| {
+        let data = ds_data(
+            1,
+            h,
+            Some(&format!(
+                "<ID>22</ID><PATH><![CDATA[{}]]></PATH>",
+                path.display()
+            )),
+            "",
+        );
+        ds(&env, "cp", &data, "22")
+    };
+    let r = cp(&folder.join("a.vmdk"));
+    r.assert_ok();
+    let name = new_name(&r, "1");
+    assert_eq!(files(&s, "1", &name).await, ["disk-flat.vmdk", "disk.vmdk"]);
+    let ds1 = sdk::datastore_dir(&s, "1").await;
+    assert_eq!(
+        std::fs::read(ds1.join(&name).join("disk-flat.vmdk")).expect("extent"),
+        extent
+    );
+    assert_eq!(snapshot(&folder), before, "the user's folder changed");
+    // A single-file (monolithic sparse) disk, an extent alone: refused, nothing made.
+    let root = files(&s, "1", "").await;
+    let mono = env.root.join("mono.vmdk");
+    std::fs::write(&mono, b"KDMV\x01\x00\x00\x00binary header").expect("write");
+    cp(&mono).assert_failed(&["hosted sparse", "ESX cannot run"]);
+    cp(&folder.join("a-flat.vmdk")).assert_failed(&["a-flat.vmdk"]);
+    assert_eq!(files(&s, "1", "").await, root);
+
+    // mv of a VM's directory from datastore 0 to 1, and back one disk at a time.
+    sdk::create_disk(&s, &env, "0", 60, 0).await;
+    sdk::create_disk(&s, &env, "0", 60, 1).await;
+    let link = "{\"image\":\"x\"}";
+    std::fs::write(
+        sdk::datastore_dir(&s, "0").await.join("60/disk.1.link"),
+        link,
+    )
+    .expect("record");
+    let h1 = env.host(1);
+    let mv = |from: &str, to: &str| tm(&env, "mv", &[&hp(h, from), &hp(h1, to), "60", "0"]);
+    mv("/vmfs/volumes/0/60", "/vmfs/volumes/1/60").assert_ok();
+    assert!(files(&s, "0", "60").await.is_empty());
+    assert_eq!(
+        files(&s, "1", "60").await,
+        ["disk.0", "disk.1", "disk.1.link"]
+    );
+    assert_eq!(
+        files(&s, "1", "60/disk.0").await,
+        ["disk-flat.vmdk", "disk.vmdk"]
+    );
+    mv("/vmfs/volumes/1/60/disk.1", "/vmfs/volumes/0/60/disk.1").assert_ok();
+    assert_eq!(files(&s, "0", "60").await, ["disk.1", "disk.1.link"]);
+    assert_eq!(files(&s, "1", "60").await, ["disk.0"]);
+    // Refusals: nothing moved, nothing deleted.
+    sdk::create_disk(&s, &env, "0", 60, 0).await;
+    mv("/vmfs/volumes/1/60/disk.0", "/vmfs/volumes/0/60/disk.0")
+        .assert_failed(&["already exists", "nothing was moved"]);
+    mv("/vmfs/volumes/1/60/disk.7", "/vmfs/volumes/0/60/disk.7")
+        .assert_failed(&["nothing there to move"]);
+    mv("/vmfs/volumes/1/60/disk.0", "/vmfs/volumes/0/60/disk.1").assert_failed(&["same name only"]);
+    mv("/vmfs/volumes/1/60", "/vmfs/volumes/1/../0/60").assert_failed(&["'.' and '..'"]);
+    assert_eq!(
+        files(&s, "1", "60/disk.0").await,
+        ["disk-flat.vmdk", "disk.vmdk"]
+    );
+    assert_eq!(
+        files(&s, "0", "60").await,
+        ["disk.0", "disk.1", "disk.1.link"]
+    );
 }

@@ -19,6 +19,11 @@
 //! A negative value (`-1`: no data for the sample) counts as no value. The sample's own
 //! interval and timestamp are kept ([`PerfSample`]) so rates can be derived without
 //! overlapping windows.
+//!
+//! [`query_perf_each`] sends a `QueryPerf` and hands each `PerfEntityMetricBase` of the reply
+//! to a callback as it is decoded, so a reply for thousands of entities is never held whole
+//! (neither its text nor its decoded form), as [`crate::property::retrieve_each`] does for
+//! objects.
 
 use std::collections::HashMap;
 
@@ -27,7 +32,127 @@ use crate::error::Error;
 use crate::managed::ManagedType;
 use crate::mo;
 use crate::types::{AnyPerfEntityMetricBase, AnyPerfMetricSeries, PerfMetricId, PerfQuerySpec};
-use crate::xml::ManagedObjectReference;
+use crate::xml::{Encode as _, Limits, ManagedObjectReference, XmlReader};
+
+/// Metrics handed from the decoding thread to the caller at once.
+const METRIC_BATCH: usize = 64;
+
+/// Batches buffered between the decoding thread and the caller.
+const METRIC_BATCHES: usize = 4;
+
+/// Sends `QueryPerf` for `specs` to `manager` and calls `each` with every metric of the reply,
+/// in order, as it is decoded: the reply streams through a decoder on tokio's blocking pool
+/// and a small bounded channel, so memory holds a few batches of metrics, never the whole
+/// reply. Returns how many metrics there were. A SOAP fault, or a reply that is cut off or
+/// malformed, is an error (the metrics before it have been handed over).
+pub async fn query_perf_each(
+    client: &Client,
+    manager: &mo::PerformanceManager,
+    specs: &[PerfQuerySpec],
+    mut each: impl FnMut(AnyPerfEntityMetricBase),
+) -> Result<usize, Error> {
+    const OP: &str = "QueryPerf";
+    let mut q = client.request(OP, manager.reference());
+    for s in specs {
+        s.encode(q.writer(), "querySpec");
+    }
+    let object = manager.reference().to_string();
+    let resp = client.send(q).await?;
+    let reader = resp.body.into_blocking_reader();
+    let max_bytes = client.transport().config().max_body as u64;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(METRIC_BATCHES);
+    let decoder = tokio::task::spawn_blocking(move || {
+        let mut reader = reader;
+        let limits = Limits {
+            max_bytes,
+            ..Limits::default()
+        };
+        let walked = {
+            let mut r =
+                XmlReader::from_chunks(Box::new(|| reader.next_chunk())).with_limits(limits);
+            walk_metrics(&mut r, &tx)
+        };
+        let kind = match walked {
+            Ok(()) => {
+                // The envelope's closing tags, so the connection can be reused.
+                let _ = std::io::copy(
+                    &mut std::io::Read::take(&mut reader, 1 << 16),
+                    &mut std::io::sink(),
+                );
+                return;
+            }
+            Err(MetricStop::Closed) => return,
+            Err(MetricStop::Decode(e)) => crate::error::ErrorKind::Decode(e),
+            Err(MetricStop::Fault(f)) => crate::error::ErrorKind::Fault(Box::new(f)),
+        };
+        let _ = tx.blocking_send(Err(Error::new(OP, Some(object), kind)));
+    });
+    let mut n = 0;
+    let mut outcome = Ok(());
+    while let Some(batch) = rx.recv().await {
+        match batch {
+            Ok(metrics) => {
+                n += metrics.len();
+                metrics.into_iter().for_each(&mut each);
+            }
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    drop(rx);
+    let _ = decoder.await;
+    outcome.map(|()| n)
+}
+
+/// Why the walk of a `QueryPerf` reply ended early.
+enum MetricStop {
+    /// The caller is gone.
+    Closed,
+    Decode(crate::xml::DecodeError),
+    Fault(crate::error::Fault),
+}
+
+impl From<crate::xml::DecodeError> for MetricStop {
+    fn from(e: crate::xml::DecodeError) -> Self {
+        MetricStop::Decode(e)
+    }
+}
+
+type MetricBatch = Result<Vec<AnyPerfEntityMetricBase>, Error>;
+
+/// Walks `Envelope/Body/QueryPerfResponse/returnval*`, sending the metrics in batches.
+fn walk_metrics(
+    r: &mut XmlReader<'_>,
+    tx: &tokio::sync::mpsc::Sender<MetricBatch>,
+) -> Result<(), MetricStop> {
+    if let crate::soap::BodyContent::Fault(f) = crate::soap::enter_body(r)? {
+        r.finish()?;
+        return Err(MetricStop::Fault(f));
+    }
+    let mut batch = Vec::with_capacity(METRIC_BATCH);
+    while r.enter_child()? {
+        if r.current_name() != b"returnval" {
+            r.skip()?;
+            continue;
+        }
+        if let Some(m) = crate::xml::opt::<AnyPerfEntityMetricBase>(r)? {
+            batch.push(m);
+            if batch.len() == METRIC_BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(METRIC_BATCH));
+                tx.blocking_send(Ok(full)).map_err(|_| MetricStop::Closed)?;
+            }
+        }
+    }
+    // The closing tags: a reply cut after its last metric is an error, not a whole reply.
+    r.finish()?;
+    if !batch.is_empty() {
+        tx.blocking_send(Ok(batch))
+            .map_err(|_| MetricStop::Closed)?;
+    }
+    Ok(())
+}
 
 /// Counter names resolved to this server's counter ids.
 #[derive(Debug, Clone)]

@@ -318,4 +318,58 @@ async fn latest_performance_values_for_many_entities_in_one_query() {
         }
     }
     assert_eq!(latest.entities().count(), entities.len());
+
+    // The streamed QueryPerf hands over the very metrics the whole reply holds, in order
+    // (vcsim derives its series from the time, so two replies are compared by shape).
+    let specs: Vec<vim_sdk::types::PerfQuerySpec> = entities
+        .iter()
+        .map(|e| vim_sdk::types::PerfQuerySpec {
+            entity: e.clone(),
+            max_sample: Some(3),
+            metric_id: vec![vim_sdk::types::PerfMetricId {
+                counter_id: counters.id("net.received.average").unwrap(),
+                instance: String::new(),
+            }],
+            interval_id: Some(rate),
+            ..Default::default()
+        })
+        .collect();
+    let whole = counters
+        .manager()
+        .query_perf(&c, &specs)
+        .await
+        .expect("QueryPerf");
+    let mut streamed = Vec::new();
+    let n = vim_sdk::perf::query_perf_each(&c, counters.manager(), &specs, |m| streamed.push(m))
+        .await
+        .expect("streamed QueryPerf");
+    assert_eq!(n, whole.len());
+    let shape = |v: &[vim_sdk::types::AnyPerfEntityMetricBase]| -> Vec<(String, usize)> {
+        v.iter()
+            .map(|m| match m {
+                vim_sdk::types::AnyPerfEntityMetricBase::PerfEntityMetric(m) => {
+                    (m.base.entity.to_string(), m.sample_info.len())
+                }
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(shape(&streamed), shape(&whole));
+    assert_eq!(
+        shape(&streamed)
+            .iter()
+            .map(|(e, _)| e.clone())
+            .collect::<Vec<_>>(),
+        entities.iter().map(|e| e.to_string()).collect::<Vec<_>>()
+    );
+    // A fault (vcsim has no statistics for a folder) is an error of QueryPerf, not a panic.
+    let mut bad = specs.clone();
+    bad.push(vim_sdk::types::PerfQuerySpec {
+        entity: m.root_folder.reference().clone(),
+        ..specs[0].clone()
+    });
+    let err = vim_sdk::perf::query_perf_each(&c, counters.manager(), &bad, |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.fault_type(), Some("InvalidArgument"), "{err}");
 }

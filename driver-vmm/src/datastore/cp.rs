@@ -1,32 +1,37 @@
 //! `cp`: registers an image from the front-end path `IMAGE/PATH` into
 //! `/vmfs/volumes/<ds>/<new name>` and prints that SOURCE.
 //!
-//! - a folder of `.vmdk` files: its descriptor (`disk.vmdk`, else the one `.vmdk` that is not
-//!   an extent) is uploaded as `disk.vmdk` with the extents it names; a single extent becomes
+//! - a folder of `.vmdk` files: its descriptor (`disk.vmdk`, else the one `.vmdk` that is
+//!   not an extent) is uploaded as `disk.vmdk` with the extents it names; a single extent becomes
 //!   `disk-flat.vmdk` and the copy's descriptor says so. The user's folder is only read (legacy
 //!   renamed the descriptor inside it, contract §12.14). Hosted sparse and streamOptimized
 //!   disks are refused: ESX cannot run them as they are;
+//! - one `.vmdk` descriptor of such a folder: that disk alone (its extents beside it), copied
+//!   as above; a single-file (monolithic) disk is refused as above;
 //! - a `.tar.gz` of such a folder (its files at the top or in one folder), unpacked while it
 //!   streams: large files go straight to the datastore, descriptors are read in memory;
-//! - a CD-ROM image (`TYPE` CDROM): the file itself becomes the image.
+//! - a CD-ROM image (`TYPE` CDROM): the file itself becomes the image;
+//! - an http(s) URL of a CD-ROM image or of a `.tar.gz` as above, streamed from the server
+//!   to the datastore (the size of an ISO from `Content-Length`), its `MD5`/`SHA1` computed
+//!   on the way and checked at the end (a mismatch removes the new image).
 //!
 //! The path is checked against `RESTRICTED_DIRS`/`SAFE_DIRS`. Uploads stream over the
 //! datastore HTTP interface with the session cookie; a failure deletes the new folder or
 //! file, so no half-written image is left. The image's `MD5`/`SHA1` are checked for an ISO
-//! or a `.tar.gz` before anything is uploaded (a folder with one is refused). Not built yet:
-//! http(s) URLs, a single `.vmdk` file.
+//! or a local `.tar.gz` before anything is uploaded (a folder with one is refused).
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use driver_common::{output, DriverError, Result};
 
-use crate::storage::checksum::verify;
+use crate::storage::checksum::{verify, DigestReader, Digests};
 use crate::storage::dirs::check_local_path;
 use crate::storage::location::{plain_name, shown, VOLUMES};
 use crate::storage::site::{Site, Store};
 use crate::storage::vmdk::{pick_descriptor, Descriptor, MAX_DESCRIPTOR};
-use crate::storage::{new_image_name, not_implemented, with_site};
+use crate::storage::{new_image_name, not_implemented, remote, with_site};
 
 /// What to upload: `(local file, name in the new image folder)`, plus the descriptor text.
 struct FolderPlan {
@@ -47,7 +52,14 @@ fn plan_folder(dir: &Path) -> Result<FolderPlan> {
     }
     names.sort();
     let desc_name = pick_descriptor(&names)?;
-    let desc_path = dir.join(&desc_name);
+    plan_descriptor(dir, &desc_name)
+}
+
+/// Plans the copy of the disk whose descriptor is `dir/desc_name` with the extents it names
+/// (which must lie beside it).
+fn plan_descriptor(dir: &Path, desc_name: &str) -> Result<FolderPlan> {
+    let io = |e: std::io::Error| DriverError::new(format!("cannot read {}: {e}", dir.display()));
+    let desc_path = dir.join(desc_name);
     let mut bytes = Vec::new();
     std::fs::File::open(&desc_path)
         .and_then(|f| f.take(MAX_DESCRIPTOR + 1).read_to_end(&mut bytes))
@@ -112,8 +124,8 @@ pub async fn run(args: &[String]) -> Result<String> {
     let (data, id) = super::image_args("cp", args)?;
     let image = data.image()?.clone();
     let path = image.path.trim().to_string();
-    if path.starts_with("http://") || path.starts_with("https://") {
-        return Err(not_implemented("datastore/vmfs", "cp of an http(s) URL"));
+    if remote::is_url(&path) {
+        return run_url(&data, &image, id, &path).await;
     }
     let real = check_local_path(
         &path,
@@ -133,10 +145,16 @@ pub async fn run(args: &[String]) -> Result<String> {
         What::Iso(real.clone())
     } else if md.is_file() && (path.ends_with(".tar.gz") || path.ends_with(".tgz")) {
         What::Tarball(real.clone())
+    } else if md.is_file() && path.ends_with(".vmdk") {
+        // One disk of a folder: its descriptor and the extents it names beside it.
+        let (Some(dir), Some(file)) = (real.parent(), real.file_name()) else {
+            return Err(DriverError::new(format!("cannot read {}", shown(&path))));
+        };
+        What::Folder(plan_descriptor(dir, &file.to_string_lossy())?)
     } else {
         return Err(not_implemented(
             "datastore/vmfs",
-            "cp of a single file that is not a CD-ROM image (register a folder of .vmdk files)",
+            "cp of a single file that is neither a CD-ROM image, a .vmdk nor a .tar.gz",
         ));
     };
     // The image's checksum, checked before anything is uploaded.
@@ -151,22 +169,33 @@ pub async fn run(args: &[String]) -> Result<String> {
         }
         What::Folder(_) => {}
     }
+    let ds = data.datastore.name.clone();
+    register(&data, id, async |site, store, name| match &what {
+        What::Folder(plan) => upload_folder(site, store, name, plan).await,
+        What::Tarball(file) => upload_local_tarball(site, store, name, file).await,
+        What::Iso(file) => site.upload_file(store, file, name).await.map(|n| {
+            output::info(&format!(
+                "uploaded {} as [{ds}] {name} ({n} bytes)",
+                file.display()
+            ));
+        }),
+    })
+    .await
+}
+
+/// Connects to the bridge host, runs `upload` into a new image name of the datastore and
+/// prints its SOURCE; a failed upload removes what it left.
+async fn register(
+    data: &crate::storage::ds_data::DsData,
+    id: u64,
+    upload: impl AsyncFnOnce(&Site<'_>, &Store, &str) -> Result<()>,
+) -> Result<String> {
     let bridge = data.bridge(id)?.to_string();
     let ds = data.datastore.name.clone();
     let name = new_image_name(id);
     with_site(&bridge, async |site| {
         let store = site.store(&ds)?;
-        let done = match &what {
-            What::Folder(plan) => upload_folder(site, store, &name, plan).await,
-            What::Tarball(file) => upload_tarball(site, store, &name, file).await,
-            What::Iso(file) => site.upload_file(store, file, &name).await.map(|n| {
-                output::info(&format!(
-                    "uploaded {} as [{ds}] {name} ({n} bytes)",
-                    file.display()
-                ));
-            }),
-        };
-        if let Err(e) = done {
+        if let Err(e) = upload(site, store, &name).await {
             if site.delete(store, &name).await.unwrap_or(false) {
                 output::info(&format!("removed the partial image [{ds}] {name}"));
             }
@@ -175,6 +204,88 @@ pub async fn run(args: &[String]) -> Result<String> {
         Ok(format!("{VOLUMES}/{ds}/{name}"))
     })
     .await
+}
+
+/// cp of an http(s) URL: a CD-ROM image or a `.tar.gz`, streamed to the datastore with its
+/// checksums computed on the way.
+async fn run_url(
+    data: &crate::storage::ds_data::DsData,
+    image: &crate::storage::ds_data::ImageInfo,
+    id: u64,
+    url: &str,
+) -> Result<String> {
+    let file = remote::file_name(url);
+    let tarball = file.ends_with(".tar.gz") || file.ends_with(".tgz");
+    if !image.cdrom && !tarball {
+        return Err(not_implemented(
+            "datastore/vmfs",
+            "cp of a URL that is neither a CD-ROM image nor a .tar.gz of a .vmdk folder",
+        ));
+    }
+    let digests = Arc::new(Mutex::new(Digests::new(&image.md5, &image.sha1)));
+    let dl = remote::open(url).await?;
+    let shown = remote::shown_url(url);
+    let ds = data.datastore.name.clone();
+    let source = DigestReader {
+        inner: dl.body,
+        digests: digests.clone(),
+    };
+    register(data, id, async |site, store, name| {
+        if tarball {
+            upload_tarball(site, store, name, Box::new(source), &shown).await?;
+        } else {
+            let length = dl.length.ok_or_else(|| {
+                DriverError::new(format!(
+                    "{shown} did not announce its size (Content-Length): an ISO cannot be streamed to the datastore without it"
+                ))
+            })?;
+            let (reader, pump) = pump(source, shown.clone());
+            let sent = site.upload_stream(store, name, reader, length).await;
+            let _ = pump.await;
+            sent?;
+            output::info(&format!("uploaded {shown} as [{ds}] {name} ({length} bytes)"));
+        }
+        let d = std::mem::replace(
+            &mut *digests.lock().map_err(|_| DriverError::new("checksum state lost"))?,
+            Digests::new("", ""),
+        );
+        d.check(&shown)
+    })
+    .await
+}
+
+/// Reads `source` (named `label` in its errors) on a blocking thread and hands its bytes
+/// over as an `AsyncRead`.
+fn pump(
+    mut source: impl std::io::Read + Send + 'static,
+    label: String,
+) -> (ChunkReader, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let handle = tokio::task::spawn_blocking(move || loop {
+        let mut buf = vec![0u8; 256 * 1024];
+        let item = match source.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => {
+                buf.truncate(n);
+                Ok(buf)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => Err(std::io::Error::new(
+                e.kind(),
+                format!("reading {label}: {e}"),
+            )),
+        };
+        let failed = item.is_err();
+        if tx.blocking_send(item).is_err() || failed {
+            return;
+        }
+    });
+    let reader = ChunkReader {
+        rx,
+        cur: Vec::new(),
+        at: 0,
+    };
+    (reader, handle)
 }
 
 /// What the archive-reading thread hands over.
@@ -225,13 +336,15 @@ impl tokio::io::AsyncRead for ChunkReader {
 }
 
 /// Reads the archive on a blocking thread and sends its `.vmdk` files (other files are
-/// skipped); an error ends the stream with it.
-fn read_archive(file: PathBuf, tx: tokio::sync::mpsc::Sender<Result<TarMsg>>) {
+/// skipped); an error ends the stream with it. The source is read to its end (for its
+/// checksums).
+fn read_archive(
+    source: Box<dyn std::io::Read + Send>,
+    tx: tokio::sync::mpsc::Sender<Result<TarMsg>>,
+) {
     use crate::storage::tarball::TarReader;
     let run = || -> Result<()> {
-        let f = std::fs::File::open(&file)
-            .map_err(|e| DriverError::new(format!("cannot read {}: {e}", file.display())))?;
-        let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(f));
+        let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(source));
         let mut tar = TarReader::new(gz);
         while let Some(entry) = tar.next_entry()? {
             if !entry.name.ends_with(".vmdk") {
@@ -275,6 +388,9 @@ fn read_archive(file: PathBuf, tx: tokio::sync::mpsc::Sender<Result<TarMsg>>) {
                 }
             }
         }
+        let mut rest = tar.into_inner().into_inner();
+        std::io::copy(&mut rest, &mut std::io::sink())
+            .map_err(|e| DriverError::new(format!("reading the image archive: {e}")))?;
         Ok(())
     };
     if let Err(e) = run() {
@@ -282,12 +398,30 @@ fn read_archive(file: PathBuf, tx: tokio::sync::mpsc::Sender<Result<TarMsg>>) {
     }
 }
 
-/// Unpacks the `.tar.gz` at `file` into `name/` of `store` as it streams.
-async fn upload_tarball(site: &Site<'_>, store: &Store, name: &str, file: &Path) -> Result<()> {
+/// Unpacks the local `.tar.gz` at `file` into `name/` of `store` as it streams.
+async fn upload_local_tarball(
+    site: &Site<'_>,
+    store: &Store,
+    name: &str,
+    file: &Path,
+) -> Result<()> {
+    let f = std::fs::File::open(file)
+        .map_err(|e| DriverError::new(format!("cannot read {}: {e}", file.display())))?;
+    upload_tarball(site, store, name, Box::new(f), &file.display().to_string()).await
+}
+
+/// Unpacks the `.tar.gz` stream `source` (named `label` in messages) into `name/` of
+/// `store` as it streams.
+async fn upload_tarball(
+    site: &Site<'_>,
+    store: &Store,
+    name: &str,
+    source: Box<dyn std::io::Read + Send>,
+    label: &str,
+) -> Result<()> {
     site.mkdir(store, name).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel(2);
-    let path = file.to_path_buf();
-    let reader = tokio::task::spawn_blocking(move || read_archive(path, tx));
+    let reader = tokio::task::spawn_blocking(move || read_archive(source, tx));
     let mut small: Vec<(String, Vec<u8>)> = Vec::new();
     let mut large: Vec<String> = Vec::new();
     while let Some(msg) = rx.recv().await {
@@ -319,8 +453,8 @@ async fn upload_tarball(site: &Site<'_>, store: &Store, name: &str, file: &Path)
             shown(&desc_name)
         ))
     })?;
-    let d = Descriptor::parse(&desc.1)
-        .map_err(|e| e.context(format!("image {}/{desc_name}", file.display())))?;
+    let d =
+        Descriptor::parse(&desc.1).map_err(|e| e.context(format!("image {label}/{desc_name}")))?;
     let (text, extents) = d.for_copy();
     for (from, to) in &extents {
         if let Some((_, data)) = small.iter().find(|(n, _)| n == from) {

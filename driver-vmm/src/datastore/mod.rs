@@ -3,8 +3,8 @@
 //! host that does the work (reached through the vSphere API, not ssh). One module per action,
 //! each with `pub async fn run(args: &[String]) -> driver_common::Result<String>`.
 //!
-//! Built: cp (a folder of `.vmdk` files, an ISO), mkfs, clone, rm, stat, monitor. Not built
-//! yet (a "not implemented yet" error block): cp of URLs and tarballs, checksums.
+//! Built: cp (a folder of `.vmdk` files, one `.vmdk` disk, a `.tar.gz`, an ISO, http(s) URLs
+//! of the last two, checksums), mkfs, clone, rm, stat, monitor.
 
 pub mod clone;
 pub mod cp;
@@ -26,7 +26,7 @@ pub async fn dispatch(name: &str, args: &[String]) -> Result<String> {
         "mkfs" => mkfs::run(args).await,
         "clone" => clone::run(args).await,
         "rm" => rm::run(args).await,
-        "stat" => stat::run(args),
+        "stat" => stat::run(args).await,
         "monitor" => monitor::run(args).await,
         other => Err(not_implemented("datastore/vmfs", other)),
     }

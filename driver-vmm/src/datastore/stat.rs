@@ -1,7 +1,9 @@
 //! `stat`: the size in MB (rounded up) of what `cp` would register from `IMAGE/PATH` on the
 //! front-end: a file's size, or the total of a folder's files. The path is checked against
-//! `RESTRICTED_DIRS`/`SAFE_DIRS` as cp checks it. Runs on the front-end only (no connection).
-//! Not built yet: http(s) URLs and the uncompressed size of compressed files.
+//! `RESTRICTED_DIRS`/`SAFE_DIRS` as cp checks it. A `.tar.gz` counts the size of the `.vmdk`
+//! files it holds (the unpacked disk cp registers), read through the whole archive. An
+//! http(s) URL: its `Content-Length`, or for a `.tar.gz` the size of what it holds, streamed
+//! through. Runs on the front-end only (no vSphere connection).
 
 use std::path::Path;
 
@@ -9,7 +11,8 @@ use driver_common::{DriverError, Result};
 
 use crate::storage::dirs::check_local_path;
 use crate::storage::location::shown;
-use crate::storage::not_implemented;
+use crate::storage::remote;
+use crate::storage::tarball::unpacked_size;
 
 /// Largest folder depth walked.
 const MAX_DEPTH: usize = 16;
@@ -41,24 +44,58 @@ pub fn local_size(p: &Path, depth: usize) -> std::io::Result<u64> {
     Ok(total)
 }
 
-/// Runs stat with OpenNebula's arguments.
-pub fn run(args: &[String]) -> Result<String> {
-    let (data, _) = super::image_args("stat", args)?;
-    let path = data.image()?.path.clone();
-    if path.starts_with("http://") || path.starts_with("https://") {
-        return Err(not_implemented("datastore/vmfs", "stat of an http(s) URL"));
+/// Whether `path` names a `.tar.gz` (its query left aside for a URL).
+fn is_tarball(path: &str) -> bool {
+    let name = remote::file_name(path);
+    name.ends_with(".tar.gz") || name.ends_with(".tgz")
+}
+
+/// The size of what `url` holds: `Content-Length`, or the unpacked disk of a `.tar.gz`.
+async fn url_size(url: &str) -> Result<u64> {
+    let dl = remote::open(url).await?;
+    let shown = remote::shown_url(url);
+    if !is_tarball(url) {
+        return dl.length.ok_or_else(|| {
+            DriverError::new(format!(
+                "{shown} did not announce its size (Content-Length)"
+            ))
+        });
     }
-    let real = check_local_path(
-        &path,
-        &data.datastore.restricted_dirs,
-        &data.datastore.safe_dirs,
-    )?;
-    let bytes = local_size(&real, 0)
-        .map_err(|e| DriverError::new(format!("cannot read {}: {e}", shown(&path))))?;
+    let body = dl.body;
+    tokio::task::spawn_blocking(move || unpacked_size(body))
+        .await
+        .map_err(|e| DriverError::new(format!("reading {shown} failed: {e}")))?
+        .map_err(|e| e.context(shown))
+}
+
+/// Runs stat with OpenNebula's arguments.
+pub async fn run(args: &[String]) -> Result<String> {
+    let (data, _) = super::image_args("stat", args)?;
+    let path = data.image()?.path.trim().to_string();
+    let bytes = if remote::is_url(&path) {
+        url_size(&path).await?
+    } else {
+        let real = check_local_path(
+            &path,
+            &data.datastore.restricted_dirs,
+            &data.datastore.safe_dirs,
+        )?;
+        let io = |e: std::io::Error| DriverError::new(format!("cannot read {}: {e}", shown(&path)));
+        if is_tarball(&path) && real.is_file() {
+            let f = std::fs::File::open(&real).map_err(io)?;
+            unpacked_size(f).map_err(|e| e.context(shown(&path)))?
+        } else {
+            local_size(&real, 0).map_err(io)?
+        }
+    };
     if bytes == 0 {
-        return Err(DriverError::new(format!(
-            "image path {} is empty (0 bytes)",
+        let shown = if remote::is_url(&path) {
+            remote::shown_url(&path)
+        } else {
             shown(&path)
+        };
+        return Err(DriverError::new(format!(
+            "image path {shown} is empty (0 bytes)"
         )));
     }
     Ok(bytes.div_ceil(1024 * 1024).to_string())

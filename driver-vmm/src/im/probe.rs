@@ -26,7 +26,9 @@
 //!
 //! Cost: one `RetrievePropertiesEx` for the host, its datastores and every VM that can run on
 //! it (see [`driver_common::poll::host_selection`]), and one `QueryPerf` for the network
-//! counters of the host and all its running VMs, whatever their number. The VMs are those
+//! counters of the host and all its running VMs, whatever their number, decoded as it
+//! streams (a VM the server reports gone meanwhile is `STATE=d`, and the query is asked
+//! again for the others: one more round trip per vanished VM). The VMs are those
 //! whose own `runtime.host` is the host, and each VM's `POLL` is computed by the very code of
 //! the VMM `poll` action ([`driver_common::poll::VmSample::poll`]). A host that cannot be
 //! reached or logged into fails with an error block naming it and the cause.
@@ -230,7 +232,7 @@ pub async fn probe(conn: &Conn) -> Result<String> {
         .max(0)
         .saturating_mul(1024)
         .min(total_mem);
-    let (net_rx, net_tx) = net.first().copied().unwrap_or((0, 0));
+    let (net_rx, net_tx) = net.totals.first().copied().unwrap_or((0, 0));
 
     let mut out = String::with_capacity(512 + 120 * r.vms.len() + 80 * r.datastores.len());
     // Writing to a String cannot fail.
@@ -273,14 +275,21 @@ pub async fn probe(conn: &Conn) -> Result<String> {
     }
     // Always, even without VMs, so that oned notices VMs that left (legacy 4.4 omitted it).
     let _ = writeln!(out, "VM_POLL=YES");
-    for (vm, net) in r.vms.iter().zip(net.iter().skip(1)) {
+    let per_vm = net.totals.iter().zip(&net.gone).skip(1);
+    for (vm, (totals, gone)) in r.vms.iter().zip(per_vm) {
         let name = vm.name.as_deref().unwrap_or("");
+        // Gone since the property read (the statistics query said so): deleted.
+        let poll = if *gone {
+            poll::PollInfo::deleted().to_string()
+        } else {
+            vm.poll(Some(cpu_mhz), *totals).to_string()
+        };
         let _ = writeln!(
             out,
             "VM=[ID={},DEPLOY_ID={},POLL={}]",
             one_vm_id(name),
             quote(name),
-            quote(&vm.poll(Some(cpu_mhz), *net).to_string())
+            quote(&poll)
         );
     }
     Ok(out)

@@ -102,56 +102,100 @@ impl Md5 {
     }
 }
 
+/// The digests an image asks for (`MD5`, `SHA1`, either may be empty), computed over bytes
+/// as they stream by ([`update`](Self::update)) and compared at the end
+/// ([`check`](Self::check)).
+pub struct Digests {
+    md5: Option<(Md5, String)>,
+    sha1: Option<(sha1::Sha1, String)>,
+}
+
+impl Digests {
+    /// The digests to compute for the expected hex values `md5` and `sha1` (empty: not asked).
+    pub fn new(md5: &str, sha1: &str) -> Digests {
+        let want = |v: &str| Some(v.trim().to_ascii_lowercase()).filter(|v| !v.is_empty());
+        Digests {
+            md5: want(md5).map(|w| (Md5::default(), w)),
+            sha1: want(sha1).map(|w| (sha1::Sha1::new(), w)),
+        }
+    }
+
+    /// Whether any digest is asked for.
+    pub fn wanted(&self) -> bool {
+        self.md5.is_some() || self.sha1.is_some()
+    }
+
+    /// Adds `data`.
+    pub fn update(&mut self, data: &[u8]) {
+        if let Some((m, _)) = &mut self.md5 {
+            m.update(data);
+        }
+        if let Some((s, _)) = &mut self.sha1 {
+            s.update(data);
+        }
+    }
+
+    /// Compares the digests of what was added with the expected ones; `what` names the data
+    /// in the error.
+    pub fn check(self, what: &str) -> Result<()> {
+        if let Some((m, want)) = self.md5 {
+            let got = m.hex();
+            if got != want {
+                return Err(DriverError::new(format!(
+                    "checksum mismatch: {what} has MD5 {got}, the image says {}",
+                    shown(&want)
+                )));
+            }
+        }
+        if let Some((s, want)) = self.sha1 {
+            let got: String = s.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            if got != want {
+                return Err(DriverError::new(format!(
+                    "checksum mismatch: {what} has SHA1 {got}, the image says {}",
+                    shown(&want)
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A reader that adds what it reads to shared [`Digests`] (for data read on another thread).
+pub struct DigestReader<R> {
+    /// The reader.
+    pub inner: R,
+    /// The digests, shared with whoever checks them at the end.
+    pub digests: std::sync::Arc<std::sync::Mutex<Digests>>,
+}
+
+impl<R: Read> Read for DigestReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Ok(mut d) = self.digests.lock() {
+            d.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
 /// Checks `file` against the `md5` and `sha1` hex digests given (either may be empty);
 /// reads the file once.
 pub fn verify(file: &Path, md5: &str, sha1: &str) -> Result<()> {
-    let (md5, sha1) = (
-        md5.trim().to_ascii_lowercase(),
-        sha1.trim().to_ascii_lowercase(),
-    );
-    if md5.is_empty() && sha1.is_empty() {
+    let mut d = Digests::new(md5, sha1);
+    if !d.wanted() {
         return Ok(());
     }
-    let mut f = std::fs::File::open(file)
-        .map_err(|e| DriverError::new(format!("cannot read {}: {e}", file.display())))?;
-    let mut m = Md5::default();
-    let mut s = sha1::Sha1::new();
+    let io = |e: std::io::Error| DriverError::new(format!("cannot read {}: {e}", file.display()));
+    let mut f = std::fs::File::open(file).map_err(io)?;
     let mut buf = vec![0u8; 256 * 1024];
     loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(|e| DriverError::new(format!("cannot read {}: {e}", file.display())))?;
+        let n = f.read(&mut buf).map_err(io)?;
         if n == 0 {
             break;
         }
-        if !md5.is_empty() {
-            m.update(&buf[..n]);
-        }
-        if !sha1.is_empty() {
-            s.update(&buf[..n]);
-        }
+        d.update(&buf[..n]);
     }
-    if !md5.is_empty() {
-        let got = m.hex();
-        if got != md5 {
-            return Err(DriverError::new(format!(
-                "checksum mismatch: {} has MD5 {got}, the image says {}",
-                file.display(),
-                shown(&md5)
-            )));
-        }
-    }
-    if !sha1.is_empty() {
-        let got: String = s.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        if got != sha1 {
-            return Err(DriverError::new(format!(
-                "checksum mismatch: {} has SHA1 {got}, the image says {}",
-                file.display(),
-                shown(&sha1)
-            )));
-        }
-    }
-    Ok(())
+    d.check(&file.display().to_string())
 }
 
 #[cfg(test)]

@@ -417,7 +417,19 @@ impl<'a> Site<'a> {
 
     /// Renames the file `from` to `to` on `store` (`MoveDatastoreFile_Task`).
     pub async fn move_file(&self, store: &Store, from: &str, to: &str) -> Result<()> {
-        let (src, dst) = (store.path(from)?, store.path(to)?);
+        self.move_between(store, from, store, to).await
+    }
+
+    /// Moves the file or folder `from` of `src_store` to `to` on `dst_store`
+    /// (`MoveDatastoreFile_Task`, never replacing an existing `to`).
+    pub async fn move_between(
+        &self,
+        src_store: &Store,
+        from: &str,
+        dst_store: &Store,
+        to: &str,
+    ) -> Result<()> {
+        let (src, dst) = (src_store.path(from)?, dst_store.path(to)?);
         self.fm()?
             .move_datastore_file_task(
                 &self.conn.session,

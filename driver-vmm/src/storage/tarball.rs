@@ -211,6 +211,24 @@ impl<R: Read> TarReader<R> {
         self.left -= n as u64;
         Ok(n)
     }
+
+    /// The underlying reader (positioned after what was read of the archive).
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+/// The total size of the `.vmdk` files in the `.tar.gz` stream `gz` (what cp registers from
+/// it: the unpacked disk, not the archive's own size); reads the whole stream.
+pub fn unpacked_size(gz: impl Read) -> Result<u64> {
+    let mut tar = TarReader::new(flate2::read::GzDecoder::new(std::io::BufReader::new(gz)));
+    let mut total = 0u64;
+    while let Some(entry) = tar.next_entry()? {
+        if entry.name.ends_with(".vmdk") {
+            total = total.saturating_add(entry.size);
+        }
+    }
+    Ok(total)
 }
 
 #[cfg(test)]
@@ -280,5 +298,24 @@ pub(crate) mod tests {
         let mut b = [0u8; 2000];
         assert_eq!(r.read_data(&mut b).unwrap(), 100);
         assert!(r.read_data(&mut b).is_err());
+    }
+
+    #[test]
+    fn unpacked_size_counts_the_disk_files_not_the_archive() {
+        use std::io::Write as _;
+        let t = tar(
+            "img",
+            &[
+                ("disk.vmdk", b"desc"),
+                ("disk-flat.vmdk", &[0u8; 100_000]),
+                ("notes.txt", b"not a disk"),
+            ],
+        );
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&t).unwrap();
+        let gz = gz.finish().unwrap();
+        assert!(gz.len() < 10_000, "zeros compress");
+        assert_eq!(unpacked_size(&gz[..]).unwrap(), 100_004);
+        assert!(unpacked_size(&b"\x1f\x8b\x08\x00 not gzip"[..]).is_err());
     }
 }

@@ -2,24 +2,25 @@
 //! the CONTEXT CD-ROM. Built on the front-end from the context files (ISO 9660 with Joliet,
 //! volume label `CONTEXT`, [`crate::storage::iso`]; `file:name` puts `file` on the ISO as
 //! `name`), in a temporary file that is removed afterwards, and uploaded over the datastore
-//! HTTP interface to `[<sysds>] <vmid>/disk.<N>.iso`. Not built yet: http(s) URLs among the
-//! files (legacy fetched them with wget).
+//! HTTP interface to `[<sysds>] <vmid>/disk.<N>.iso`. An http(s) URL among the files is
+//! downloaded first (legacy used wget) and goes on the ISO under the last component of its
+//! path; everything lives in one temporary folder that is removed afterwards.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use driver_common::{output, DriverError, Result};
 
 use crate::storage::iso::{check_name, write_iso, IsoFile};
 use crate::storage::location::{check_same_ds, parse_host_path, parse_id, parse_vm_path, shown};
-use crate::storage::{not_implemented, with_site};
+use crate::storage::{remote, with_site};
+
+/// Largest context file fetched from a URL (bytes).
+const MAX_URL_FILE: u64 = 256 * 1024 * 1024;
 
 /// The files for the ISO from the arguments before the destination.
 pub fn iso_files(args: &[String]) -> Result<Vec<IsoFile>> {
     let mut out = Vec::new();
     for a in args {
-        if a.starts_with("http://") || a.starts_with("https://") {
-            return Err(not_implemented("tm/vmfs", "context with an http(s) URL"));
-        }
         // `file:name` (legacy's rename), else the file's own name.
         let (path, name) = match a.rsplit_once(':') {
             Some((p, n)) if p.starts_with('/') && !n.contains('/') => {
@@ -55,12 +56,40 @@ pub fn iso_files(args: &[String]) -> Result<Vec<IsoFile>> {
     Ok(out)
 }
 
-/// Removes the temporary ISO when dropped.
-struct TempFile(PathBuf);
+/// Downloads the files given as URLs into `dir`; returns the arguments with each URL
+/// replaced by `<downloaded file>:<name>`.
+async fn fetch_urls(args: &[String], dir: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::with_capacity(args.len());
+    for (i, a) in args.iter().enumerate() {
+        if !remote::is_url(a) {
+            out.push(a.clone());
+            continue;
+        }
+        let name = remote::file_name(a);
+        if name.is_empty() {
+            return Err(DriverError::new(format!(
+                "context URL {} names no file",
+                remote::shown_url(a)
+            )));
+        }
+        check_name(name)?;
+        let local = dir.join(format!("url-{i}"));
+        let n = remote::fetch_to(a, &local, MAX_URL_FILE).await?;
+        output::info(&format!(
+            "fetched {} ({n} bytes) for the CONTEXT ISO",
+            remote::shown_url(a)
+        ));
+        out.push(format!("{}:{name}", local.display()));
+    }
+    Ok(out)
+}
 
-impl Drop for TempFile {
+/// A temporary folder, removed with its content when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -79,18 +108,22 @@ pub async fn run(args: &[String]) -> Result<String> {
     let dsid = parse_id("datastore id", &args[n - 1])?;
     let target = parse_vm_path(&dst.path, vmid, false, true)?;
     check_same_ds(&format!("disk {}", target.vmfs()), &target.ds, dsid)?;
-    let files = iso_files(&args[..n - 3])?;
-    let tmp = TempFile(std::env::temp_dir().join(format!(
-        "one-context-{vmid}-{}-{}.iso",
+    let tmp = TempDir(std::env::temp_dir().join(format!(
+        "one-context-{vmid}-{}-{}",
         std::process::id(),
         crate::storage::new_image_name(vmid)
     )));
+    std::fs::create_dir(&tmp.0)
+        .map_err(|e| DriverError::new(format!("cannot create {}: {e}", tmp.0.display())))?;
+    let sources = fetch_urls(&args[..n - 3], &tmp.0).await?;
+    let files = iso_files(&sources)?;
+    let iso = tmp.0.join("context.iso");
     {
         let f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&tmp.0)
-            .map_err(|e| DriverError::new(format!("cannot create {}: {e}", tmp.0.display())))?;
+            .open(&iso)
+            .map_err(|e| DriverError::new(format!("cannot create {}: {e}", iso.display())))?;
         let mut w = std::io::BufWriter::new(f);
         write_iso(&mut w, "CONTEXT", &files)?;
     }
@@ -99,7 +132,7 @@ pub async fn run(args: &[String]) -> Result<String> {
     with_site(&dst.host, async |site| {
         let sys = site.store(&target.ds)?;
         site.mkdir(sys, &vmid.to_string()).await?;
-        if let Err(e) = site.upload_file(sys, &tmp.0, &rel).await {
+        if let Err(e) = site.upload_file(sys, &iso, &rel).await {
             let _ = site.delete(sys, &rel).await;
             return Err(e);
         }

@@ -36,6 +36,7 @@
 #![allow(dead_code)]
 
 pub mod model;
+pub mod storage;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -220,6 +221,20 @@ impl OneEnv {
         Self::build(vcsim, Mode::Vcenter).await
     }
 
+    /// [`OneEnv::vcenter`] over plain http (no TLS, `:vcenter: http://…/sdk`), for tests that
+    /// put a relay reading the SOAP requests between the drivers and the simulator.
+    pub async fn vcenter_plain() -> OneEnv {
+        let vcsim = Vcsim::builder()
+            .vpx()
+            .clusters(2)
+            .hosts(2)
+            .standalone_hosts(1)
+            .tls(false)
+            .start()
+            .expect("the simulator must start (run scripts/setup)");
+        Self::build(vcsim, Mode::Vcenter).await
+    }
+
     /// An ESX simulator (one host, datacenter `ha-datacenter`, datastores `0` and `1`),
     /// talked to directly, and its tree.
     pub async fn esx() -> OneEnv {
@@ -311,7 +326,15 @@ impl OneEnv {
     /// The vmwarerc the environment starts with.
     pub fn default_vmwarerc(&self) -> String {
         let addr = self.vcsim.addr();
-        let tp = self.vcsim.thumbprint_sha256().expect("TLS simulator");
+        let Some(tp) = self.vcsim.thumbprint_sha256() else {
+            assert!(
+                matches!(self.mode, Mode::Vcenter),
+                "plain http: vCenter mode only"
+            );
+            return format!(
+                ":libvirt_uri: \"'esx://@HOST@/?auto_answer=1'\"\n:username: \"{USERNAME}\"\n:password: \"{PASSWORD}\"\n:vcenter: \"http://{addr}/sdk\"\n:datacenter: \"DC0\"\n"
+            );
+        };
         match self.mode {
             Mode::Vcenter => format!(
                 ":libvirt_uri: \"'esx://@HOST@/?auto_answer=1'\"\n:username: \"{USERNAME}\"\n:password: \"{PASSWORD}\"\n:vcenter: \"{}:{}\"\n:datacenter: \"DC0\"\n:thumbprints:\n  \"{}\": \"{tp}\"\n",
@@ -435,20 +458,13 @@ impl OneEnv {
 
     /// An independent session to the simulator (pinned, no cache): for checks.
     pub async fn sdk(&self) -> Session {
-        let tp = self
-            .vcsim
-            .thumbprint_sha256()
-            .expect("TLS simulator")
-            .parse()
-            .expect("thumbprint");
-        Client::connect(
-            self.vcsim.url(),
-            ConnectOptions::new()
-                .credentials(USERNAME, PASSWORD)
-                .pin(tp),
-        )
-        .await
-        .expect("sdk session")
+        let mut options = ConnectOptions::new().credentials(USERNAME, PASSWORD);
+        if let Some(tp) = self.vcsim.thumbprint_sha256() {
+            options = options.pin(tp.parse().expect("thumbprint"));
+        }
+        Client::connect(self.vcsim.url(), options)
+            .await
+            .expect("sdk session")
     }
 
     /// Writes `var/vms/<vmid>/deployment.<seq>` (as oned does) and returns its path.
