@@ -35,6 +35,7 @@
 
 #![allow(dead_code)]
 
+pub mod kill_proxy;
 pub mod model;
 
 use std::path::PathBuf;
@@ -220,6 +221,21 @@ impl OneEnv {
         Self::build(vcsim, Mode::Vcenter).await
     }
 
+    /// [`vcenter`](Self::vcenter) served over plain HTTP (vmwarerc `:vcenter: http://...`),
+    /// for tests that sit a loopback proxy between the drivers and the simulator
+    /// ([`kill_proxy`]).
+    pub async fn vcenter_plain() -> OneEnv {
+        let vcsim = Vcsim::builder()
+            .vpx()
+            .clusters(2)
+            .hosts(2)
+            .standalone_hosts(1)
+            .tls(false)
+            .start()
+            .expect("the simulator must start (run scripts/setup)");
+        Self::build(vcsim, Mode::Vcenter).await
+    }
+
     /// An ESX simulator (one host, datacenter `ha-datacenter`, datastores `0` and `1`),
     /// talked to directly, and its tree.
     pub async fn esx() -> OneEnv {
@@ -305,7 +321,9 @@ impl OneEnv {
     /// The vmwarerc the environment starts with.
     pub fn default_vmwarerc(&self) -> String {
         let addr = self.vcsim.addr();
-        let tp = self.vcsim.thumbprint_sha256().expect("TLS simulator");
+        let Some(tp) = self.vcsim.thumbprint_sha256() else {
+            return self.plain_vmwarerc(addr);
+        };
         match self.mode {
             Mode::Vcenter => format!(
                 ":libvirt_uri: \"'esx://@HOST@/?auto_answer=1'\"\n:username: \"{USERNAME}\"\n:password: \"{PASSWORD}\"\n:vcenter: \"{}:{}\"\n:datacenter: \"DC0\"\n:thumbprints:\n  \"{}\": \"{tp}\"\n",
@@ -319,6 +337,19 @@ impl OneEnv {
                 addr.ip()
             ),
         }
+    }
+
+    /// A vCenter vmwarerc for a plain-HTTP simulator reached at `addr` (the simulator
+    /// itself, or a proxy in front of it).
+    pub fn plain_vmwarerc(&self, addr: std::net::SocketAddr) -> String {
+        assert_eq!(
+            self.mode,
+            Mode::Vcenter,
+            "plain HTTP is for the vCenter model"
+        );
+        format!(
+            ":libvirt_uri: \"'esx://@HOST@/?auto_answer=1'\"\n:username: \"{USERNAME}\"\n:password: \"{PASSWORD}\"\n:vcenter: \"http://{addr}/sdk\"\n:datacenter: \"DC0\"\n"
+        )
     }
 
     /// Replaces `etc/vmwarerc`.
@@ -356,6 +387,18 @@ impl OneEnv {
 
     /// [`run`](Self::run) with extra environment variables (e.g. `VMWARE_DRIVER_DEBUG`).
     pub fn run_with_env(&self, script: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+        self.run_observed(script, args, env, |_| {})
+    }
+
+    /// [`run_with_env`](Self::run_with_env), calling `spawned` with the process id as soon
+    /// as the process exists (to arm a [`kill_proxy::KillProxy`] against it).
+    pub fn run_observed(
+        &self,
+        script: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        spawned: impl FnOnce(u32),
+    ) -> Run {
         let path = self.remotes.join(script);
         let mut cmd = Command::new(&path);
         cmd.args(args)
@@ -375,6 +418,7 @@ impl OneEnv {
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {command}: {e}"));
+        spawned(child.id());
         // Read both pipes on threads so that a chatty child never blocks.
         let mut out_pipe = child.stdout.take().expect("stdout");
         let mut err_pipe = child.stderr.take().expect("stderr");
@@ -422,20 +466,14 @@ impl OneEnv {
 
     /// An independent session to the simulator (pinned, no cache): for checks.
     pub async fn sdk(&self) -> Session {
-        let tp = self
-            .vcsim
-            .thumbprint_sha256()
-            .expect("TLS simulator")
-            .parse()
-            .expect("thumbprint");
-        Client::connect(
-            self.vcsim.url(),
-            ConnectOptions::new()
-                .credentials(USERNAME, PASSWORD)
-                .pin(tp),
-        )
-        .await
-        .expect("sdk session")
+        let options = ConnectOptions::new().credentials(USERNAME, PASSWORD);
+        let options = match self.vcsim.thumbprint_sha256() {
+            Some(tp) => options.pin(tp.parse().expect("thumbprint")),
+            None => options.allow_plain_http(true),
+        };
+        Client::connect(self.vcsim.url(), options)
+            .await
+            .expect("sdk session")
     }
 
     /// Writes `var/vms/<vmid>/deployment.<seq>` (as oned does) and returns its path.
@@ -688,10 +726,15 @@ pub mod sdk {
     /// Creates `[<ds>] <vmid>/disk.<n>/disk.vmdk` the way the TM would (folder first, then
     /// `CreateVirtualDisk_Task`, thin, 1 GB) and returns that datastore path.
     pub async fn create_disk(s: &Session, env: &OneEnv, ds: &str, vmid: u64, n: u32) -> String {
+        create_disk_in(s, env, &format!("[{ds}] {vmid}/disk.{n}")).await
+    }
+
+    /// Creates `<folder>/disk.vmdk` (a `[ds] path` folder, made first; thin, 1 GB) and
+    /// returns that datastore path: an image folder when `folder` is `[<ds>] <name>`.
+    pub async fn create_disk_in(s: &Session, env: &OneEnv, folder: &str) -> String {
         let dc = datacenter(s, env).await;
-        let folder = format!("[{ds}] {vmid}/disk.{n}");
         let fm = mo::FileManager::from_ref(s.content().file_manager.clone().expect("FileManager"));
-        fm.make_directory(s, &folder, Some(dc.reference()), Some(true))
+        fm.make_directory(s, folder, Some(dc.reference()), Some(true))
             .await
             .expect("MakeDirectory");
         let path = format!("{folder}/disk.vmdk");
