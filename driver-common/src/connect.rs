@@ -391,11 +391,14 @@ impl Conn {
         if let Some(dir) = self.rc.session_cache_dir() {
             let _ =
                 std::fs::remove_file(saved_path(&dir, &self.endpoint, &self.rc, &self.host_name));
-            if session_expired {
-                SessionCache::new(&dir).remove(
+            // Only if the cache still holds this session: another process may have cached a
+            // fresh one meanwhile, which must stay reachable.
+            if let (true, Some(cookie)) = (session_expired, self.session.session_cookie()) {
+                SessionCache::new(&dir).remove_if(
                     &self.endpoint.url,
                     &self.rc.username,
                     &tls_identity(&self.endpoint.tls),
+                    &cookie,
                 );
             }
         }
@@ -764,8 +767,16 @@ impl Saved {
             &self.content,
             "content",
         )));
+        // Not secret, but beside the sessions: private like them (mode 0600 from creation).
         let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-        let ok = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let ok = options
+            .open(&tmp)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+            .and_then(|_| std::fs::rename(&tmp, path));
         if let Err(e) = ok {
             let _ = std::fs::remove_file(&tmp);
             output::debug(&format!("cannot store {}: {e}", path.display()));

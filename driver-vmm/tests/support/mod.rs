@@ -35,6 +35,7 @@
 
 #![allow(dead_code)]
 
+pub mod kill_proxy;
 pub mod model;
 pub mod storage;
 
@@ -221,8 +222,9 @@ impl OneEnv {
         Self::build(vcsim, Mode::Vcenter).await
     }
 
-    /// [`OneEnv::vcenter`] over plain http (no TLS, `:vcenter: http://…/sdk`), for tests that
-    /// put a relay reading the SOAP requests between the drivers and the simulator.
+    /// [`vcenter`](Self::vcenter) served over plain HTTP (vmwarerc `:vcenter: http://...`),
+    /// for tests that sit a loopback proxy or relay between the drivers and the simulator
+    /// ([`kill_proxy`], the storage tests' relays).
     pub async fn vcenter_plain() -> OneEnv {
         let vcsim = Vcsim::builder()
             .vpx()
@@ -327,13 +329,7 @@ impl OneEnv {
     pub fn default_vmwarerc(&self) -> String {
         let addr = self.vcsim.addr();
         let Some(tp) = self.vcsim.thumbprint_sha256() else {
-            assert!(
-                matches!(self.mode, Mode::Vcenter),
-                "plain http: vCenter mode only"
-            );
-            return format!(
-                ":libvirt_uri: \"'esx://@HOST@/?auto_answer=1'\"\n:username: \"{USERNAME}\"\n:password: \"{PASSWORD}\"\n:vcenter: \"http://{addr}/sdk\"\n:datacenter: \"DC0\"\n"
-            );
+            return self.plain_vmwarerc(addr);
         };
         match self.mode {
             Mode::Vcenter => format!(
@@ -348,6 +344,19 @@ impl OneEnv {
                 addr.ip()
             ),
         }
+    }
+
+    /// A vCenter vmwarerc for a plain-HTTP simulator reached at `addr` (the simulator
+    /// itself, or a proxy in front of it).
+    pub fn plain_vmwarerc(&self, addr: std::net::SocketAddr) -> String {
+        assert_eq!(
+            self.mode,
+            Mode::Vcenter,
+            "plain HTTP is for the vCenter model"
+        );
+        format!(
+            ":libvirt_uri: \"'esx://@HOST@/?auto_answer=1'\"\n:username: \"{USERNAME}\"\n:password: \"{PASSWORD}\"\n:vcenter: \"http://{addr}/sdk\"\n:datacenter: \"DC0\"\n"
+        )
     }
 
     /// Replaces `etc/vmwarerc`.
@@ -385,12 +394,25 @@ impl OneEnv {
 
     /// [`run`](Self::run) with extra environment variables (e.g. `VMWARE_DRIVER_DEBUG`).
     pub fn run_with_env(&self, script: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+        self.run_observed(script, args, env, |_| {})
+    }
+
+    /// [`run_with_env`](Self::run_with_env), calling `spawned` with the process id as soon
+    /// as the process exists (to arm a [`kill_proxy::KillProxy`] against it).
+    pub fn run_observed(
+        &self,
+        script: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        spawned: impl FnOnce(u32),
+    ) -> Run {
         let mut cmd = self.command(script, args, env);
         let command = format!("{} {}", self.remotes.join(script).display(), args.join(" "));
         let started = Instant::now();
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {command}: {e}"));
+        spawned(child.id());
         // Read both pipes on threads so that a chatty child never blocks.
         let mut out_pipe = child.stdout.take().expect("stdout");
         let mut err_pipe = child.stderr.take().expect("stderr");
@@ -458,10 +480,11 @@ impl OneEnv {
 
     /// An independent session to the simulator (pinned, no cache): for checks.
     pub async fn sdk(&self) -> Session {
-        let mut options = ConnectOptions::new().credentials(USERNAME, PASSWORD);
-        if let Some(tp) = self.vcsim.thumbprint_sha256() {
-            options = options.pin(tp.parse().expect("thumbprint"));
-        }
+        let options = ConnectOptions::new().credentials(USERNAME, PASSWORD);
+        let options = match self.vcsim.thumbprint_sha256() {
+            Some(tp) => options.pin(tp.parse().expect("thumbprint")),
+            None => options.allow_plain_http(true),
+        };
         Client::connect(self.vcsim.url(), options)
             .await
             .expect("sdk session")
@@ -717,10 +740,15 @@ pub mod sdk {
     /// Creates `[<ds>] <vmid>/disk.<n>/disk.vmdk` the way the TM would (folder first, then
     /// `CreateVirtualDisk_Task`, thin, 1 GB) and returns that datastore path.
     pub async fn create_disk(s: &Session, env: &OneEnv, ds: &str, vmid: u64, n: u32) -> String {
+        create_disk_in(s, env, &format!("[{ds}] {vmid}/disk.{n}")).await
+    }
+
+    /// Creates `<folder>/disk.vmdk` (a `[ds] path` folder, made first; thin, 1 GB) and
+    /// returns that datastore path: an image folder when `folder` is `[<ds>] <name>`.
+    pub async fn create_disk_in(s: &Session, env: &OneEnv, folder: &str) -> String {
         let dc = datacenter(s, env).await;
-        let folder = format!("[{ds}] {vmid}/disk.{n}");
         let fm = mo::FileManager::from_ref(s.content().file_manager.clone().expect("FileManager"));
-        fm.make_directory(s, &folder, Some(dc.reference()), Some(true))
+        fm.make_directory(s, folder, Some(dc.reference()), Some(true))
             .await
             .expect("MakeDirectory");
         let path = format!("{folder}/disk.vmdk");

@@ -176,6 +176,66 @@ impl SessionCache {
         let _ = fs::remove_file(self.path(url, user, tls));
     }
 
+    /// Makes `entry` the cached session for `url`, `user` and `tls` unless another one is
+    /// cached: `Ok(true)` when the cache holds `entry` afterwards (stored now, or already
+    /// there), `Ok(false)` when it holds a different session (left as it is). Runs under the
+    /// cache's lock ([`with_lock`](Self::with_lock)), so that of processes logging in at once
+    /// exactly one session is kept and each other process knows its own is not.
+    pub fn adopt(&self, url: &str, user: &str, tls: &str, entry: &CacheEntry) -> io::Result<bool> {
+        self.with_lock(|| match self.load(url, user, tls) {
+            Some(held) => Ok(held.cookie.expose() == entry.cookie.expose()),
+            None => self.store(url, user, tls, entry).map(|()| true),
+        })
+    }
+
+    /// Removes the entry for `url`, `user` and `tls` only if it holds the session `cookie`
+    /// (one found expired, or logged out): a session that another process cached meanwhile
+    /// stays. Runs under the cache's lock.
+    pub fn remove_if(&self, url: &str, user: &str, tls: &str, cookie: &str) {
+        let _ = self.with_lock(|| {
+            if self
+                .load(url, user, tls)
+                .is_some_and(|held| held.cookie.expose() == cookie)
+            {
+                self.remove(url, user, tls);
+            }
+            Ok(())
+        });
+    }
+
+    /// Runs `f` holding an exclusive `flock` on the cache directory itself (no lock file;
+    /// opened without following a link), which the kernel releases when the process ends
+    /// however it ends. Only file operations run under it, never a round trip.
+    pub fn with_lock<T>(&self, f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+        self.make_dir()?;
+        let mut options = fs::OpenOptions::new();
+        options.read(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.custom_flags(libc::O_NOFOLLOW | libc::O_DIRECTORY);
+        }
+        let lock = options.open(&self.dir)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::io::AsRawFd as _;
+            loop {
+                // SAFETY: flock on a file descriptor this function owns; no memory involved.
+                let rc = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+                if rc == 0 {
+                    break;
+                }
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+        let result = f();
+        drop(lock);
+        result
+    }
+
     fn make_dir(&self) -> io::Result<()> {
         let mut builder = fs::DirBuilder::new();
         builder.recursive(true);
@@ -458,6 +518,50 @@ mod tests {
         assert!(cache.load(URL, "u", "t").is_none());
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
         assert!(cache.load(URL, "u", "t").is_some());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn of_sessions_adopted_at_once_exactly_one_is_kept() {
+        let dir = tmpdir("adopt");
+        let cache = SessionCache::new(&dir);
+        let cookie = |i: usize| format!("\"cookie-{i}\"");
+        let kept: Vec<usize> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..16)
+                .map(|i| {
+                    let cache = &cache;
+                    s.spawn(move || {
+                        let e = CacheEntry {
+                            cookie: Secret::new(cookie(i)),
+                            version: "6.5".into(),
+                        };
+                        (i, cache.adopt(URL, "u", "t", &e).unwrap())
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .filter(|(_, kept)| *kept)
+                .map(|(i, _)| i)
+                .collect()
+        });
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        let held = cache.load(URL, "u", "t").unwrap();
+        assert_eq!(held.cookie.expose(), cookie(kept[0]));
+        // Adopting the held session again keeps it; another is refused.
+        let again = CacheEntry {
+            cookie: Secret::new(cookie(kept[0])),
+            version: "6.5".into(),
+        };
+        assert!(cache.adopt(URL, "u", "t", &again).unwrap());
+        // Removing another session's entry leaves the held one; its own removes it.
+        cache.remove_if(URL, "u", "t", &cookie(kept[0] + 1));
+        assert!(cache.load(URL, "u", "t").is_some());
+        cache.remove_if(URL, "u", "t", &cookie(kept[0]));
+        assert!(cache.load(URL, "u", "t").is_none());
+        // Nothing else was left in the directory (no lock file, no temporary file).
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
         let _ = fs::remove_dir_all(&dir);
     }
 

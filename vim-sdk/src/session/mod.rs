@@ -215,15 +215,30 @@ fn session_manager(content: &ServiceContent) -> Result<mo::SessionManager, Error
 /// ([`cache::tls_identity`]) it is keyed by.
 type CacheSlot = Option<(SessionCache, String, String, String)>;
 
-fn store_in_cache(slot: &CacheSlot, client: &Client) {
-    if let (Some((cache, url, user, tls)), Some(cookie)) = (slot, client.session_cookie()) {
-        let entry = CacheEntry {
-            cookie: Secret::new(cookie),
-            version: client.api_version(),
-        };
-        if let Err(e) = cache.store(url, user, tls, &entry) {
+/// Makes the client's session the cached one unless the cache holds another
+/// ([`SessionCache::adopt`]): whether the cache holds it afterwards (`false` without a cache,
+/// a cookie, or when the cache cannot be written).
+fn adopt_in_cache(slot: &CacheSlot, client: &Client) -> bool {
+    let (Some((cache, url, user, tls)), Some(cookie)) = (slot, client.session_cookie()) else {
+        return false;
+    };
+    let entry = CacheEntry {
+        cookie: Secret::new(cookie),
+        version: client.api_version(),
+    };
+    match cache.adopt(url, user, tls, &entry) {
+        Ok(held) => held,
+        Err(e) => {
             tracing::warn!(dir = %cache.dir().display(), error = %e, "cannot store the session in the cache");
+            false
         }
+    }
+}
+
+/// Forgets the cache entry of `slot` if it holds `cookie` ([`SessionCache::remove_if`]).
+fn forget_in_cache(slot: &CacheSlot, cookie: Option<&str>) {
+    if let (Some((cache, url, user, tls)), Some(cookie)) = (slot, cookie) {
+        cache.remove_if(url, user, tls, cookie);
     }
 }
 
@@ -243,10 +258,12 @@ fn relogin_hook(
             current.clone(),
         );
         Box::pin(async move {
+            let expired = c.session_cookie();
             let session = sm.login(&c, &user, password.expose(), None).await?;
             c.redact_in_dumps(&session.key);
             *current.lock().unwrap_or_else(|p| p.into_inner()) = Some(session);
-            store_in_cache(&slot, &c);
+            forget_in_cache(&slot, expired.as_deref());
+            adopt_in_cache(&slot, &c);
             Ok(())
         })
     })
@@ -313,7 +330,7 @@ pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Sessio
                 }
                 _ => {
                     tracing::debug!("cached session is no longer valid; logging in");
-                    cache.remove(url, user_key, tls);
+                    cache.remove_if(url, user_key, tls, entry.cookie.expose());
                     client.set_session_cookie(None);
                 }
             }
@@ -367,7 +384,9 @@ pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Sessio
     client.remember_service_content(&content);
     let logged_in = user_session.is_some();
     if fresh_login && logged_in {
-        store_in_cache(&slot, &client);
+        // Cached at once (so that a process killed before close leaves it for the next),
+        // unless another process cached its own first: then close logs this one out.
+        adopt_in_cache(&slot, &client);
     }
     let user_session = Arc::new(Mutex::new(user_session));
     if options.relogin {
@@ -522,9 +541,7 @@ impl Session {
     }
 
     async fn do_logout(&mut self) -> Result<(), Error> {
-        if let Some((cache, url, user, tls)) = &self.cache {
-            cache.remove(url, user, tls);
-        }
+        forget_in_cache(&self.cache, self.client.session_cookie().as_deref());
         if !self.logged_in {
             return Ok(());
         }
@@ -536,14 +553,25 @@ impl Session {
     }
 
     /// Stops the keep-alive and logs out, unless the session is cached (then it stays alive
-    /// for the next process; see [`ConnectOptions::logout_on_close`]).
+    /// for the next process; see [`ConnectOptions::logout_on_close`]). With a session cache,
+    /// a session that the cache does not hold (another process cached its own meanwhile)
+    /// is logged out too, so that no session is left alive that nobody can reach.
     pub async fn close(mut self) -> Result<(), Error> {
         self.stop();
-        if self.logout_on_close {
+        if self.must_log_out() {
             self.do_logout().await
         } else {
             Ok(())
         }
+    }
+
+    /// Whether closing (or dropping) this session must log it out: when asked to, or when a
+    /// session cache is in use and does not hold it ([`adopt_in_cache`]).
+    fn must_log_out(&self) -> bool {
+        self.logout_on_close
+            || (self.logged_in
+                && self.cache.is_some()
+                && !adopt_in_cache(&self.cache, &self.client))
     }
 
     /// Stops the keep-alive, logs out and forgets the cached session, whatever the options.
@@ -559,7 +587,7 @@ impl Drop for Session {
             return;
         }
         self.stop();
-        if !(self.logged_in && self.logout_on_close) {
+        if !(self.logged_in && self.must_log_out()) {
             return;
         }
         let (Ok(handle), Some(sm)) = (

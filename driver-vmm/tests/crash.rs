@@ -1,0 +1,422 @@
+//! Crash safety: a driver SIGKILLed at any request of deploy, save, attach_disk, migrate or
+//! an image copy (TM clone) leaves a state that the next run completes, with nothing the user
+//! keeps deleted and no VM registered twice.
+//!
+//! A loopback proxy ([`support::kill_proxy`]) sits between the drivers and a plain-HTTP
+//! vCenter simulator. For an action, a clean run counts its requests (N); then for each kill
+//! point k (request k arrives: killed before it is forwarded; or request k's reply was passed
+//! on: killed right after) a fresh object gets the action killed at k, the action is run
+//! again as OpenNebula would retry it, and the end state is checked through an independent
+//! session. CI runs a sample of the kill points (`crash_points_sampled`); every point of every
+//! action runs with `--ignored` (`crash_points_all`). Both print their counts
+//! (`-- --nocapture`).
+
+mod support;
+
+use support::kill_proxy::{KillAt, KillProxy};
+use support::{sdk, OneEnv, Run};
+use vim_sdk::session::Session;
+use vim_sdk::types::AnyVirtualDeviceBackingInfo;
+
+/// The environment of a sweep: the simulator, the proxy the drivers go through, a checking
+/// session and the next free VM id.
+struct Lab {
+    env: OneEnv,
+    proxy: KillProxy,
+    s: Session,
+    next_vmid: u64,
+}
+
+/// What a sweep of one action did.
+#[derive(Debug, Default)]
+struct Tally {
+    action: &'static str,
+    clean_requests: u64,
+    points: usize,
+    killed: usize,
+    /// Retries that failed because the killed run had finished the job (save: the VM was
+    /// already unregistered), the next action (restore) completing it.
+    retries_refused: usize,
+}
+
+impl Lab {
+    async fn new() -> Lab {
+        let env = OneEnv::vcenter_plain().await;
+        let proxy = KillProxy::start(env.vcsim.addr());
+        env.write_vmwarerc(&env.plain_vmwarerc(proxy.addr()));
+        let s = env.sdk().await;
+        let lab = Lab {
+            env,
+            proxy,
+            s,
+            next_vmid: 1000,
+        };
+        // A warm session cache, as on a front-end that has been running.
+        lab.run("vmm/vmware/poll", &["one-1", lab.host(0), "1", lab.host(0)])
+            .assert_ok();
+        lab
+    }
+
+    fn host(&self, i: usize) -> &str {
+        self.env.host(i)
+    }
+
+    fn vmid(&mut self) -> u64 {
+        self.next_vmid += 1;
+        self.next_vmid
+    }
+
+    /// A run through the proxy, nothing armed.
+    fn run(&self, script: &str, args: &[&str]) -> Run {
+        self.proxy.reset();
+        self.env.run(script, args)
+    }
+
+    /// A clean run (must succeed) and the number of requests it made.
+    fn count(&self, script: &str, args: &[&str]) -> u64 {
+        self.run(script, args).assert_ok();
+        self.proxy.requests()
+    }
+
+    /// A run killed at `at` (`true` when the kill happened: the run may end before).
+    fn killed(&self, at: KillAt, script: &str, args: &[&str]) -> (Run, bool) {
+        self.proxy.reset();
+        let run = self
+            .env
+            .run_observed(script, args, &[], |pid| self.proxy.arm(at, pid));
+        let killed = self.proxy.killed();
+        self.proxy.reset();
+        if killed {
+            assert_eq!(run.code, -1, "killed, yet: {run}");
+        } else {
+            run.assert_ok();
+        }
+        (run, killed)
+    }
+
+    /// Deploys `one-<vmid>` on host `host` (disk made first) through the drivers.
+    async fn deploy(&mut self, host: usize) -> u64 {
+        let vmid = self.prepare_deploy().await;
+        self.run("vmm/vmware/deploy", &strs(&self.deploy_args(vmid, host)))
+            .assert_ok();
+        vmid
+    }
+
+    /// A new VM id with its disk and deployment file, not deployed.
+    async fn prepare_deploy(&mut self) -> u64 {
+        let vmid = self.vmid();
+        sdk::create_disk(&self.s, &self.env, "0", vmid, 0).await;
+        let mac = format!("00:50:56:01:{:02x}:{:02x}", vmid / 256 % 256, vmid % 256);
+        self.env
+            .write_deployment(vmid, 0, &sdk::small_deployment(vmid, &mac));
+        vmid
+    }
+
+    fn deploy_args(&self, vmid: u64, host: usize) -> Vec<String> {
+        let dfile = self.env.var.join(format!("vms/{vmid}/deployment.0"));
+        vec![
+            dfile.to_string_lossy().into_owned(),
+            self.host(host).to_string(),
+            vmid.to_string(),
+            self.host(host).to_string(),
+        ]
+    }
+
+    /// Exactly one VM `one-<vmid>`, in `power` state, on host `host`, with its disk file.
+    async fn check_vm(&self, vmid: u64, host: usize, power: &str) -> vim_sdk::mo::VirtualMachine {
+        let name = format!("one-{vmid}");
+        let mut found = sdk::vms_named(&self.s, &name).await;
+        assert_eq!(found.len(), 1, "{name} registered {} times", found.len());
+        let vm = found.pop().expect("one");
+        assert_eq!(sdk::power_state(&self.s, &vm).await, power, "{name}");
+        let p = sdk::props(&self.s, vm.reference(), &["runtime.host"]).await;
+        let want = sdk::host(&self.s, self.host(host)).await;
+        assert_eq!(
+            p.reference("runtime.host"),
+            Some(want.reference()),
+            "{name}"
+        );
+        self.check_disk(vmid, 0).await;
+        vm
+    }
+
+    /// `[0] <vmid>/disk.<n>/disk.vmdk` is there.
+    async fn check_disk(&self, vmid: u64, n: u32) {
+        let files = sdk::datastore_files(&self.s, "0", &format!("{vmid}/disk.{n}")).await;
+        assert!(
+            files.iter().any(|f| f == "disk.vmdk"),
+            "disk {n} of VM {vmid} lost: {files:?}"
+        );
+    }
+}
+
+/// The kill points of an action whose clean run made `clean` requests: both kinds at every
+/// request (`all`), or a sample: the first and last requests and every fifth between, taking
+/// the two kinds in turn.
+fn kill_points(clean: u64, all: bool) -> Vec<KillAt> {
+    let mut points = Vec::new();
+    for n in 1..=clean {
+        if all {
+            points.push(KillAt::Before(n));
+            points.push(KillAt::AfterReply(n));
+        } else if n == 1 || n == clean || n % 5 == 0 {
+            points.push(if n % 2 == 0 {
+                KillAt::AfterReply(n)
+            } else {
+                KillAt::Before(n)
+            });
+        }
+    }
+    points
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// deploy killed at each point, then deployed again: one VM, powered on, on its host.
+async fn sweep_deploy(lab: &mut Lab, all: bool) -> Tally {
+    let vmid = lab.prepare_deploy().await;
+    let clean = lab.count("vmm/vmware/deploy", &strs(&lab.deploy_args(vmid, 1)));
+    lab.check_vm(vmid, 1, "poweredOn").await;
+    let mut t = Tally {
+        action: "deploy",
+        clean_requests: clean,
+        ..Tally::default()
+    };
+    for at in kill_points(clean, all) {
+        let vmid = lab.prepare_deploy().await;
+        let args = lab.deploy_args(vmid, 1);
+        let (_, killed) = lab.killed(at, "vmm/vmware/deploy", &strs(&args));
+        t.points += 1;
+        t.killed += usize::from(killed);
+        let retry = lab.run("vmm/vmware/deploy", &strs(&args));
+        assert_eq!(retry.code, 0, "deploy after a kill at {at:?}:\n{retry}");
+        assert_eq!(retry.stdout.trim(), format!("one-{vmid}"), "{retry}");
+        lab.check_vm(vmid, 1, "poweredOn").await;
+    }
+    t
+}
+
+/// save killed at each point, then saved again (or, when the kill came after the VM was
+/// unregistered, the retried save fails saying so), then restored: one VM, powered on.
+async fn sweep_save(lab: &mut Lab, all: bool) -> Tally {
+    let save_args = |vmid: u64, h: &str| {
+        vec![
+            format!("one-{vmid}"),
+            format!("/vmfs/volumes/0/{vmid}/checkpoint"),
+            h.to_string(),
+            vmid.to_string(),
+            h.to_string(),
+        ]
+    };
+    let restore_args = |vmid: u64, h: &str| {
+        vec![
+            format!("/vmfs/volumes/0/{vmid}/checkpoint"),
+            h.to_string(),
+            format!("one-{vmid}"),
+            vmid.to_string(),
+            h.to_string(),
+        ]
+    };
+    let vmid = lab.deploy(2).await;
+    let clean = lab.count("vmm/vmware/save", &strs(&save_args(vmid, lab.host(2))));
+    let mut t = Tally {
+        action: "save",
+        clean_requests: clean,
+        ..Tally::default()
+    };
+    for at in kill_points(clean, all) {
+        let vmid = lab.deploy(2).await;
+        let h = lab.host(2).to_string();
+        let (_, killed) = lab.killed(at, "vmm/vmware/save", &strs(&save_args(vmid, &h)));
+        t.points += 1;
+        t.killed += usize::from(killed);
+        let retry = lab.run("vmm/vmware/save", &strs(&save_args(vmid, &h)));
+        if retry.code != 0 {
+            // Only acceptable when the killed save had got as far as unregistering.
+            retry.assert_failed(&[&format!("one-{vmid}"), "not found"]);
+            t.retries_refused += 1;
+        }
+        assert!(
+            !sdk::registered(&lab.s, &format!("one-{vmid}")).await,
+            "one-{vmid} still registered after save (kill at {at:?})"
+        );
+        lab.check_disk(vmid, 0).await;
+        let restore = lab.run("vmm/vmware/restore", &strs(&restore_args(vmid, &h)));
+        assert_eq!(
+            restore.code, 0,
+            "restore after a kill at {at:?}:\n{restore}"
+        );
+        lab.check_vm(vmid, 2, "poweredOn").await;
+    }
+    t
+}
+
+/// attach_disk killed at each point, then run again: the disk attached once, the VM's own
+/// disk still there.
+async fn sweep_attach_disk(lab: &mut Lab, all: bool) -> Tally {
+    let args = |vmid: u64, h: &str| {
+        vec![
+            format!("one-{vmid}"),
+            format!("/vmfs/volumes/0/{vmid}/disk.1"),
+            "sdb".to_string(),
+            "1".to_string(),
+            "drv_message".to_string(),
+            vmid.to_string(),
+            h.to_string(),
+        ]
+    };
+    let h = lab.host(0).to_string();
+    let attach = async |lab: &mut Lab| {
+        let vmid = lab.deploy(0).await;
+        sdk::create_disk(&lab.s, &lab.env, "0", vmid, 1).await;
+        vmid
+    };
+    let vmid = attach(lab).await;
+    let clean = lab.count("vmm/vmware/attach_disk", &strs(&args(vmid, &h)));
+    let mut t = Tally {
+        action: "attach_disk",
+        clean_requests: clean,
+        ..Tally::default()
+    };
+    for at in kill_points(clean, all) {
+        let vmid = attach(lab).await;
+        let (_, killed) = lab.killed(at, "vmm/vmware/attach_disk", &strs(&args(vmid, &h)));
+        t.points += 1;
+        t.killed += usize::from(killed);
+        let retry = lab.run("vmm/vmware/attach_disk", &strs(&args(vmid, &h)));
+        assert_eq!(
+            retry.code, 0,
+            "attach_disk after a kill at {at:?}:\n{retry}"
+        );
+        let vm = lab.check_vm(vmid, 0, "poweredOn").await;
+        let devices = vm.devices(&lab.s).await.expect("devices");
+        let files: Vec<String> = devices
+            .disks()
+            .filter_map(|d| match d.base.backing.as_ref() {
+                Some(AnyVirtualDeviceBackingInfo::VirtualDiskFlatVer2BackingInfo(b)) => {
+                    Some(b.base.file_name.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        let want = |n: u32| format!("[0] {vmid}/disk.{n}/disk.vmdk");
+        for n in 0..2 {
+            assert_eq!(
+                files.iter().filter(|f| **f == want(n)).count(),
+                1,
+                "disk {n} once (kill at {at:?}): {files:?}"
+            );
+        }
+        assert_eq!(files.len(), 2, "{files:?}");
+        lab.check_disk(vmid, 1).await;
+    }
+    t
+}
+
+/// migrate killed at each point, then run again: one VM, on the destination, powered on.
+async fn sweep_migrate(lab: &mut Lab, all: bool) -> Tally {
+    let (src, dst) = (lab.host(0).to_string(), lab.host(1).to_string());
+    let args = |vmid: u64| {
+        vec![
+            format!("one-{vmid}"),
+            dst.clone(),
+            src.clone(),
+            vmid.to_string(),
+            src.clone(),
+        ]
+    };
+    let vmid = lab.deploy(0).await;
+    let clean = lab.count("vmm/vmware/migrate", &strs(&args(vmid)));
+    lab.check_vm(vmid, 1, "poweredOn").await;
+    let mut t = Tally {
+        action: "migrate",
+        clean_requests: clean,
+        ..Tally::default()
+    };
+    for at in kill_points(clean, all) {
+        let vmid = lab.deploy(0).await;
+        let (_, killed) = lab.killed(at, "vmm/vmware/migrate", &strs(&args(vmid)));
+        t.points += 1;
+        t.killed += usize::from(killed);
+        let retry = lab.run("vmm/vmware/migrate", &strs(&args(vmid)));
+        assert_eq!(retry.code, 0, "migrate after a kill at {at:?}:\n{retry}");
+        lab.check_vm(vmid, 1, "poweredOn").await;
+    }
+    t
+}
+
+/// TM clone of a disk image killed at each point, then run again: the VM's copy complete
+/// (descriptor and extent), the image untouched.
+async fn sweep_clone(lab: &mut Lab, all: bool) -> Tally {
+    let image = "crashimg";
+    sdk::create_disk_in(&lab.s, &lab.env, &format!("[1] {image}")).await;
+    let image_files = sdk::datastore_files(&lab.s, "1", image).await;
+    assert!(
+        image_files.iter().any(|f| f == "disk.vmdk"),
+        "{image_files:?}"
+    );
+    let h = lab.host(0).to_string();
+    let args = |vmid: u64| {
+        vec![
+            format!("fe:/vmfs/volumes/1/{image}"),
+            format!("{h}:/vmfs/volumes/0/{vmid}/disk.0"),
+            vmid.to_string(),
+            "1".to_string(),
+        ]
+    };
+    let copied = async |lab: &Lab, vmid: u64| {
+        let files = sdk::datastore_files(&lab.s, "0", &format!("{vmid}/disk.0")).await;
+        assert_eq!(files, ["disk-flat.vmdk", "disk.vmdk"], "copy of VM {vmid}");
+        assert_eq!(sdk::datastore_files(&lab.s, "1", image).await, image_files);
+    };
+    let vmid = lab.vmid();
+    let clean = lab.count("tm/vmfs/clone", &strs(&args(vmid)));
+    copied(lab, vmid).await;
+    let mut t = Tally {
+        action: "tm clone",
+        clean_requests: clean,
+        ..Tally::default()
+    };
+    for at in kill_points(clean, all) {
+        let vmid = lab.vmid();
+        let (_, killed) = lab.killed(at, "tm/vmfs/clone", &strs(&args(vmid)));
+        t.points += 1;
+        t.killed += usize::from(killed);
+        let retry = lab.run("tm/vmfs/clone", &strs(&args(vmid)));
+        assert_eq!(retry.code, 0, "clone after a kill at {at:?}:\n{retry}");
+        copied(lab, vmid).await;
+    }
+    t
+}
+
+async fn sweep_all(all: bool) {
+    let mut lab = Lab::new().await;
+    let tallies = [
+        sweep_deploy(&mut lab, all).await,
+        sweep_save(&mut lab, all).await,
+        sweep_attach_disk(&mut lab, all).await,
+        sweep_migrate(&mut lab, all).await,
+        sweep_clone(&mut lab, all).await,
+    ];
+    for t in &tallies {
+        eprintln!(
+            "crash: {}: {} requests in a clean run, {} kill points tried, {} killed, {} retries refused",
+            t.action, t.clean_requests, t.points, t.killed, t.retries_refused
+        );
+        assert!(t.killed > 0, "{}: no kill point was reached", t.action);
+    }
+    let _ = lab.s.logout().await;
+}
+
+#[tokio::test]
+async fn crash_points_sampled() {
+    sweep_all(false).await;
+}
+
+#[tokio::test]
+#[ignore = "every kill point of every action: a few minutes"]
+async fn crash_points_all() {
+    sweep_all(true).await;
+}
