@@ -1,5 +1,6 @@
 //! Decodes a saved `RetrievePropertiesEx` response (a whole SOAP envelope) into typed values and
-//! prints how many objects and properties it held and the decode speed.
+//! prints how many objects and properties it held, what the decoder charged to its cost budget
+//! (`xml::Limits::cost_per_byte`) per input byte, and the decode speed.
 //!
 //! `cargo run --release -p vim-sdk --example decode_file -- FILE [ROUNDS]`
 
@@ -24,11 +25,14 @@ fn main() {
         }
     };
     let mut best = f64::MAX;
-    let (mut objects, mut props) = (0, 0);
+    let (mut objects, mut props, mut charged) = (0, 0, 0);
     for _ in 0..rounds.max(1) {
         let start = Instant::now();
         let result = match decode(&body) {
-            Ok(r) => r,
+            Ok((r, c)) => {
+                charged = c;
+                r
+            }
             Err(e) => {
                 eprintln!("decode failed: {e}");
                 std::process::exit(1);
@@ -46,14 +50,16 @@ fn main() {
     }
     let mb = body.len() as f64 / 1e6;
     println!(
-        "objects={objects} properties={props} bytes={} best={:.1} ms speed={:.1} MB/s",
+        "objects={objects} properties={props} bytes={} charged={charged} ({:.2} per byte) best={:.1} ms speed={:.1} MB/s",
         body.len(),
+        charged as f64 / body.len() as f64,
         best * 1e3,
         mb / best
     );
 }
 
-fn decode(body: &[u8]) -> Result<Vec<RetrieveResult>, Box<dyn std::error::Error>> {
+/// The results and what the reader charged for them.
+fn decode(body: &[u8]) -> Result<(Vec<RetrieveResult>, u64), Box<dyn std::error::Error>> {
     let mut r = XmlReader::from_slice(body);
     match enter_body(&mut r)? {
         BodyContent::Fault(f) => return Err(format!("SOAP fault: {f}").into()),
@@ -69,5 +75,5 @@ fn decode(body: &[u8]) -> Result<Vec<RetrieveResult>, Box<dyn std::error::Error>
             r.skip()?;
         }
     }
-    Ok(out)
+    Ok((out, r.charged()))
 }

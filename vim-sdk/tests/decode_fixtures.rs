@@ -307,8 +307,8 @@ fn malformed_truncated_and_hostile_input_gives_typed_errors() {
     assert!(matches!(e.kind, DecodeErrorKind::TooDeep { .. }), "{e}");
 
     let mut r = XmlReader::from_slice(&full).with_limits(Limits {
-        max_depth: 256,
         max_bytes: 4096,
+        ..Limits::default()
     });
     let e = vim_sdk::soap::enter_body(&mut r)
         .and_then(|_| vim_sdk::xml::items::<RetrieveResult>(&mut r))

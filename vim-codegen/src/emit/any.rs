@@ -240,39 +240,48 @@ impl Any {
 }
 
 impl Decode for Any {
+    // Nested `anyType` values are bounded (`XmlReader::enter_any`): their `Debug`, `Clone`
+    // and drop recurse through `AnyArray` and `AnyData`, whose frames are large.
     fn decode(r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {
-        if r.is_nil() {
-            r.skip()?;
-            return Ok(Any::Nil);
-        }
-        if let Some(i) = r.lookup_xsd(&XSD_NAMES) {
-            return Ok(match i {
-                1 => Any::Uri(Decode::decode(r)?),
-                2 => Any::Binary(Decode::decode(r)?),
-                3 => Any::Boolean(Decode::decode(r)?),
-                4 => Any::Byte(Decode::decode(r)?),
-                5 => Any::DateTime(Decode::decode(r)?),
-                6 => Any::Double(Decode::decode(r)?),
-                7 => Any::Float(Decode::decode(r)?),
-                8 => Any::Int(Decode::decode(r)?),
-                9 => Any::Long(Decode::decode(r)?),
-                10 => Any::Short(Decode::decode(r)?),
-                _ => Any::String(Decode::decode(r)?),
-            });
-        }
-        match r.lookup_type(&ANY_DATA_NAMES) {
-            TypeLookup::Absent => Ok(Any::String(Decode::decode(r)?)),
-            TypeLookup::Found(i) => Ok(Any::Data(AnyData::decode_variant(i, r)?)),
-            TypeLookup::Unknown(name) => {
-                if name == "ManagedObjectReference" {
-                    Ok(Any::Reference(Decode::decode(r)?))
-                } else if let Ok(i) = ANY_ARRAY_NAMES.binary_search(&name.as_str()) {
-                    Ok(Any::Array(AnyArray::decode_variant(i, r)?))
-                } else if ENUM_NAMES.binary_search(&name.as_str()).is_ok() {
-                    Ok(Any::Enum { wire_type: name, value: r.read_text()? })
-                } else {
-                    Ok(Any::Unknown { wire_type: name, text: r.read_text()? })
-                }
+        r.enter_any()?;
+        let v = decode_any(r);
+        r.leave_any();
+        v
+    }
+}
+
+fn decode_any(r: &mut XmlReader<'_>) -> Result<Any, DecodeError> {
+    if r.is_nil() {
+        r.skip()?;
+        return Ok(Any::Nil);
+    }
+    if let Some(i) = r.lookup_xsd(&XSD_NAMES) {
+        return Ok(match i {
+            1 => Any::Uri(Decode::decode(r)?),
+            2 => Any::Binary(Decode::decode(r)?),
+            3 => Any::Boolean(Decode::decode(r)?),
+            4 => Any::Byte(Decode::decode(r)?),
+            5 => Any::DateTime(Decode::decode(r)?),
+            6 => Any::Double(Decode::decode(r)?),
+            7 => Any::Float(Decode::decode(r)?),
+            8 => Any::Int(Decode::decode(r)?),
+            9 => Any::Long(Decode::decode(r)?),
+            10 => Any::Short(Decode::decode(r)?),
+            _ => Any::String(Decode::decode(r)?),
+        });
+    }
+    match r.lookup_type(&ANY_DATA_NAMES) {
+        TypeLookup::Absent => Ok(Any::String(Decode::decode(r)?)),
+        TypeLookup::Found(i) => Ok(Any::Data(AnyData::decode_variant(i, r)?)),
+        TypeLookup::Unknown(name) => {
+            if name == "ManagedObjectReference" {
+                Ok(Any::Reference(Decode::decode(r)?))
+            } else if let Ok(i) = ANY_ARRAY_NAMES.binary_search(&name.as_str()) {
+                Ok(Any::Array(AnyArray::decode_variant(i, r)?))
+            } else if ENUM_NAMES.binary_search(&name.as_str()).is_ok() {
+                Ok(Any::Enum { wire_type: name, value: r.read_text()? })
+            } else {
+                Ok(Any::Unknown { wire_type: name, text: r.read_text()? })
             }
         }
     }

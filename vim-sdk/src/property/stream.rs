@@ -19,7 +19,7 @@ use crate::managed::{decode_object_content, PropertySet, TypedObject};
 use crate::mo;
 use crate::soap::{enter_body, BodyContent};
 use crate::types::{ObjectContent, PropertyFilterSpec, RetrieveOptions};
-use crate::xml::{opt, DecodeError, Encode, Limits, XmlReader};
+use crate::xml::{opt, DecodeError, Encode, Limits, NextChunk, XmlReader};
 
 /// What a [`PropertyStream`] decodes each `ObjectContent` element into: the untyped
 /// [`ObjectContent`], or a [`TypedObject`] of a generated property set
@@ -334,14 +334,11 @@ fn decode_page<T: StreamItem>(
             flush(&pending, &tx);
         });
     }
-    let walked = {
-        let limits = Limits {
-            max_bytes,
-            ..Limits::default()
-        };
-        let mut r = XmlReader::from_chunks(Box::new(|| reader.next_chunk())).with_limits(limits);
-        walk_page(&mut r, tx, &pending)
-    };
+    let walked = walk_page(
+        &mut page_reader(Box::new(|| reader.next_chunk()), max_bytes),
+        tx,
+        &pending,
+    );
     if !flush(&pending, tx) {
         return;
     }
@@ -360,6 +357,62 @@ fn decode_page<T: StreamItem>(
         Err(Stop::Fault(f)) => ErrorKind::Fault(Box::new(f)),
     };
     let _ = tx.blocking_send(Err(Error::new(op, Some(object), kind)));
+}
+
+/// The reader a page is decoded with: the default limits, `max_bytes` for the size.
+fn page_reader(next: NextChunk<'_>, max_bytes: u64) -> XmlReader<'_> {
+    let limits = Limits {
+        max_bytes,
+        ..Limits::default()
+    };
+    XmlReader::from_chunks(next).with_limits(limits)
+}
+
+/// One page's content, as [`decode_page_chunks`] returns it.
+#[derive(Debug)]
+pub struct Page<T> {
+    /// The objects, in document order.
+    pub objects: Vec<T>,
+    /// The page's `token` (the last one, if the page held several), if any.
+    pub token: Option<String>,
+}
+
+/// Decodes one `RetrievePropertiesEx` page delivered by `next` in chunks, with the same reader,
+/// limits and walk as a [`PropertyStream`]'s decoder, but without a connection: for fuzzing
+/// and tests of the streamed reader. Must not be called from an async context.
+pub fn decode_page_chunks<T: StreamItem>(
+    next: NextChunk<'_>,
+    max_bytes: u64,
+) -> Result<Page<T>, Error> {
+    // Room for every batch (none is received before the walk ends); memory grows with use.
+    let (tx, mut rx) = mpsc::channel(1 << 30);
+    let pending: Pending<T> = Arc::new(Mutex::new(Vec::new()));
+    let walked = walk_page(&mut page_reader(next, max_bytes), &tx, &pending);
+    flush(&pending, &tx);
+    drop(tx);
+    let mut page = Page {
+        objects: Vec::new(),
+        token: None,
+    };
+    while let Ok(item) = rx.try_recv() {
+        match item {
+            Ok(Item::Objects(batch)) => page.objects.extend(batch),
+            Ok(Item::Token(t)) => page.token = Some(t),
+            Ok(Item::End) | Err(_) => {}
+        }
+    }
+    let kind = match walked {
+        Ok(()) => return Ok(page),
+        Err(Stop::Decode(e)) => ErrorKind::Decode(e),
+        Err(Stop::Fault(f)) => ErrorKind::Fault(Box::new(f)),
+        // The receiver outlives the walk: never reached.
+        Err(Stop::Closed) => ErrorKind::Decode(DecodeError {
+            kind: crate::xml::DecodeErrorKind::Unexpected("the page's receiver closed".into()),
+            path: String::new(),
+            position: 0,
+        }),
+    };
+    Err(Error::new("RetrievePropertiesEx", None, kind))
 }
 
 fn walk_page<T: StreamItem>(

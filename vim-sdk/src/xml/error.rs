@@ -22,10 +22,25 @@ pub enum DecodeErrorKind {
         /// The limit in force.
         limit: usize,
     },
+    /// `anyType` values (`ArrayOfAnyType` within `ArrayOfAnyType` ...) nested deeper than the
+    /// reader's limit ([`Limits::max_any_depth`](super::Limits::max_any_depth)).
+    AnyTooDeep {
+        /// The limit in force.
+        limit: usize,
+    },
     /// The document is larger than the reader's limit.
     TooLarge {
         /// The limit in force, in bytes.
         limit: u64,
+    },
+    /// The decoded value would cost more memory than the reader's budget allows for the
+    /// input read so far (`floor + per_byte × bytes read`, see
+    /// [`Limits`](super::Limits)): a reply of many tiny items of large types.
+    TooCostly {
+        /// The limit in force: bytes of decoded value per byte of input.
+        per_byte: u64,
+        /// The limit in force: bytes allowed whatever the input's size.
+        floor: u64,
     },
     /// A required element is missing where the reply cannot do without it.
     Missing(&'static str),
@@ -55,7 +70,14 @@ impl fmt::Display for DecodeErrorKind {
                 write!(f, "invalid {expected} value {found:?}")
             }
             DecodeErrorKind::TooDeep { limit } => write!(f, "elements nested deeper than {limit}"),
+            DecodeErrorKind::AnyTooDeep { limit } => {
+                write!(f, "anyType values nested deeper than {limit}")
+            }
             DecodeErrorKind::TooLarge { limit } => write!(f, "document larger than {limit} bytes"),
+            DecodeErrorKind::TooCostly { per_byte, floor } => write!(
+                f,
+                "decoded value larger than {per_byte} bytes per input byte (+ {floor} bytes)"
+            ),
             DecodeErrorKind::Missing(what) => write!(f, "missing {what}"),
             DecodeErrorKind::Unexpected(m) => f.write_str(m),
         }

@@ -12,7 +12,9 @@ mod values;
 mod writer;
 
 pub use error::{DecodeError, DecodeErrorKind};
-pub use reader::{Limits, NextChunk, TypeLookup, TypeNs, XmlReader, XsiType};
+pub use reader::{
+    Limits, NextChunk, TypeLookup, TypeNs, XmlReader, XsiType, DEFAULT_COST_PER_BYTE,
+};
 pub use values::ManagedObjectReference;
 pub use writer::XmlWriter;
 
@@ -61,6 +63,7 @@ impl<T: DataObject> Decode for T {
     // One copy per type, not one per caller (`boxed`, `items`, `req_into`, ...): binary size.
     #[inline(never)]
     fn decode(r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {
+        r.charge(std::mem::size_of::<T>())?;
         let mut v = T::default();
         r.read_fields(&mut v)?;
         Ok(v)
@@ -148,12 +151,15 @@ pub fn opt<T: Decode>(r: &mut XmlReader<'_>) -> Result<Option<T>, DecodeError> {
     }
 }
 
-/// Reads one more item of a repeated field; an `xsi:nil` item is dropped.
+/// Reads one more item of a repeated field; an `xsi:nil` item is dropped. The item's slot is
+/// charged to the reader's cost budget (the item's own data object, if any, is charged again
+/// by its decoder: together they cover the vector's spare capacity).
 #[inline]
 pub fn push<T: Decode>(r: &mut XmlReader<'_>, v: &mut Vec<T>) -> Result<(), DecodeError> {
     if r.is_nil() {
         r.skip()
     } else {
+        r.charge(std::mem::size_of::<T>())?;
         v.push(T::decode(r)?);
         Ok(())
     }

@@ -14,19 +14,46 @@ use super::error::{DecodeError, DecodeErrorKind};
 use super::{XSD_NS, XSI_NS};
 
 /// Bounds applied to untrusted documents.
+///
+/// Besides depth and size, what the decoded value may cost is bounded relative to the input
+/// read so far: every decoded data object and every item of a repeated field is charged its
+/// in-memory size ([`XmlReader::charge`]), and decoding fails with
+/// [`DecodeErrorKind::TooCostly`] once the total passes
+/// `cost_floor + cost_per_byte × bytes read`. A document of empty items (`<x></x>`, 7 bytes,
+/// each a ~1.6 KB `VirtualDevice`) thus fails early instead of needing hundreds of GB.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Deepest element nesting accepted.
+    /// Deepest element nesting accepted. The default, 128, leaves a decoded value's `Debug`,
+    /// `Clone` and drop (which recurse) half of a 2 MiB thread stack's room in debug builds
+    /// (a snapshot tree 256 levels deep fitted, 300 did not); real replies nest about
+    /// 8 levels plus one per snapshot of a snapshot tree.
     pub max_depth: usize,
     /// Largest document accepted, in bytes.
     pub max_bytes: u64,
+    /// Deepest nesting of `anyType` values accepted (an `ArrayOfAnyType` holding one holding
+    /// ...): such a value's `Debug`, `Clone` and drop recurse through frames large enough in
+    /// debug builds that deeper values overflow a 2 MiB thread stack (at 90 `KeyAnyValue`
+    /// levels, 150 `ArrayOfAnyType` levels); the default is 16. Real replies nest two or three.
+    pub max_any_depth: usize,
+    /// Bytes of decoded value allowed per byte of input (charged sizes, see above).
+    pub cost_per_byte: u64,
+    /// Bytes of decoded value allowed whatever the input's size (small replies of large
+    /// types).
+    pub cost_floor: u64,
 }
+
+/// Default [`Limits::cost_per_byte`]: real vcsim replies are charged 1.1-1.6 bytes per input
+/// byte (README, "Fuzzing and hostile replies"); 16 leaves them ample room.
+pub const DEFAULT_COST_PER_BYTE: u64 = 16;
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_depth: 256,
+            max_depth: 128,
             max_bytes: 1 << 30,
+            max_any_depth: 16,
+            cost_per_byte: DEFAULT_COST_PER_BYTE,
+            cost_floor: 1 << 20,
         }
     }
 }
@@ -278,6 +305,10 @@ pub struct XmlReader<'r> {
     pending_len: usize,
     /// A reusable buffer for the text of scalar values (numbers, booleans, enums).
     scratch: String,
+    /// What the decoded value has been charged so far ([`XmlReader::charge`]).
+    charged: u64,
+    /// `anyType` values being decoded ([`XmlReader::enter_any`]).
+    any_depth: usize,
 }
 
 enum Step {
@@ -324,6 +355,8 @@ impl<'r> XmlReader<'r> {
             pending_name: [0; MAX_NAME],
             pending_len: 0,
             scratch: String::new(),
+            charged: 0,
+            any_depth: 0,
         };
         r.bound_input();
         r
@@ -347,6 +380,58 @@ impl<'r> XmlReader<'r> {
             Source::Stream(r) => r.get_mut().set_limit(limit),
             Source::Chunks(r) => r.get_mut().set_limit(limit),
         }
+    }
+
+    /// Charges `bytes` (the in-memory size of a value being decoded) to the document's cost
+    /// budget: an error once the total exceeds `cost_floor + cost_per_byte × bytes read`
+    /// (see [`Limits`]).
+    #[inline]
+    pub fn charge(&mut self, bytes: usize) -> Result<(), DecodeError> {
+        self.charged += bytes as u64;
+        if self.charged <= self.limits.cost_floor {
+            return Ok(());
+        }
+        let allowed = self
+            .limits
+            .cost_per_byte
+            .saturating_mul(self.inner.position())
+            .saturating_add(self.limits.cost_floor);
+        if self.charged <= allowed {
+            Ok(())
+        } else {
+            Err(self.too_costly())
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn too_costly(&self) -> DecodeError {
+        self.error(DecodeErrorKind::TooCostly {
+            per_byte: self.limits.cost_per_byte,
+            floor: self.limits.cost_floor,
+        })
+    }
+
+    /// Notes the start of an `anyType` value (within those already being decoded): an error
+    /// past [`Limits::max_any_depth`]. Each call is paired with [`XmlReader::leave_any`].
+    pub fn enter_any(&mut self) -> Result<(), DecodeError> {
+        if self.any_depth >= self.limits.max_any_depth {
+            return Err(self.error(DecodeErrorKind::AnyTooDeep {
+                limit: self.limits.max_any_depth,
+            }));
+        }
+        self.any_depth += 1;
+        Ok(())
+    }
+
+    /// Notes the end of the `anyType` value last entered with [`XmlReader::enter_any`].
+    pub fn leave_any(&mut self) {
+        self.any_depth = self.any_depth.saturating_sub(1);
+    }
+
+    /// What the value decoded so far has been charged, in bytes ([`XmlReader::charge`]).
+    pub fn charged(&self) -> u64 {
+        self.charged
     }
 
     /// Current nesting depth (0 outside the root element).
