@@ -78,7 +78,7 @@ pub mod progress;
 use std::future::Future;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 pub use connect::{Common, Conn, Target};
 pub use fail::{Context, Failure, Result};

@@ -25,7 +25,7 @@ const PAGE_OBJECTS: i32 = 1000;
 struct Args {
     /// The server, as --url (https://[USER@]HOST/sdk, no password here)
     #[arg(value_name = "URL")]
-    url: Option<String>,
+    server: Option<String>,
     /// Comma-separated property paths
     #[arg(default_value = DEFAULT_PROPS)]
     props: String,
@@ -35,7 +35,7 @@ struct Args {
 
 async fn body(mut args: Args) -> Result<()> {
     if args.common.url.is_none() {
-        args.common.url = args.url.take();
+        args.common.url = args.server.take();
     }
     let conn = args.common.connect().await?;
     let content = conn.content();
