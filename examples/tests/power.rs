@@ -128,4 +128,12 @@ fn power_many_vms_in_parallel() {
         .run();
     assert!(run.fails(1).ends_with("VM no-such-vm not found"), "{run}");
     assert_eq!(states(&sim, &names)[2], "poweredOn");
+
+    // The same VM by name and by path: acted on once (twice would fail InvalidPowerState).
+    let run = example(POWER)
+        .against(&sim)
+        .args(["off", &names[2], &paths[2]])
+        .run();
+    assert_eq!(run.ok().table().1.len(), 1, "{run}");
+    assert_eq!(states(&sim, &names)[2], "poweredOff");
 }

@@ -3,7 +3,7 @@
 //!
 //! `power ACTION VM...`: ACTION is `on`, `off` (hard), `reset`, `suspend`, `shutdown` or
 //! `reboot` (the last two ask VMware Tools in the guest, and return once asked); each VM by
-//! name or inventory path. All the tasks are started at once and waited on together; a line
+//! name or inventory path (a VM named twice is acted on once). All the tasks are started at once and waited on together; a line
 //! per VM tells how it went (`DC0/vm/web1  on  ok`), a failing VM also gets one line on
 //! standard error (`power: cannot power on web1: InvalidPowerState: ...`), and the exit code
 //! is 1 when any failed. A VM already in the state asked for fails with the server's
@@ -87,9 +87,13 @@ async fn act(
 
 async fn body(args: Args) -> Result<()> {
     let conn = args.common.connect().await?;
-    let mut vms = Vec::new();
+    let mut vms: Vec<(String, mo::VirtualMachine)> = Vec::new();
     for arg in &args.vms {
-        vms.push((arg.clone(), conn.vm(arg).await?));
+        let vm = conn.vm(arg).await?;
+        // A VM named twice (by name and by path) is acted on once.
+        if !vms.iter().any(|(_, v)| v.reference() == vm.reference()) {
+            vms.push((arg.clone(), vm));
+        }
     }
     let tasks = Tasks::new();
     let mut running = JoinSet::new();
