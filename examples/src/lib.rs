@@ -70,10 +70,14 @@
 
 pub mod connect;
 pub mod fail;
+pub mod follow;
 pub mod inventory;
 pub mod lookup;
 pub mod output;
+pub mod place;
 pub mod progress;
+pub mod reconfig;
+pub mod rows;
 
 use std::future::Future;
 use std::process::ExitCode;
