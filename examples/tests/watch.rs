@@ -247,6 +247,7 @@ fn perf_reads_counters_with_their_units() {
                     .find(|i| i.key == *id)
                     .unwrap()
                     .unit_info
+                    .base()
                     .key
                     .clone()
             })
