@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{
-    HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE,
+    HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION,
     SET_COOKIE, USER_AGENT,
 };
 use http::{Method, Request, Response, StatusCode, Uri};
@@ -48,6 +48,20 @@ use error::BoxError;
 
 /// Name of the session cookie vCenter and ESXi set.
 pub const SESSION_COOKIE_NAME: &str = "vmware_soap_session";
+
+/// What [`Transport::get_or_redirect`] received.
+#[derive(Debug)]
+pub enum GetReply {
+    /// A 2xx status and the body to read or stream.
+    Body(StatusCode, ResponseBody),
+    /// A redirect status and its `Location` header (as sent; `None` without a usable one).
+    Redirect {
+        /// The status received.
+        status: StatusCode,
+        /// The `Location` header, possibly a relative reference.
+        location: Option<String>,
+    },
+}
 
 /// At most this many bytes of a rejected response's body end up in
 /// [`TransportError::Status`].
@@ -322,6 +336,47 @@ impl Transport {
         path_and_query: &str,
         cookie: Option<&str>,
     ) -> Result<(StatusCode, ResponseBody), TransportError> {
+        let response = self.get_response(path_and_query, cookie).await?;
+        let status = response.status();
+        let body = self.response_body(response, path_and_query)?;
+        if !status.is_success() {
+            return Err(self.status_error(status, body).await);
+        }
+        Ok((status, body))
+    }
+
+    /// As [`get`](Self::get), but a redirect status (301, 302, 303, 307, 308) comes back as
+    /// [`GetReply::Redirect`] with its `Location` header as sent (possibly relative), for a
+    /// caller that follows redirects itself and decides which targets it accepts. Its body
+    /// is discarded.
+    pub async fn get_or_redirect(
+        &self,
+        path_and_query: &str,
+        cookie: Option<&str>,
+    ) -> Result<GetReply, TransportError> {
+        let response = self.get_response(path_and_query, cookie).await?;
+        let status = response.status();
+        if matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            return Ok(GetReply::Redirect { status, location });
+        }
+        let body = self.response_body(response, path_and_query)?;
+        if !status.is_success() {
+            return Err(self.status_error(status, body).await);
+        }
+        Ok(GetReply::Body(status, body))
+    }
+
+    /// Sends a GET and returns the response as received.
+    async fn get_response(
+        &self,
+        path_and_query: &str,
+        cookie: Option<&str>,
+    ) -> Result<Response<Incoming>, TransportError> {
         let uri = self.uri_for(path_and_query)?;
         let mut builder = Request::builder().method(Method::GET).uri(uri);
         if let Some(cookie) = cookie {
@@ -339,11 +394,7 @@ impl Transport {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "GET answered"
         );
-        let body = self.response_body(response, path_and_query)?;
-        if !status.is_success() {
-            return Err(self.status_error(status, body).await);
-        }
-        Ok((status, body))
+        Ok(response)
     }
 
     /// PUTs exactly `content_length` bytes read from `body` to `path_and_query` (as for
