@@ -1,6 +1,7 @@
-//! Crash safety: a driver SIGKILLed at any request of deploy, save, attach_disk, migrate or
-//! an image copy (TM clone) leaves a state that the next run completes, with nothing the user
-//! keeps deleted and no VM registered twice.
+//! Crash safety: a driver SIGKILLed at any request of deploy, save, attach_disk, migrate, an
+//! image copy (TM clone), an image registration (datastore cp) or a disk moving between
+//! datastores (TM mv) leaves a state that the next run completes or cleans up, with nothing
+//! the user keeps deleted and no VM registered twice.
 //!
 //! A loopback proxy ([`support::kill_proxy`]) sits between the drivers and a plain-HTTP
 //! vCenter simulator. For an action, a clean run counts its requests (N); then for each kill
@@ -391,6 +392,103 @@ async fn sweep_clone(lab: &mut Lab, all: bool) -> Tally {
     t
 }
 
+/// datastore cp of a user's `.vmdk` folder killed at each point, then run again: one new
+/// image, complete; what the killed run left on the datastore removed; the user's folder as
+/// it was.
+async fn sweep_cp(lab: &mut Lab, all: bool) -> Tally {
+    use support::storage::{ds_data, new_name, snapshot, user_folder};
+    let folder = lab.env.root.join("crash folder");
+    let extent: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    user_folder(&folder, "user disk", "vmfs", &extent);
+    let before = snapshot(&folder);
+    let data = ds_data(
+        1,
+        lab.host(0),
+        Some(&format!("<ID>31</ID><PATH>{}</PATH>", folder.display())),
+        "",
+    );
+    let args = [data.as_str(), "31"];
+    let complete = async |lab: &Lab, r: &Run, root: &[String]| {
+        r.assert_ok();
+        let name = new_name(r, "1");
+        let mut want = root.to_vec();
+        want.push(name.clone());
+        want.sort();
+        assert_eq!(sdk::datastore_files(&lab.s, "1", "").await, want, "{r}");
+        let files = sdk::datastore_files(&lab.s, "1", &name).await;
+        assert_eq!(files, ["disk-flat.vmdk", "disk.vmdk"], "{r}");
+        assert_eq!(snapshot(&folder), before, "the user's folder changed");
+    };
+    let clean = lab.count("datastore/vmfs/cp", &args);
+    let mut t = Tally {
+        action: "datastore cp",
+        clean_requests: clean,
+        ..Tally::default()
+    };
+    let mut cleaned = 0;
+    for at in kill_points(clean, all) {
+        let root = sdk::datastore_files(&lab.s, "1", "").await;
+        let (_, killed) = lab.killed(at, "datastore/vmfs/cp", &args);
+        t.points += 1;
+        t.killed += usize::from(killed);
+        let retry = lab.run("datastore/vmfs/cp", &args);
+        complete(lab, &retry, &root).await;
+        cleaned += usize::from(retry.stderr.contains("upload that was killed midway"));
+    }
+    // Some killed run had made its folder, which the retry removed.
+    assert!(cleaned > 0, "no retry had a leftover to remove");
+    t
+}
+
+/// TM mv of a disk (its folder and link record) from datastore 0 to 1 killed at each
+/// point, then run again: everything on 1, the VM's other disk left on 0.
+async fn sweep_mv(lab: &mut Lab, all: bool) -> Tally {
+    let (h0, h1) = (lab.host(0).to_string(), lab.host(1).to_string());
+    let prepare = async |lab: &mut Lab| {
+        let vmid = lab.vmid();
+        sdk::create_disk(&lab.s, &lab.env, "0", vmid, 0).await;
+        sdk::create_disk(&lab.s, &lab.env, "0", vmid, 1).await;
+        let dir = sdk::datastore_dir(&lab.s, "0").await;
+        std::fs::write(dir.join(format!("{vmid}/disk.1.link")), "{\"image\":\"x\"}")
+            .expect("link record");
+        vmid
+    };
+    let args = |vmid: u64| {
+        vec![
+            format!("{h0}:/vmfs/volumes/0/{vmid}/disk.1"),
+            format!("{h1}:/vmfs/volumes/1/{vmid}/disk.1"),
+            vmid.to_string(),
+            "0".to_string(),
+        ]
+    };
+    let moved = async |lab: &Lab, vmid: u64| {
+        let dir = vmid.to_string();
+        let on = |ds: &'static str| sdk::datastore_files(&lab.s, ds, &dir);
+        assert_eq!(on("1").await, ["disk.1", "disk.1.link"], "VM {vmid}");
+        assert_eq!(on("0").await, ["disk.0"], "VM {vmid}");
+        let disk = sdk::datastore_files(&lab.s, "1", &format!("{vmid}/disk.1")).await;
+        assert_eq!(disk, ["disk-flat.vmdk", "disk.vmdk"], "VM {vmid}");
+    };
+    let vmid = prepare(lab).await;
+    let clean = lab.count("tm/vmfs/mv", &strs(&args(vmid)));
+    moved(lab, vmid).await;
+    let mut t = Tally {
+        action: "tm mv",
+        clean_requests: clean,
+        ..Tally::default()
+    };
+    for at in kill_points(clean, all) {
+        let vmid = prepare(lab).await;
+        let (_, killed) = lab.killed(at, "tm/vmfs/mv", &strs(&args(vmid)));
+        t.points += 1;
+        t.killed += usize::from(killed);
+        let retry = lab.run("tm/vmfs/mv", &strs(&args(vmid)));
+        assert_eq!(retry.code, 0, "mv after a kill at {at:?}:\n{retry}");
+        moved(lab, vmid).await;
+    }
+    t
+}
+
 async fn sweep_all(all: bool) {
     let mut lab = Lab::new().await;
     let tallies = [
@@ -399,6 +497,8 @@ async fn sweep_all(all: bool) {
         sweep_attach_disk(&mut lab, all).await,
         sweep_migrate(&mut lab, all).await,
         sweep_clone(&mut lab, all).await,
+        sweep_cp(&mut lab, all).await,
+        sweep_mv(&mut lab, all).await,
     ];
     for t in &tallies {
         eprintln!(

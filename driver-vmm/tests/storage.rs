@@ -73,10 +73,7 @@ async fn install_lays_out_every_storage_action_and_unbuilt_ones_fail_clearly() {
         Some("<ID>3</ID><PATH>http://127.0.0.1:9/x.img</PATH>"),
         "",
     );
-    ds(&env, "cp", &data, "3").assert_failed(&[
-        "neither a CD-ROM image nor a .tar.gz",
-        "not implemented yet",
-    ]);
+    ds(&env, "cp", &data, "3").assert_failed(&["cannot be registered on a vmfs datastore"]);
     // Nothing was made by any of them.
     let s = env.sdk().await;
     assert!(files(&s, "0", "5").await.is_empty());
@@ -1423,6 +1420,8 @@ async fn cp_stat_and_context_stream_http_urls_from_a_loopback_server() {
     let tar = src.join("disk.tar.gz");
     targz(&src, "vm disk", &tar);
     let tar_bytes = std::fs::read(&tar).expect("tar");
+    let read = |name: &str| std::fs::read(src.join("vm disk").join(name)).expect("read");
+    let (descriptor, extent) = (read("web disk.vmdk"), read("web disk-flat.vmdk"));
     let server = FileServer::start(vec![
         Served::file("/cd.iso", iso.clone()),
         Served::file("/img/disk.tar.gz", tar_bytes.clone()),
@@ -1435,49 +1434,48 @@ async fn cp_stat_and_context_stream_http_urls_from_a_loopback_server() {
             cut_at: Some(100_000),
             ..Served::file("/cut.iso", iso.clone())
         },
+        // A descriptor and its extent beside it, the extent without Content-Length.
+        Served::file("/vm/web%20disk.vmdk", descriptor),
+        Served {
+            length: false,
+            ..Served::file("/vm/web%20disk-flat.vmdk", extent.clone())
+        },
+        Served::file("/mono.vmdk", b"KDMV\x01\x00\x00\x00binary header".to_vec()),
+        // Redirects: a chain of three (relative, absolute, relative), and a loop.
+        Served::redirect("/r1.iso", "r2.iso?step=2"),
+        Served::redirect("/r2.iso", "/go/r3.iso"),
+        Served::redirect("/go/r3.iso", "../cd.iso"),
+        Served::redirect("/loop1.iso", "/loop2.iso"),
+        Served::redirect("/loop2.iso", "/loop1.iso"),
+        Served::redirect("/nowhere.iso", "/missing.iso"),
     ])
     .await;
-    let image = |url: &str, ty: &str, tmpl: &str| {
-        ds_data(
+    let run = |action: &str, url: &str, ty: &str, tmpl: &str| {
+        let data = ds_data(
             1,
             h,
             Some(&format!(
                 "<ID>21</ID><TYPE>{ty}</TYPE><PATH><![CDATA[{url}]]></PATH><TEMPLATE>{tmpl}</TEMPLATE>"
             )),
             "",
-        )
+        );
+        ds(&env, action, &data, "21")
     };
     let ds1 = sdk::datastore_dir(&s, "1").await;
 
-    // stat: Content-Length of an ISO, the unpacked disk of a .tar.gz.
-    let r = ds(
-        &env,
-        "stat",
-        &image(&server.url("/cd.iso"), "CDROM", ""),
-        "21",
-    );
-    r.assert_ok();
-    assert_eq!(r.stdout, "1\n");
-    let r = ds(
-        &env,
-        "stat",
-        &image(&server.url("/img/disk.tar.gz?x=1"), "OS", ""),
-        "21",
-    );
-    r.assert_ok();
-    assert_eq!(
-        r.stdout,
-        "4\n",
-        "3 MiB extent + descriptor, not {} bytes",
-        tar_bytes.len()
-    );
-    ds(
-        &env,
-        "stat",
-        &image(&server.url("/unsized.iso"), "CDROM", ""),
-        "21",
-    )
-    .assert_failed(&["did not announce its size"]);
+    // stat: Content-Length of an ISO (or its bytes counted), the unpacked disk of a .tar.gz,
+    // the extents of a descriptor.
+    for (path, ty, mb) in [
+        ("/cd.iso", "CDROM", "1\n"),
+        ("/unsized.iso", "CDROM", "1\n"),
+        ("/r1.iso", "CDROM", "1\n"),
+        ("/img/disk.tar.gz?x=1", "OS", "4\n"),
+        ("/vm/web%20disk.vmdk", "OS", "4\n"),
+    ] {
+        let r = run("stat", &server.url(path), ty, "");
+        r.assert_ok();
+        assert_eq!(r.stdout, mb, "stat of {path}: {r}");
+    }
 
     // cp of an ISO with both checksums (md5sum / sha1sum of the bytes, computed here).
     let md5 = driver_vmm::storage::checksum::Md5::default();
@@ -1492,12 +1490,7 @@ async fn cp_stat_and_context_stream_http_urls_from_a_loopback_server() {
         d.iter().map(|b| format!("{b:02x}")).collect::<String>()
     };
     let sums = format!("<MD5>{md5}</MD5><SHA1>{sha1}</SHA1>");
-    let r = ds(
-        &env,
-        "cp",
-        &image(&server.url("/cd.iso?token=secret"), "CDROM", &sums),
-        "21",
-    );
+    let r = run("cp", &server.url("/cd.iso?token=secret"), "CDROM", &sums);
     r.assert_ok();
     assert!(
         !r.stderr.contains("secret"),
@@ -1506,70 +1499,135 @@ async fn cp_stat_and_context_stream_http_urls_from_a_loopback_server() {
     let name = new_name(&r, "1");
     assert_eq!(std::fs::read(ds1.join(&name)).expect("iso copy"), iso);
 
-    // cp of a .tar.gz: unpacked as it streams.
-    let r = ds(
-        &env,
-        "cp",
-        &image(&server.url("/img/disk.tar.gz"), "OS", ""),
-        "21",
-    );
-    r.assert_ok();
-    let name = new_name(&r, "1");
-    assert_eq!(files(&s, "1", &name).await, ["disk-flat.vmdk", "disk.vmdk"]);
-    assert_eq!(
-        std::fs::metadata(ds1.join(&name).join("disk-flat.vmdk"))
-            .expect("extent")
-            .len(),
-        3 * 1024 * 1024
-    );
+    // An ISO reached through three redirects, and one without Content-Length (spooled):
+    // the same bytes, checksums checked; no cookie the server set is sent back.
+    for (path, info) in [
+        ("/r1.iso?token=secret", "uploaded"),
+        ("/unsized.iso", "spooled"),
+    ] {
+        let r = run("cp", &server.url(path), "CDROM", &sums);
+        r.assert_ok();
+        assert!(r.stderr.contains(info), "{r}");
+        assert!(!r.stderr.contains("secret"), "{r}");
+        let name = new_name(&r, "1");
+        assert_eq!(std::fs::read(ds1.join(&name)).expect("iso copy"), iso);
+    }
+    let heads = server.heads.lock().expect("heads").clone();
+    assert!(heads.iter().any(|h| h.starts_with("GET /go/r3.iso ")));
+    for head in &heads {
+        let lower = head.to_ascii_lowercase();
+        assert!(
+            !lower.contains("cookie:") && !lower.contains("authorization:"),
+            "{head}"
+        );
+    }
+
+    // cp of a .tar.gz (unpacked as it streams) and of a descriptor URL (its extent fetched
+    // from beside it).
+    for path in ["/img/disk.tar.gz", "/vm/web%20disk.vmdk"] {
+        let r = run("cp", &server.url(path), "OS", "");
+        r.assert_ok();
+        let name = new_name(&r, "1");
+        assert_eq!(files(&s, "1", &name).await, ["disk-flat.vmdk", "disk.vmdk"]);
+        assert_eq!(
+            std::fs::read(ds1.join(&name).join("disk-flat.vmdk")).expect("extent"),
+            extent,
+            "{path}"
+        );
+        let desc = std::fs::read_to_string(ds1.join(&name).join("disk.vmdk")).expect("desc");
+        assert!(desc.contains("\"disk-flat.vmdk\""), "{desc}");
+    }
 
     // Failures leave nothing on the datastore.
     let root = files(&s, "1", "").await;
     let bad_md5 = format!("<MD5>{}</MD5>", "0".repeat(32));
-    let r = ds(
-        &env,
-        "cp",
-        &image(&server.url("/cd.iso"), "CDROM", &bad_md5),
-        "21",
-    );
-    r.assert_failed(&["checksum mismatch", "MD5"]);
-    assert!(r.stderr.contains("removed the partial image"), "{r}");
     let bad_sha1 = format!("<SHA1>{}</SHA1>", "0".repeat(40));
-    ds(
-        &env,
-        "cp",
-        &image(&server.url("/img/disk.tar.gz"), "OS", &bad_sha1),
-        "21",
-    )
-    .assert_failed(&["checksum mismatch", "SHA1"]);
-    ds(
-        &env,
-        "cp",
-        &image(&server.url("/cut.iso"), "CDROM", ""),
-        "21",
-    )
-    .assert_failed(&["cut.iso"]);
-    ds(
-        &env,
-        "cp",
-        &image(&server.url("/unsized.iso"), "CDROM", ""),
-        "21",
-    )
-    .assert_failed(&["did not announce its size"]);
-    ds(
-        &env,
-        "cp",
-        &image(&server.url("/missing.iso"), "CDROM", ""),
-        "21",
-    )
-    .assert_failed(&["cannot download", "404"]);
-    ds(
-        &env,
-        "cp",
-        &image("ftp://127.0.0.1/x.iso", "CDROM", ""),
-        "21",
-    )
-    .assert_failed(&["not an absolute path"]);
+    let url = |p: &str| server.url(p);
+    let cases: Vec<(&str, String, &str, &str, Vec<&str>)> = vec![
+        (
+            "cp",
+            url("/cd.iso"),
+            "CDROM",
+            &bad_md5,
+            vec!["checksum mismatch", "MD5"],
+        ),
+        (
+            "cp",
+            url("/unsized.iso"),
+            "CDROM",
+            &bad_md5,
+            vec!["checksum mismatch", "MD5"],
+        ),
+        (
+            "cp",
+            url("/img/disk.tar.gz"),
+            "OS",
+            &bad_sha1,
+            vec!["checksum mismatch", "SHA1"],
+        ),
+        ("cp", url("/cut.iso"), "CDROM", "", vec!["cut.iso"]),
+        (
+            "cp",
+            url("/missing.iso"),
+            "CDROM",
+            "",
+            vec!["cannot download", "404"],
+        ),
+        (
+            "cp",
+            url("/loop1.iso?t=secret"),
+            "CDROM",
+            "",
+            vec!["redirects in a loop"],
+        ),
+        (
+            "stat",
+            url("/loop1.iso"),
+            "CDROM",
+            "",
+            vec!["redirects in a loop"],
+        ),
+        (
+            "cp",
+            url("/nowhere.iso"),
+            "CDROM",
+            "",
+            vec!["nowhere.iso", "404"],
+        ),
+        (
+            "cp",
+            url("/mono.vmdk"),
+            "OS",
+            "",
+            vec!["hosted sparse", "ESX cannot run"],
+        ),
+        (
+            "cp",
+            url("/x.qcow2"),
+            "OS",
+            "",
+            vec!["cannot be registered", "qcow2"],
+        ),
+        (
+            "stat",
+            url("/x.tar.bz2"),
+            "OS",
+            "",
+            vec!["cannot be registered"],
+        ),
+        (
+            "cp",
+            "ftp://127.0.0.1/x.iso".into(),
+            "CDROM",
+            "",
+            vec!["not an absolute path"],
+        ),
+    ];
+    for (action, u, ty, tmpl, needles) in &cases {
+        let r = run(action, u, ty, tmpl);
+        let block = r.assert_failed(needles);
+        assert!(!block.contains("secret"), "{block}");
+    }
     assert_eq!(files(&s, "1", "").await, root);
 
     // context: a URL among the files goes on the ISO under its own name.

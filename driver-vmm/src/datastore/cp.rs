@@ -11,16 +11,22 @@
 //! - a `.tar.gz` of such a folder (its files at the top or in one folder), unpacked while it
 //!   streams: large files go straight to the datastore, descriptors are read in memory;
 //! - a CD-ROM image (`TYPE` CDROM): the file itself becomes the image;
-//! - an http(s) URL of a CD-ROM image or of a `.tar.gz` as above, streamed from the server
-//!   to the datastore (the size of an ISO from `Content-Length`), its `MD5`/`SHA1` computed
-//!   on the way and checked at the end (a mismatch removes the new image).
+//! - an http(s) URL (redirects followed, see [`remote`]) of a CD-ROM image, of a `.tar.gz`
+//!   as above, or of a `.vmdk` descriptor whose extents are fetched from beside it, streamed
+//!   from the server to the datastore, its `MD5`/`SHA1` computed on the way (of the file the
+//!   URL names) and checked at the end (a mismatch removes the new image). A file sent
+//!   without `Content-Length` is spooled to the temporary directory first, at most the
+//!   datastore's free space: the datastore's `/folder` PUT needs the length up front, and
+//!   a server that omits it on GET rarely gives it on HEAD or to a Range probe. Other
+//!   formats (qcow2, raw, bzip2, zip, OVA) are refused, saying what is accepted.
 //!
 //! The path is checked against `RESTRICTED_DIRS`/`SAFE_DIRS`. Uploads stream over the
 //! datastore HTTP interface with the session cookie; a failure deletes the new folder or
-//! file, so no half-written image is left. The image's `MD5`/`SHA1` are checked for an ISO
-//! or a local `.tar.gz` before anything is uploaded (a folder with one is refused).
+//! file, so no half-written image is left, and a `cp` killed midway is cleaned up by the
+//! next one (its upload was recorded, see [`pending`](crate::storage::pending)). The
+//! image's `MD5`/`SHA1` are checked for an ISO or a local `.tar.gz` before anything is
+//! uploaded (a folder with one is refused).
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -29,6 +35,8 @@ use driver_common::{output, DriverError, Result};
 use crate::storage::checksum::{verify, DigestReader, Digests};
 use crate::storage::dirs::check_local_path;
 use crate::storage::location::{plain_name, shown, VOLUMES};
+use crate::storage::pending::{self, Pending};
+use crate::storage::remote::UrlImage;
 use crate::storage::site::{Site, Store};
 use crate::storage::vmdk::{pick_descriptor, Descriptor, MAX_DESCRIPTOR};
 use crate::storage::{new_image_name, not_implemented, remote, with_site};
@@ -60,18 +68,10 @@ fn plan_folder(dir: &Path) -> Result<FolderPlan> {
 fn plan_descriptor(dir: &Path, desc_name: &str) -> Result<FolderPlan> {
     let io = |e: std::io::Error| DriverError::new(format!("cannot read {}: {e}", dir.display()));
     let desc_path = dir.join(desc_name);
-    let mut bytes = Vec::new();
-    std::fs::File::open(&desc_path)
-        .and_then(|f| f.take(MAX_DESCRIPTOR + 1).read_to_end(&mut bytes))
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_DESCRIPTOR {
-        return Err(DriverError::new(format!(
-            "{} is larger than a VMDK descriptor: a monolithic disk ESX cannot run as it is (convert it with vmkfstools -i first)",
-            desc_path.display()
-        )));
-    }
-    let d = Descriptor::parse(&bytes)
-        .map_err(|e| e.context(format!("image {}", desc_path.display())))?;
+    let d = Descriptor::read(
+        std::fs::File::open(&desc_path).map_err(io)?,
+        &desc_path.display().to_string(),
+    )?;
     let (text, extents) = d.for_copy();
     let mut files = Vec::new();
     for (local, remote) in extents {
@@ -183,8 +183,9 @@ pub async fn run(args: &[String]) -> Result<String> {
     .await
 }
 
-/// Connects to the bridge host, runs `upload` into a new image name of the datastore and
-/// prints its SOURCE; a failed upload removes what it left.
+/// Connects to the bridge host, removes what `cp` runs killed midway left on the datastore
+/// (see [`pending`](crate::storage::pending)), runs `upload` into a new image name recorded
+/// as in progress, and prints its SOURCE; a failed upload removes what it left.
 async fn register(
     data: &crate::storage::ds_data::DsData,
     id: u64,
@@ -195,18 +196,51 @@ async fn register(
     let name = new_image_name(id);
     with_site(&bridge, async |site| {
         let store = site.store(&ds)?;
-        if let Err(e) = upload(site, store, &name).await {
-            if site.delete(store, &name).await.unwrap_or(false) {
-                output::info(&format!("removed the partial image [{ds}] {name}"));
+        for left in pending::leftovers(&bridge, &ds) {
+            match site.delete(store, &left.name).await {
+                Ok(found) => {
+                    if found {
+                        output::info(&format!(
+                            "removed [{ds}] {}, left by an image upload that was killed midway",
+                            left.name
+                        ));
+                    }
+                    left.cleaned();
+                }
+                Err(e) => output::info(&format!(
+                    "cannot remove [{ds}] {}, left by an upload killed midway (kept for a later run): {e}",
+                    left.name
+                )),
             }
-            return Err(e);
         }
-        Ok(format!("{VOLUMES}/{ds}/{name}"))
+        let record = Pending::begin(&bridge, &ds, &name)?;
+        let uploaded = upload(site, store, &name).await;
+        let done = match &uploaded {
+            Ok(()) => true,
+            Err(_) => match site.delete(store, &name).await {
+                Ok(found) => {
+                    if found {
+                        output::info(&format!("removed the partial image [{ds}] {name}"));
+                    }
+                    true
+                }
+                Err(d) => {
+                    output::info(&format!(
+                        "cannot remove the partial image [{ds}] {name} (the next cp will): {d}"
+                    ));
+                    false
+                }
+            },
+        };
+        if let (true, Some(record)) = (done, record) {
+            record.finish();
+        }
+        uploaded.map(|()| format!("{VOLUMES}/{ds}/{name}"))
     })
     .await
 }
 
-/// cp of an http(s) URL: a CD-ROM image or a `.tar.gz`, streamed to the datastore with its
+/// cp of an http(s) URL (see [`remote::url_image`]), streamed to the datastore with its
 /// checksums computed on the way.
 async fn run_url(
     data: &crate::storage::ds_data::DsData,
@@ -214,44 +248,110 @@ async fn run_url(
     id: u64,
     url: &str,
 ) -> Result<String> {
-    let file = remote::file_name(url);
-    let tarball = file.ends_with(".tar.gz") || file.ends_with(".tgz");
-    if !image.cdrom && !tarball {
-        return Err(not_implemented(
-            "datastore/vmfs",
-            "cp of a URL that is neither a CD-ROM image nor a .tar.gz of a .vmdk folder",
-        ));
-    }
+    let kind = remote::url_image(url, image.cdrom)?;
     let digests = Arc::new(Mutex::new(Digests::new(&image.md5, &image.sha1)));
     let dl = remote::open(url).await?;
     let shown = remote::shown_url(url);
-    let ds = data.datastore.name.clone();
     let source = DigestReader {
         inner: dl.body,
         digests: digests.clone(),
     };
+    let (from, length) = (dl.url, dl.length);
     register(data, id, async |site, store, name| {
-        if tarball {
-            upload_tarball(site, store, name, Box::new(source), &shown).await?;
-        } else {
-            let length = dl.length.ok_or_else(|| {
-                DriverError::new(format!(
-                    "{shown} did not announce its size (Content-Length): an ISO cannot be streamed to the datastore without it"
-                ))
-            })?;
-            let (reader, pump) = pump(source, shown.clone());
-            let sent = site.upload_stream(store, name, reader, length).await;
-            let _ = pump.await;
-            sent?;
-            output::info(&format!("uploaded {shown} as [{ds}] {name} ({length} bytes)"));
+        match kind {
+            UrlImage::Tarball => {
+                upload_tarball(site, store, name, Box::new(source), &shown).await?;
+            }
+            UrlImage::File => {
+                upload_download(site, store, name, source, length, &shown).await?;
+            }
+            UrlImage::Vmdk => {
+                upload_url_vmdk(site, store, name, source, &from, &shown).await?;
+            }
         }
         let d = std::mem::replace(
-            &mut *digests.lock().map_err(|_| DriverError::new("checksum state lost"))?,
+            &mut *digests
+                .lock()
+                .map_err(|_| DriverError::new("checksum state lost"))?,
             Digests::new("", ""),
         );
         d.check(&shown)
     })
     .await
+}
+
+/// Uploads one downloaded file to `rel`: streamed when its size is known, else spooled
+/// first to a file in the temporary directory (the datastore's `/folder` PUT needs the
+/// length up front), at most as large as the datastore's free space.
+async fn upload_download(
+    site: &Site<'_>,
+    store: &Store,
+    rel: &str,
+    source: impl std::io::Read + Send + 'static,
+    length: Option<u64>,
+    shown: &str,
+) -> Result<()> {
+    let ds = &store.name;
+    let Some(length) = length else {
+        let limit = u64::try_from(store.free).unwrap_or(0);
+        let tmp = remote::TempFile(std::env::temp_dir().join(format!(
+            "one-cp-{}-{}",
+            std::process::id(),
+            new_image_name(0)
+        )));
+        let n = remote::spool(source, &tmp.0, limit, shown.to_string())
+            .await
+            .map_err(|e| e.context(format!("spooling for datastore {ds} ({limit} bytes free)")))?;
+        output::info(&format!(
+            "{shown} did not announce its size: spooled to {} first ({n} bytes)",
+            tmp.0.display()
+        ));
+        site.upload_file(store, &tmp.0, rel).await?;
+        output::info(&format!("uploaded {shown} as [{ds}] {rel} ({n} bytes)"));
+        return Ok(());
+    };
+    let (reader, pump) = pump(source, shown.to_string());
+    let sent = site.upload_stream(store, rel, reader, length).await;
+    let _ = pump.await;
+    sent?;
+    output::info(&format!(
+        "uploaded {shown} as [{ds}] {rel} ({length} bytes)"
+    ));
+    Ok(())
+}
+
+/// Uploads the `.vmdk` descriptor read from `source` (fetched from `from`, shown as
+/// `shown`) into `name/` as `disk.vmdk`, with the extents it names downloaded from beside
+/// it on the same server.
+async fn upload_url_vmdk(
+    site: &Site<'_>,
+    store: &Store,
+    name: &str,
+    source: impl std::io::Read + Send + 'static,
+    from: &str,
+    shown: &str,
+) -> Result<()> {
+    let label = shown.to_string();
+    let d = tokio::task::spawn_blocking(move || Descriptor::read(source, &label))
+        .await
+        .map_err(|e| DriverError::new(format!("download thread failed: {e}")))??;
+    let (text, extents) = d.for_copy();
+    site.mkdir(store, name).await?;
+    for (url, to) in remote::extent_urls(from, &extents) {
+        let dl = remote::open(&url).await?;
+        let label = remote::shown_url(&url);
+        upload_download(
+            site,
+            store,
+            &format!("{name}/{to}"),
+            dl.body,
+            dl.length,
+            &label,
+        )
+        .await?;
+    }
+    site.put_text(store, &format!("{name}/disk.vmdk"), &text)
+        .await
 }
 
 /// Reads `source` (named `label` in its errors) on a blocking thread and hands its bytes

@@ -2,8 +2,10 @@
 //! front-end: a file's size, or the total of a folder's files. The path is checked against
 //! `RESTRICTED_DIRS`/`SAFE_DIRS` as cp checks it. A `.tar.gz` counts the size of the `.vmdk`
 //! files it holds (the unpacked disk cp registers), read through the whole archive. An
-//! http(s) URL: its `Content-Length`, or for a `.tar.gz` the size of what it holds, streamed
-//! through. Runs on the front-end only (no vSphere connection).
+//! http(s) URL (the kinds cp accepts, redirects followed): its `Content-Length` (else its
+//! bytes counted as they stream), for a `.tar.gz` the size of what it holds, streamed
+//! through, for a `.vmdk` descriptor the size of its extents. Runs on the front-end only
+//! (no vSphere connection).
 
 use std::path::Path;
 
@@ -11,8 +13,9 @@ use driver_common::{DriverError, Result};
 
 use crate::storage::dirs::check_local_path;
 use crate::storage::location::shown;
-use crate::storage::remote;
+use crate::storage::remote::{self, UrlImage};
 use crate::storage::tarball::unpacked_size;
+use crate::storage::vmdk::Descriptor;
 
 /// Largest folder depth walked.
 const MAX_DEPTH: usize = 16;
@@ -50,30 +53,45 @@ fn is_tarball(path: &str) -> bool {
     name.ends_with(".tar.gz") || name.ends_with(".tgz")
 }
 
-/// The size of what `url` holds: `Content-Length`, or the unpacked disk of a `.tar.gz`.
-async fn url_size(url: &str) -> Result<u64> {
+/// The size of what `url` holds (`cdrom`: a CD-ROM image): a file's `Content-Length` (its
+/// bytes counted as they stream when the server does not say), the unpacked disk of a
+/// `.tar.gz`, or a `.vmdk` descriptor with its extents.
+async fn url_size(url: &str, cdrom: bool) -> Result<u64> {
+    let kind = remote::url_image(url, cdrom)?;
     let dl = remote::open(url).await?;
     let shown = remote::shown_url(url);
-    if !is_tarball(url) {
-        return dl.length.ok_or_else(|| {
-            DriverError::new(format!(
-                "{shown} did not announce its size (Content-Length)"
-            ))
-        });
+    match kind {
+        UrlImage::File => remote::size_of(dl).await,
+        UrlImage::Tarball => {
+            let body = dl.body;
+            tokio::task::spawn_blocking(move || unpacked_size(body))
+                .await
+                .map_err(|e| DriverError::new(format!("reading {shown} failed: {e}")))?
+                .map_err(|e| e.context(shown))
+        }
+        UrlImage::Vmdk => {
+            let (from, body) = (dl.url, dl.body);
+            let label = shown.clone();
+            let d = tokio::task::spawn_blocking(move || Descriptor::read(body, &label))
+                .await
+                .map_err(|e| DriverError::new(format!("reading {shown} failed: {e}")))??;
+            let (text, extents) = d.for_copy();
+            let mut total = text.len() as u64;
+            for (url, _) in remote::extent_urls(&from, &extents) {
+                total = total.saturating_add(remote::size_of(remote::open(&url).await?).await?);
+            }
+            Ok(total)
+        }
     }
-    let body = dl.body;
-    tokio::task::spawn_blocking(move || unpacked_size(body))
-        .await
-        .map_err(|e| DriverError::new(format!("reading {shown} failed: {e}")))?
-        .map_err(|e| e.context(shown))
 }
 
 /// Runs stat with OpenNebula's arguments.
 pub async fn run(args: &[String]) -> Result<String> {
     let (data, _) = super::image_args("stat", args)?;
-    let path = data.image()?.path.trim().to_string();
+    let image = data.image()?;
+    let path = image.path.trim().to_string();
     let bytes = if remote::is_url(&path) {
-        url_size(&path).await?
+        url_size(&path, image.cdrom).await?
     } else {
         let real = check_local_path(
             &path,

@@ -1,7 +1,7 @@
 //! What the storage drivers (`tm/vmfs`, `datastore/vmfs`) share: argument and path parsing
 //! ([`location`], [`ds_data`]), disk formats ([`format`]), the front-end path policy
 //! ([`dirs`]), image checksums ([`checksum`]), the link record that replaces symlinks
-//! ([`link`]), the datastore operations of one host ([`site`]), VMDK descriptors of images
+//! ([`link`]), the records of uploads in progress ([`pending`]), the datastore operations of one host ([`site`]), VMDK descriptors of images
 //! being registered ([`vmdk`]), the CONTEXT ISO writer ([`iso`]), `.tar.gz` image folders
 //! read as they stream ([`tarball`]) and images and context files fetched from http(s) URLs
 //! ([`remote`]).
@@ -13,6 +13,7 @@ pub mod format;
 pub mod iso;
 pub mod link;
 pub mod location;
+pub mod pending;
 pub mod remote;
 pub mod site;
 pub mod tarball;

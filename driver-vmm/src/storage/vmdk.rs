@@ -78,6 +78,23 @@ fn extent_file(line: &str) -> Option<(usize, usize)> {
 }
 
 impl Descriptor {
+    /// Reads and parses the descriptor `source` (named `label` in messages), at most
+    /// [`MAX_DESCRIPTOR`] bytes: anything larger is a single-file (monolithic) disk, refused.
+    pub fn read(source: impl std::io::Read, label: &str) -> Result<Descriptor> {
+        use std::io::Read as _;
+        let mut bytes = Vec::new();
+        source
+            .take(MAX_DESCRIPTOR + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| DriverError::new(format!("cannot read {label}: {e}")))?;
+        if bytes.len() as u64 > MAX_DESCRIPTOR {
+            return Err(DriverError::new(format!(
+                "{label} is larger than a VMDK descriptor: a monolithic disk ESX cannot run as it is (convert it with vmkfstools -i first)"
+            )));
+        }
+        Descriptor::parse(&bytes).map_err(|e| e.context(format!("image {label}")))
+    }
+
     /// Parses `bytes` (a text descriptor; a binary sparse header is refused).
     pub fn parse(bytes: &[u8]) -> Result<Descriptor> {
         if bytes.starts_with(b"KDMV") || bytes.starts_with(b"COWD") {

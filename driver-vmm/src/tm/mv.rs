@@ -6,7 +6,9 @@
 //! existing destination): the VM's folder whole, or a disk's folder with its CD-ROM file
 //! `disk.<N>.iso` and link record `disk.<N>.link` when present. Both paths must belong to the
 //! VM and keep its id and disk number; the destination must not exist. A failed move leaves
-//! the source where it was (what moved before the failure stays moved and is named).
+//! the source where it was (what moved before the failure stays moved and is named). A run
+//! killed midway is completed by the next: what is still at the source moves, and when
+//! nothing is left there but the destination holds the folder, the move is done.
 
 use driver_common::{output, DriverError, Result};
 
@@ -75,6 +77,16 @@ async fn move_files(site: &Site<'_>, from: &VmPath, to: &VmPath) -> Result<()> {
         }
     }
     if present.is_empty() {
+        // A run killed after its moves: the retry finds everything at the destination.
+        let main = members(to).swap_remove(0);
+        if site.entry(dst, &main).await?.is_some() {
+            output::info(&format!(
+                "{} is already at {}: nothing left to move",
+                from.vmfs(),
+                to.vmfs()
+            ));
+            return Ok(());
+        }
         return Err(DriverError::new(format!(
             "mv from {}: nothing there to move",
             from.vmfs()

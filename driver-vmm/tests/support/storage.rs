@@ -139,6 +139,8 @@ pub struct Served {
     pub length: bool,
     /// Send only this many bytes of the body, then close (a transfer cut off midway).
     pub cut_at: Option<usize>,
+    /// Answer `302 Found` with this `Location` instead of the body.
+    pub redirect: Option<String>,
 }
 
 impl Served {
@@ -149,6 +151,15 @@ impl Served {
             body,
             length: true,
             cut_at: None,
+            redirect: None,
+        }
+    }
+
+    /// A `302 Found` at `path` pointing to `location`.
+    pub fn redirect(path: &str, location: &str) -> Served {
+        Served {
+            redirect: Some(location.into()),
+            ..Served::file(path, Vec::new())
         }
     }
 }
@@ -160,6 +171,8 @@ pub struct FileServer {
     pub addr: std::net::SocketAddr,
     /// Requests answered so far.
     pub requests: Arc<AtomicUsize>,
+    /// The heads of the requests received, in order.
+    pub heads: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl FileServer {
@@ -172,11 +185,14 @@ impl FileServer {
         let addr = listener.local_addr().expect("addr");
         let requests = Arc::new(AtomicUsize::new(0));
         let count = requests.clone();
+        let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = heads.clone();
         let files = Arc::new(files);
         tokio::spawn(async move {
             while let Ok((mut sock, _)) = listener.accept().await {
                 let files = files.clone();
                 let count = count.clone();
+                let seen = seen.clone();
                 tokio::spawn(async move {
                     let mut head = Vec::new();
                     let mut buf = [0u8; 1024];
@@ -190,7 +206,8 @@ impl FileServer {
                         }
                     }
                     count.fetch_add(1, Ordering::SeqCst);
-                    let text = String::from_utf8_lossy(&head);
+                    let text = String::from_utf8_lossy(&head).into_owned();
+                    seen.lock().expect("heads").push(text.clone());
                     let target = text.split_whitespace().nth(1).unwrap_or("").to_string();
                     let path = target.split('?').next().unwrap_or("").to_string();
                     let Some(f) = files.iter().find(|f| f.path == path) else {
@@ -199,6 +216,11 @@ impl FileServer {
                             .await;
                         return;
                     };
+                    if let Some(location) = &f.redirect {
+                        let reply = format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nSet-Cookie: track=1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                        let _ = sock.write_all(reply.as_bytes()).await;
+                        return;
+                    }
                     let mut reply = String::from("HTTP/1.1 200 OK\r\nConnection: close\r\n");
                     if f.length {
                         reply.push_str(&format!("Content-Length: {}\r\n", f.body.len()));
@@ -212,7 +234,11 @@ impl FileServer {
                 });
             }
         });
-        FileServer { addr, requests }
+        FileServer {
+            addr,
+            requests,
+            heads,
+        }
     }
 
     /// `http://127.0.0.1:<port><path>`.
