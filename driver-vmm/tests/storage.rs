@@ -467,50 +467,40 @@ async fn datastore_mkfs_clone_rm_monitor() {
 
     // mkfs refusals: nothing made.
     let after_mkfs = files(&s, "1", "").await;
-    for (data, id, needles) in [
+    // (datastore, bridge, FSTYPE, SIZE, image id argument, message).
+    type Refusal<'a> = (u64, &'a str, &'a str, &'a str, &'a str, &'a [&'a str]);
+    let refusals: [Refusal; 7] = [
+        (1, h, "ext3", "100", "6", &["ext3"]),
+        (1, h, "vmdk_thin", "0", "6", &["size"]),
         (
-            ds_data(1, h, Some(&img(6, "ext3", "100")), ""),
+            1,
+            h,
+            "vmdk_eagerzeroedthick",
+            "60000000",
             "6",
-            vec!["ext3"],
+            &["MB free", "does not fit"],
         ),
+        (1, "", "vmdk_thin", "10", "6", &["BRIDGE_LIST"]),
+        (1, "no-such-host", "vmdk_thin", "10", "6", &["no-such-host"]),
+        (1, h, "vmdk_thin", "10", "7", &["IMAGE/ID"]),
         (
-            ds_data(1, h, Some(&img(6, "vmdk_thin", "0")), ""),
+            7,
+            h,
+            "vmdk_thin",
+            "10",
             "6",
-            vec!["size"],
+            &["datastore \"7\" is not mounted"],
         ),
-        (
-            ds_data(1, h, Some(&img(6, "vmdk_eagerzeroedthick", "60000000")), ""),
-            "6",
-            vec!["MB free", "does not fit"],
-        ),
-        (
-            ds_data(1, "", Some(&img(6, "vmdk_thin", "10")), ""),
-            "6",
-            vec!["BRIDGE_LIST"],
-        ),
-        (
-            ds_data(1, "no-such-host", Some(&img(6, "vmdk_thin", "10")), ""),
-            "6",
-            vec!["no-such-host"],
-        ),
-        (
-            ds_data(1, h, Some(&img(6, "vmdk_thin", "10")), ""),
-            "7",
-            vec!["IMAGE/ID"],
-        ),
-        (
-            ds_data(7, h, Some(&img(6, "vmdk_thin", "10")), ""),
-            "6",
-            vec!["datastore \"7\" is not mounted"],
-        ),
-        (
-            "bm90IHhtbA==".to_string(),
-            "6",
-            vec!["DS_DRIVER_ACTION_DATA"],
-        ),
-        ("!".to_string(), "6", vec!["not base64"]),
+    ];
+    for (store, bridge, fstype, size, id, needles) in refusals {
+        let data = ds_data(store, bridge, Some(&img(6, fstype, size)), "");
+        ds(&env, "mkfs", &data, id).assert_failed(needles);
+    }
+    for (data, needles) in [
+        ("bm90IHhtbA==", ["DS_DRIVER_ACTION_DATA"]),
+        ("!", ["not base64"]),
     ] {
-        ds(&env, "mkfs", &data, id).assert_failed(&needles);
+        ds(&env, "mkfs", data, "6").assert_failed(&needles);
     }
     assert_eq!(files(&s, "1", "").await, after_mkfs);
     // BASE_PATH not ending in the datastore id.
@@ -554,30 +544,14 @@ async fn datastore_mkfs_clone_rm_monitor() {
         b"iso bytes"
     );
     let before = files(&s, "1", "").await;
-    ds(
-        &env,
-        "clone",
-        &ds_data(
-            1,
-            h,
-            Some("<ID>9</ID><PATH>/vmfs/volumes/1/missing</PATH>"),
-            "",
-        ),
-        "9",
-    )
-    .assert_failed(&["missing", "not found"]);
-    ds(
-        &env,
-        "clone",
-        &ds_data(
-            1,
-            h,
-            Some("<ID>9</ID><PATH>/vmfs/volumes/1/../0/x</PATH>"),
-            "",
-        ),
-        "9",
-    )
-    .assert_failed(&["'.' and '..'"]);
+    let refusals: [(&str, &[&str]); 2] = [
+        ("/vmfs/volumes/1/missing", &["missing", "not found"]),
+        ("/vmfs/volumes/1/../0/x", &["'.' and '..'"]),
+    ];
+    for (path, needles) in refusals {
+        let image = format!("<ID>9</ID><PATH>{path}</PATH>");
+        ds(&env, "clone", &ds_data(1, h, Some(&image), ""), "9").assert_failed(needles);
+    }
     assert_eq!(files(&s, "1", "").await, before);
 
     // rm: the copy goes, its source stays; again: no error.
@@ -1207,54 +1181,10 @@ async fn context_builds_a_labelled_iso_and_uploads_it() {
         .contains(&"disk.4.iso".to_string()));
 }
 
-/// A TCP relay on loopback to `target` that cuts any connection once the client has sent
-/// more than `limit` bytes on it (TLS passes through untouched): an upload cut off midway,
-/// while the small SOAP calls on other connections go through.
-async fn cutting_relay(target: std::net::SocketAddr, limit: u64) -> std::net::SocketAddr {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Ok(server) = tokio::net::TcpStream::connect(target).await else {
-                    return;
-                };
-                let (mut cr, mut cw) = client.into_split();
-                let (mut sr, mut sw) = server.into_split();
-                let up = async {
-                    let mut sent = 0u64;
-                    let mut buf = vec![0u8; 64 * 1024];
-                    loop {
-                        let n = match cr.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => n,
-                        };
-                        sent += n as u64;
-                        if sent > limit || sw.write_all(&buf[..n]).await.is_err() {
-                            return;
-                        }
-                    }
-                };
-                let down = async {
-                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
-                };
-                // Whichever side ends first ends the connection.
-                tokio::select! {
-                    _ = up => {}
-                    _ = down => {}
-                }
-            });
-        }
-    });
-    addr
-}
-
 #[tokio::test]
 async fn cp_cut_off_midway_leaves_no_image_behind() {
-    let env = OneEnv::vcenter().await;
+    use support::kill_proxy::KillProxy;
+    let env = OneEnv::vcenter_plain().await;
     let s = env.sdk().await;
     let h = env.host(0);
     let folder = env.root.join("big image");
@@ -1262,53 +1192,22 @@ async fn cp_cut_off_midway_leaves_no_image_behind() {
     user_folder(&folder, "big", "vmfs", &extent);
     let before = snapshot(&folder);
     let root = files(&s, "1", "").await;
-    // The driver talks to the simulator through a relay that cuts a connection after 1 MiB.
-    let relay = cutting_relay(env.vcsim.addr(), 1024 * 1024).await;
-    let rc = env.default_vmwarerc().replace(
-        &format!(
-            ":vcenter: \"{}:{}\"",
-            env.vcsim.addr().ip(),
-            env.vcsim.addr().port()
-        ),
-        &format!(":vcenter: \"{}:{}\"", relay.ip(), relay.port()),
-    );
-    assert!(rc.contains(&relay.port().to_string()), "{rc}");
-    env.write_vmwarerc(&rc);
+    // The driver talks to the simulator through a proxy that cuts a request body off after
+    // 1 MiB (the small SOAP calls go through).
+    let proxy = KillProxy::start(env.vcsim.addr());
+    proxy.cut_bodies_after(Some(1024 * 1024));
+    env.write_vmwarerc(&env.plain_vmwarerc(proxy.addr()));
     let data = ds_data(
         1,
         h,
         Some(&format!("<ID>12</ID><PATH>{}</PATH>", folder.display())),
         "",
     );
-    let env_ref = &env;
-    let r = tokio::task::spawn_blocking({
-        let remotes = env_ref.remotes.clone();
-        let var = env_ref.var.clone();
-        let home = env_ref.home.clone();
-        let vmwarerc = env_ref.vmwarerc();
-        move || {
-            std::process::Command::new(remotes.join("datastore/vmfs/cp"))
-                .args([data.as_str(), "12"])
-                .current_dir(var)
-                .env_clear()
-                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-                .env("HOME", home)
-                .env("VMWARERC", vmwarerc)
-                .stdin(std::process::Stdio::null())
-                .output()
-                .expect("run cp")
-        }
-    })
-    .await
-    .expect("join");
-    let stderr = String::from_utf8_lossy(&r.stderr);
-    assert_eq!(r.status.code(), Some(1), "{stderr}");
-    let block = support::error_block(&stderr).unwrap_or_else(|| panic!("no block: {stderr}"));
-    assert!(block.contains("cannot upload"), "{block}");
-    assert!(stderr.contains("removed the partial image"), "{stderr}");
+    let r = ds(&env, "cp", &data, "12");
+    r.assert_failed(&["cannot upload"]);
+    assert!(r.stderr.contains("removed the partial image"), "{r}");
     assert!(r.stdout.is_empty());
     // Nothing left on the datastore, the user's folder as it was.
-    env.write_vmwarerc(&env.default_vmwarerc());
     assert_eq!(files(&s, "1", "").await, root);
     assert_eq!(snapshot(&folder), before);
 }

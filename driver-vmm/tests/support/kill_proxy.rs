@@ -3,6 +3,8 @@
 //! request N's reply reached the client ([`KillAt::AfterReply`]), SIGKILLs a process (the
 //! driver under test). Once it has killed, it forwards nothing more until [`reset`]
 //! (KillProxy::reset), so the victim cannot get one more request through on its way down.
+//! It can also cut off any request body longer than a limit ([`KillProxy::cut_bodies_after`]):
+//! an upload broken midway, while the small SOAP calls go through.
 //!
 //! HTTP/1.1 only, as the drivers speak it: bodies framed by `Content-Length` or chunked
 //! (responses without either run to the end of the connection).
@@ -28,6 +30,8 @@ struct State {
     plan: Option<(KillAt, u32)>,
     /// Whether the plan was carried out.
     killed: bool,
+    /// Request bodies longer than this are cut off after this many bytes.
+    cut_after: Option<u64>,
 }
 
 /// The proxy (runs until the test process ends).
@@ -66,17 +70,30 @@ impl KillProxy {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Zeroes the count and forgets the plan: everything passes again.
+    /// Zeroes the count and forgets the plan: everything passes again (a body limit set with
+    /// [`cut_bodies_after`](Self::cut_bodies_after) stays).
     pub fn reset(&self) {
-        *self.lock() = State::default();
+        let mut s = self.lock();
+        *s = State {
+            cut_after: s.cut_after,
+            ..State::default()
+        };
     }
 
     /// Zeroes the count and arms `at` against process `pid`.
     pub fn arm(&self, at: KillAt, pid: u32) {
-        *self.lock() = State {
+        let mut s = self.lock();
+        *s = State {
             plan: Some((at, pid)),
+            cut_after: s.cut_after,
             ..State::default()
         };
+    }
+
+    /// From now on, a request whose body is longer than `limit` bytes gets only `limit`
+    /// of them forwarded, then both connections are closed (`None`: no limit).
+    pub fn cut_bodies_after(&self, limit: Option<u64>) {
+        self.lock().cut_after = limit;
     }
 
     /// Requests seen since the last reset or arm.
@@ -103,14 +120,14 @@ enum Verdict {
     Drop,
 }
 
-fn on_request(state: &Mutex<State>) -> Verdict {
+fn on_request(state: &Mutex<State>) -> (Verdict, Option<u64>) {
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
     if s.killed {
-        return Verdict::Drop;
+        return (Verdict::Drop, None);
     }
     s.requests += 1;
     let n = s.requests;
-    match s.plan {
+    let verdict = match s.plan {
         Some((KillAt::Before(at), pid)) if at == n => {
             kill(pid);
             s.killed = true;
@@ -120,7 +137,8 @@ fn on_request(state: &Mutex<State>) -> Verdict {
             kill_after: Some(pid),
         },
         _ => Verdict::Forward { kill_after: None },
-    }
+    };
+    (verdict, s.cut_after)
 }
 
 fn serve(client: TcpStream, server: TcpStream, state: &Mutex<State>) -> io::Result<()> {
@@ -132,7 +150,8 @@ fn serve(client: TcpStream, server: TcpStream, state: &Mutex<State>) -> io::Resu
         let Some(head) = read_head(&mut from_client)? else {
             return Ok(());
         };
-        let kill_after = match on_request(state) {
+        let (verdict, cut_after) = on_request(state);
+        let kill_after = match verdict {
             Verdict::Drop => {
                 let _ = to_client.shutdown(Shutdown::Both);
                 return Ok(());
@@ -142,7 +161,16 @@ fn serve(client: TcpStream, server: TcpStream, state: &Mutex<State>) -> io::Resu
         let head_text = String::from_utf8_lossy(&head).to_ascii_lowercase();
         let is_head = head_text.starts_with("head ");
         to_server.write_all(&head)?;
-        copy_body(&mut from_client, &mut to_server, framing(&head_text, true))?;
+        let body = framing(&head_text, true);
+        if let (Framing::Length(n), Some(limit)) = (&body, cut_after) {
+            if *n > limit {
+                copy_exact(&mut from_client, &mut to_server, limit)?;
+                let _ = to_server.shutdown(Shutdown::Both);
+                let _ = to_client.shutdown(Shutdown::Both);
+                return Ok(());
+            }
+        }
+        copy_body(&mut from_client, &mut to_server, body)?;
         to_server.flush()?;
         let reply = read_head(&mut from_server)?.ok_or(io::ErrorKind::UnexpectedEof)?;
         let reply_text = String::from_utf8_lossy(&reply).to_ascii_lowercase();
