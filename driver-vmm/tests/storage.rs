@@ -1298,6 +1298,17 @@ async fn cp_checks_the_images_checksums_before_uploading() {
     );
     ds(&env, "cp", &data, "14").assert_failed(&["is a folder", "MD5/SHA1"]);
     assert_eq!(files(&s, "1", "").await, root);
+    // The upload cannot be recorded (the records' folder is a file): cp still registers,
+    // saying what a kill would leave.
+    let records = env.home.join(".one/vmware-uploads");
+    // (Emptied by the runs above: each removed its record.)
+    std::fs::remove_dir(&records).expect("the records' folder is empty");
+    std::fs::write(&records, b"not a folder").expect("write");
+    let r = cp("<MD5>900150983cd24fb0d6963f7d28e17f72</MD5>");
+    r.assert_ok();
+    assert!(r.stderr.contains("a kill midway would leave"), "{r}");
+    new_name(&r, "1");
+    std::fs::remove_file(&records).expect("rm");
 }
 
 // Two workers: the loopback HTTP server keeps serving while a test thread waits for a

@@ -213,7 +213,7 @@ async fn register(
                 )),
             }
         }
-        let record = Pending::begin(&bridge, &ds, &name)?;
+        let record = Pending::begin(&bridge, &ds, &name);
         let uploaded = upload(site, store, &name).await;
         let done = match &uploaded {
             Ok(()) => true,

@@ -54,10 +54,20 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// Records that `name` is about to be made on datastore `ds` through `host`. Without a
-    /// usable home directory nothing is recorded (said in the log) and `None` comes back:
-    /// the upload still deletes its partial copy on a failure it sees.
-    pub fn begin(host: &str, ds: &str, name: &str) -> Result<Option<Pending>> {
+    /// Records that `name` is about to be made on datastore `ds` through `host`. When that
+    /// cannot be done (no usable home directory, a file system error) the log says so and
+    /// `None` comes back: the upload goes on unrecorded, and still deletes its partial copy
+    /// on a failure it sees.
+    pub fn begin(host: &str, ds: &str, name: &str) -> Option<Pending> {
+        Pending::write(host, ds, name).unwrap_or_else(|e| {
+            output::info(&format!(
+                "{e}: a kill midway would leave [{ds}] {name} behind"
+            ));
+            None
+        })
+    }
+
+    fn write(host: &str, ds: &str, name: &str) -> Result<Option<Pending>> {
         let Some(dir) = dir() else {
             output::info("no $HOME: the upload is not recorded for a later clean-up");
             return Ok(None);
