@@ -8,6 +8,7 @@
 //! saying what to pass.
 
 use vim_sdk::datastore::{DatastoreFiles, DatastoreLocation};
+use vim_sdk::device::NicBacking;
 use vim_sdk::find::Entity;
 use vim_sdk::mo;
 use vim_sdk::xml::ManagedObjectReference;
@@ -160,18 +161,49 @@ impl Placement {
         })
     }
 
-    /// The standard network (or port group) named `name` in the datacenter.
-    pub async fn network(&self, conn: &Conn, name: &str) -> Result<ManagedObjectReference> {
+    /// The backing of a card on the network named `name` in the datacenter: a standard port
+    /// group (a `Network`), or a distributed port group (its `key` and its switch's `uuid`,
+    /// two more reads). Anything else (an NSX `OpaqueNetwork`) is a usage error.
+    pub async fn nic_backing(&self, conn: &Conn, name: &str) -> Result<NicBacking> {
         let (_, net) =
             one_in::<mo::Network>(conn, self.datacenter.reference(), Some(name), "network", "")
                 .await?;
-        if net.reference().r#type != "Network" {
-            return Err(Failure::usage(format!(
-                "{name} is a {}: this example handles standard networks only",
-                net.reference().r#type
-            )));
+        let net = net.reference();
+        match net.r#type.as_str() {
+            "Network" => Ok(NicBacking::PortGroup {
+                name: name.to_string(),
+                network: net.clone(),
+            }),
+            "DistributedVirtualPortgroup" => {
+                let cannot = || format!("cannot read distributed port group {name}");
+                let pg = net
+                    .properties(&conn.session, &["key", "config.distributedVirtualSwitch"])
+                    .await
+                    .with_context(cannot)?;
+                let (Some(key), Some(switch)) = (
+                    pg.str("key"),
+                    pg.reference("config.distributedVirtualSwitch"),
+                ) else {
+                    return Err(Failure::new(format!("{}: no key or switch", cannot())));
+                };
+                let uuid = switch
+                    .properties(&conn.session, &["uuid"])
+                    .await
+                    .with_context(|| format!("cannot read the switch of port group {name}"))?
+                    .str("uuid")
+                    .map(String::from)
+                    .ok_or_else(|| {
+                        Failure::new(format!("the switch of port group {name} has no uuid"))
+                    })?;
+                Ok(NicBacking::DistributedPortGroup {
+                    switch_uuid: uuid,
+                    portgroup_key: key.to_string(),
+                })
+            }
+            other => Err(Failure::usage(format!(
+                "{name} is a {other}: this example handles standard and distributed port groups"
+            ))),
         }
-        Ok(net.reference().clone())
     }
 }
 

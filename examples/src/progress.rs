@@ -5,8 +5,10 @@ use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use vim_sdk::managed::TaskOf;
 use vim_sdk::task::TaskProgress;
-use vim_sdk::types::TaskInfoState;
+use vim_sdk::types::{FromAny, TaskInfoState};
+use vim_sdk::Client;
 
 fn draw_target() -> ProgressDrawTarget {
     if std::io::stderr().is_terminal() {
@@ -47,6 +49,26 @@ impl Tasks {
         bar.enable_steady_tick(Duration::from_millis(200));
         TaskBar { bar }
     }
+}
+
+/// Starts one task (`start`: the `*_task` call) and waits for it with a bar labelled `label`,
+/// which ends "done" or "failed"; the task's result, or the call's or the task's error.
+pub async fn task<R: FromAny>(
+    client: &Client,
+    label: impl Into<String>,
+    start: impl std::future::Future<Output = Result<TaskOf<R>, vim_sdk::Error>>,
+) -> Result<R, vim_sdk::Error> {
+    let tasks = Tasks::new();
+    let bar = tasks.bar(label);
+    let done = async {
+        start
+            .await?
+            .wait_with_progress(client, |p| bar.update(p))
+            .await
+    }
+    .await;
+    bar.finish(if done.is_ok() { "done" } else { "failed" });
+    done
 }
 
 /// One task's bar.

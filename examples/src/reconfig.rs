@@ -15,15 +15,11 @@ pub async fn reconfigure(
     name: &str,
     spec: &VirtualMachineConfigSpec,
 ) -> Result<()> {
-    let tasks = progress::Tasks::new();
-    let bar = tasks.bar(format!("reconfigure {name}"));
-    let done = async {
-        vm.reconfig_vm_task(&conn.session, spec)
-            .await?
-            .wait_with_progress(&conn.session, |p| bar.update(p))
-            .await
-    }
-    .await;
-    bar.finish(if done.is_ok() { "done" } else { "failed" });
-    done.with_context(|| format!("cannot reconfigure VM {name}"))
+    progress::task(
+        &conn.session,
+        format!("reconfigure {name}"),
+        vm.reconfig_vm_task(&conn.session, spec),
+    )
+    .await
+    .with_context(|| format!("cannot reconfigure VM {name}"))
 }

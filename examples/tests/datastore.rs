@@ -5,11 +5,7 @@
 
 mod support;
 
-use support::{example, sdk, sim, temp_dir};
-use vim_sdk::datastore::{DatastoreFiles, DatastoreLocation};
-use vim_sdk::find::Finder;
-use vim_sdk::mo;
-use vim_sdk::ops::Managers;
+use support::{example, local_ds, sdk, sim, temp_dir};
 
 const DATASTORE: &str = env!("CARGO_BIN_EXE_datastore");
 
@@ -21,13 +17,7 @@ fn payload(len: usize) -> Vec<u8> {
 /// What the SDK downloads from `path` of the simulator's datastore `LocalDS_0` of `DC0`.
 fn sdk_download(path: &str) -> Vec<u8> {
     sdk(sim(), async |s| {
-        let m = Managers::from_content(s.content());
-        let dc: mo::Datacenter = Finder::new(&m)
-            .by_inventory_path(s, "DC0")
-            .await
-            .expect("find DC0")
-            .expect("DC0");
-        let files = DatastoreFiles::new(&m, dc, DatastoreLocation::new("DC0", "LocalDS_0"));
+        let files = local_ds(s).await;
         let mut out = Vec::new();
         files
             .download(s, path, &mut out, |_| {})

@@ -9,7 +9,9 @@
 //! VM is a name or an inventory path. Shows reading `config.annotation` (one
 //! `RetrievePropertiesEx`) and changing it with `ReconfigVM_Task`, a `VirtualMachineConfigSpec`
 //! holding only `annotation`: everything left unset in a config spec is left as it is. The
-//! task is waited for with a progress bar.
+//! task is waited for with a progress bar. `--clear` sends an empty annotation, which ESX and
+//! vCenter store as none (govmomi's simulator vcsim 0.24 ignores empty strings in a config
+//! spec and keeps the old text).
 //!
 //! `--json`: `{"vm": NAME, "annotation": TEXT}` (the annotation after the change).
 

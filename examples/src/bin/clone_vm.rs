@@ -100,18 +100,13 @@ async fn body(cli: Cli) -> Result<()> {
         }
     };
 
-    let tasks = progress::Tasks::new();
-    let bar = tasks.bar(format!("clone {source_name} to {}", cli.name));
-    let clone: mo::VirtualMachine = async {
-        source
-            .clone_vm_task(client, &folder, &cli.name, &spec)
-            .await?
-            .wait_with_progress(client, |p| bar.update(p))
-            .await
-    }
+    let clone: mo::VirtualMachine = progress::task(
+        client,
+        format!("clone {source_name} to {}", cli.name),
+        source.clone_vm_task(client, &folder, &cli.name, &spec),
+    )
     .await
     .with_context(|| format!("cannot clone VM {source_name} to {}", cli.name))?;
-    bar.finish("done");
     let path = conn
         .finder()
         .inventory_path(client, clone.reference())

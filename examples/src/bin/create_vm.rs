@@ -10,7 +10,8 @@
 //! card), waited for with a progress bar. The VM goes into the datacenter's VM folder, its
 //! files to `[DS] NAME/NAME.vmx`, on `--host` (its compute resource's root pool) or the
 //! datacenter's first compute resource; `--on` powers it on afterwards. `--network` takes a
-//! standard port group or network name (distributed port groups are not handled here).
+//! standard port group (a `Network`) or a distributed port group: the card's backing is then
+//! the port group's `key` and its switch's `uuid` (`DistributedVirtualSwitchPortConnection`).
 //!
 //! `--json`: `{"name": NAME, "vm": "vm-42", "path": "DC0/vm/NAME", "vmx": "[DS] NAME/NAME.vmx",
 //! "cpus": N, "memory_mb": N, "disk_gb": N, "network": NAME|null, "powered_on": BOOL}`.
@@ -21,7 +22,7 @@ use clap::Parser;
 use serde_json::json;
 use vim_sdk::device::new_controller::{scsi_controller, ScsiModel};
 use vim_sdk::device::spec::{new_disk, nic};
-use vim_sdk::device::{DeviceList, NicBacking, NicModel};
+use vim_sdk::device::{DeviceList, NicModel};
 use vim_sdk::types::{
     AnyVirtualDeviceConfigSpec, VirtualMachineConfigSpec, VirtualMachineFileInfo,
 };
@@ -49,7 +50,7 @@ struct Cli {
     /// The datastore (default: `GOVC_DATASTORE`, else the datacenter's only one).
     #[arg(long = "ds")]
     datastore: Option<String>,
-    /// A network or standard port group for one vmxnet3 card (default: no card).
+    /// A standard or distributed port group for one vmxnet3 card (default: no card).
     #[arg(long)]
     network: Option<String>,
     /// The guest OS identifier (`otherGuest64`, `ubuntu64Guest`, `windows2019srv_64Guest`).
@@ -95,11 +96,7 @@ async fn body(cli: Cli) -> Result<()> {
         changes.push(disk);
     }
     if let Some(name) = &cli.network {
-        let network = place.network(&conn, name).await?;
-        let backing = NicBacking::PortGroup {
-            name: name.clone(),
-            network,
-        };
+        let backing = place.nic_backing(&conn, name).await?;
         changes.push(nic(&list, &taken, NicModel::Vmxnet3, &backing, None));
     }
     let config = VirtualMachineConfigSpec {
@@ -118,20 +115,16 @@ async fn body(cli: Cli) -> Result<()> {
         ..Default::default()
     };
 
-    let tasks = progress::Tasks::new();
-    let bar = tasks.bar(format!("create {}", cli.name));
     let host = place.host.as_ref().map(|h| h.reference());
-    let vm = async {
+    let vm = progress::task(
+        client,
+        format!("create {}", cli.name),
         place
             .vm_folder
-            .create_vm_task(client, &config, place.pool.reference(), host)
-            .await?
-            .wait_with_progress(client, |p| bar.update(p))
-            .await
-    }
+            .create_vm_task(client, &config, place.pool.reference(), host),
+    )
     .await
     .with_context(|| format!("cannot create VM {}", cli.name))?;
-    bar.finish("done");
     if cli.on {
         let tasks = progress::Tasks::new();
         let bar = tasks.bar(format!("power on {}", cli.name));

@@ -49,17 +49,13 @@ async fn body(cli: Cli) -> Result<()> {
     let vm = conn.vm(&cli.vm).await?;
     let name = cli.vm.rsplit('/').next().unwrap_or(&cli.vm).to_string();
 
-    let tasks = progress::Tasks::new();
-    let bar = tasks.bar(format!("screenshot of {name}"));
-    let remote = async {
-        vm.create_screenshot_task(client)
-            .await?
-            .wait_with_progress(client, |p| bar.update(p))
-            .await
-    }
+    let remote: String = progress::task(
+        client,
+        format!("screenshot of {name}"),
+        vm.create_screenshot_task(client),
+    )
     .await
     .with_context(|| format!("cannot take a screenshot of VM {name}"))?;
-    bar.finish("done");
     let (ds, path) = split_datastore_path(&remote).ok_or_else(|| {
         Failure::new(format!(
             "the server named the screenshot {remote:?}, not [datastore] path"

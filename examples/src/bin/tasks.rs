@@ -14,8 +14,13 @@
 //!
 //! Output: a table `QUEUED TASK ENTITY STATE PROGRESS COMPLETED USER`; with `--json`, one JSON
 //! object a line: `{"task": "task-12", "name": "VirtualMachine.powerOn", "entity": NAME|null,
-//! "state": "queued"|"running"|"success"|"error", "progress": N|null, "queued":
-//! "xsd:dateTime", "completed": "xsd:dateTime"|null, "user": NAME|null, "error": TEXT|null}`.
+//! "entity_id": "vm-57"|null, "state": "queued"|"running"|"success"|"error", "progress":
+//! N|null, "queued": "xsd:dateTime", "completed": "xsd:dateTime"|null, "user": NAME|null,
+//! "error": TEXT|null}`.
+//!
+//! ENTITY and `entity` are the entity's name as the task recorded it (`TaskInfo.entityName`,
+//! govc's "Target"), `entity_id` its managed object id (`TaskInfo.entity`), stable across
+//! renames. (govmomi's simulator vcsim 0.24 records the id as the name: `vm-57`.)
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -81,6 +86,7 @@ fn print(infos: &[TaskInfo], json: bool, header: bool) -> Result<()> {
                 "task": i.task.value,
                 "name": name(i),
                 "entity": i.entity_name,
+                "entity_id": i.entity.as_ref().map(|e| e.value.as_str()),
                 "state": i.state.as_str(),
                 "progress": i.progress,
                 "queued": i.queue_time,

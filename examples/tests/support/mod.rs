@@ -23,12 +23,18 @@
 
 #![allow(dead_code)]
 
+pub mod canned;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use vim_sdk::datastore::{DatastoreFiles, DatastoreLocation};
+use vim_sdk::find::Finder;
+use vim_sdk::mo;
+use vim_sdk::ops::Managers;
 use vim_sdk::session::{ConnectOptions, Session};
 use vim_sdk::testing::Vcsim;
 use vim_sdk::Client;
@@ -130,19 +136,26 @@ impl Example {
         format!("{name} {}", self.args.join(" "))
     }
 
-    /// Runs the binary and waits for it (at most [`RUN_TIMEOUT`]).
-    pub fn run(self) -> Run {
-        let home = self.home.clone().unwrap_or_else(|| temp_dir("home"));
+    /// The command to run, with the run's environment and `home` (see the module's
+    /// description); for a run read while it goes on (`--follow`), else use [`Example::run`].
+    pub fn command(&self, home: &Path) -> Command {
         let mut cmd = Command::new(&self.path);
         cmd.args(&self.args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &home)
+            .env("HOME", home)
             .env("XDG_CACHE_HOME", home.join(".cache"))
             .stdin(Stdio::null());
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
+        cmd
+    }
+
+    /// Runs the binary and waits for it (at most [`RUN_TIMEOUT`]).
+    pub fn run(self) -> Run {
+        let home = self.home.clone().unwrap_or_else(|| temp_dir("home"));
+        let mut cmd = self.command(&home);
         let command = self.describe();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -247,4 +260,35 @@ pub fn sdk<T>(sim: &Vcsim, check: impl AsyncFnOnce(&Session) -> T) -> T {
         let _ = session.close().await;
         out
     })
+}
+
+/// The VM named `name`, found through the SDK (`None` when there is none).
+pub async fn find_vm(s: &Session, name: &str) -> Option<mo::VirtualMachine> {
+    let m = Managers::from_content(s.content());
+    Finder::new(&m)
+        .list::<mo::VirtualMachine>(s, m.root_folder.reference(), true)
+        .await
+        .expect("list VMs")
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+}
+
+/// Runs `f` on VM `name` of the test binary's simulator, through an independent session.
+pub fn on_vm<T>(name: &str, f: impl AsyncFnOnce(&Session, mo::VirtualMachine) -> T) -> T {
+    sdk(sim(), async |s| {
+        let vm = find_vm(s, name).await.expect("the VM");
+        f(s, vm).await
+    })
+}
+
+/// File access to the simulator's datastore `LocalDS_0` of `DC0`, through the SDK.
+pub async fn local_ds(s: &Session) -> DatastoreFiles {
+    let m = Managers::from_content(s.content());
+    let dc: mo::Datacenter = Finder::new(&m)
+        .by_inventory_path(s, "DC0")
+        .await
+        .expect("find DC0")
+        .expect("DC0");
+    DatastoreFiles::new(&m, dc, DatastoreLocation::new("DC0", "LocalDS_0"))
 }

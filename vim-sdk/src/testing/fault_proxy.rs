@@ -116,7 +116,27 @@ pub enum Upstream {
 struct Plan {
     /// Faults for the next requests of an operation (`"*"`: of any operation), in order.
     faults: BTreeMap<String, VecDeque<Fault>>,
+    /// Faults for the next request of an operation whose body holds a text, in order; these
+    /// come before [`Plan::faults`].
+    matching: Vec<(String, Vec<u8>, Fault)>,
     counts: BTreeMap<String, usize>,
+}
+
+impl Plan {
+    /// The fault for the request of `op` with `body`, taken from the plan.
+    fn take(&mut self, op: &str, body: &[u8]) -> Option<Fault> {
+        let holds =
+            |needle: &[u8]| needle.is_empty() || body.windows(needle.len()).any(|w| w == needle);
+        if let Some(i) = self
+            .matching
+            .iter()
+            .position(|(o, needle, _)| o == op && holds(needle))
+        {
+            return Some(self.matching.remove(i).2);
+        }
+        let mut from = |key: &str| self.faults.get_mut(key).and_then(VecDeque::pop_front);
+        from(op).or_else(|| from("*"))
+    }
 }
 
 struct Shared {
@@ -237,6 +257,16 @@ impl FaultProxy {
             .entry(op.to_string())
             .or_default()
             .push_back(fault);
+    }
+
+    /// Applies `fault` to the next request of operation `op` whose body holds `text` (a
+    /// moref's value, a property path): for answering one call among many of the same
+    /// operation, such as the `RetrievePropertiesEx` reading a canned task's `info`.
+    pub fn inject_when(&self, op: &str, text: &str, fault: Fault) {
+        self.shared
+            .plan()
+            .matching
+            .push((op.to_string(), text.as_bytes().to_vec(), fault));
     }
 
     /// How many requests of `op` the client has sent through the proxy.
@@ -501,9 +531,7 @@ async fn serve(shared: Arc<Shared>, client: BoxStream) {
         let fault = {
             let mut plan = shared.plan();
             *plan.counts.entry(op.clone()).or_insert(0) += 1;
-            let from =
-                |key: &str, plan: &mut Plan| plan.faults.get_mut(key).and_then(VecDeque::pop_front);
-            from(&op, &mut plan).or_else(|| from("*", &mut plan))
+            plan.take(&op, &req.body)
         };
         match &fault {
             Some(Fault::Reply(reply)) => {
