@@ -107,9 +107,63 @@ pub fn finish(action: &str, r: Result<String>) -> ExitCode {
     }
 }
 
+/// Makes a panic end like any other failure: the `ERROR:` line and the error block
+/// ([`panic_message`]) on stderr, then the default report (message, location, backtrace when
+/// `RUST_BACKTRACE` asks). The release profile's `panic = "abort"` then ends the process with
+/// `SIGABRT` (exit status 134 in a shell); without the hook OpenNebula would get a non-zero
+/// exit but no block to show the user.
+pub fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = panic_message(info.payload(), info.location());
+        error(&msg);
+        let _ = std::io::stderr()
+            .lock()
+            .write_all(error_block(&msg).as_bytes());
+        default(info);
+    }));
+}
+
+/// The text a panic reports: `internal error (a bug in the driver): <message> at
+/// <file>:<line>`.
+pub fn panic_message(
+    payload: &(dyn std::any::Any + Send),
+    location: Option<&std::panic::Location<'_>>,
+) -> String {
+    let what = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("panic");
+    let at = location
+        .map(|l| format!(" at {}:{}", l.file(), l.line()))
+        .unwrap_or_default();
+    format!("internal error (a bug in the driver): {what}{at}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn panic_text() {
+        let here = std::panic::Location::caller();
+        let msg = panic_message(&"index out of bounds", Some(here));
+        assert_eq!(
+            msg,
+            format!(
+                "internal error (a bug in the driver): index out of bounds at {}:{}",
+                here.file(),
+                here.line()
+            )
+        );
+        let owned: Box<dyn std::any::Any + Send> = Box::new(String::from("bad state"));
+        assert_eq!(
+            panic_message(owned.as_ref(), None),
+            "internal error (a bug in the driver): bad state"
+        );
+        assert!(panic_message(&42u8, None).ends_with(": panic"));
+    }
 
     #[test]
     fn block_format() {

@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         },
     };
     output::set_action(action.name);
+    output::install_panic_hook();
     rtt::install();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

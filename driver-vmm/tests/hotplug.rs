@@ -138,8 +138,10 @@ async fn disks_attach_at_the_slot_the_target_names_and_detach_keeps_the_file() {
     let sessions = sdk::driver_sessions(&env).await;
     let path = |n: u32| format!("/vmfs/volumes/0/60/disk.{n}");
     let file = |n: u32| format!("[0] 60/disk.{n}/disk.vmdk");
+    // Every run counts its SOAP round trips (`DEBUG: ... N SOAP round trips` on stderr).
+    let debug = [("VMWARE_DRIVER_DEBUG", "1")];
     let attach = |n: u32, target: &str, index: &str| {
-        env.run(
+        env.run_with_env(
             "vmm/vmware/attach_disk",
             &[
                 "one-60",
@@ -150,12 +152,14 @@ async fn disks_attach_at_the_slot_the_target_names_and_detach_keeps_the_file() {
                 "60",
                 &host,
             ],
+            &debug,
         )
     };
     let detach = |n: u32, target: &str, index: &str| {
-        env.run(
+        env.run_with_env(
             "vmm/vmware/detach_disk",
             &["one-60", &path(n), target, index, "60", &host],
+            &debug,
         )
     };
     use ControllerKind::{Ide, Scsi};
@@ -176,7 +180,8 @@ async fn disks_attach_at_the_slot_the_target_names_and_detach_keeps_the_file() {
     // sdp is the sixteenth: the first unit of a second SCSI controller, added for it.
     Run::assert_silent_ok(&attach(3, "sdp", "15"), "on a new SCSI controller");
     // hdb: IDE 0:1.
-    Run::assert_silent_ok(&attach(4, "hdb", "1"), "as hdb");
+    let hdb_attached = attach(4, "hdb", "1");
+    Run::assert_silent_ok(&hdb_attached, "as hdb");
     let after = devices(&s, &vm).await;
     assert_eq!(
         disks(&after),
@@ -199,7 +204,8 @@ async fn disks_attach_at_the_slot_the_target_names_and_detach_keeps_the_file() {
     }
 
     // A retry of a finished attach succeeds and adds nothing.
-    Run::assert_silent_ok(&attach(1, "sdb", "1"), "already attached");
+    let retried = attach(1, "sdb", "1");
+    Run::assert_silent_ok(&retried, "already attached");
     assert_eq!(devices(&s, &vm).await.all().len(), after.all().len());
 
     // Failure paths: exit 1, an error block that names the problem, nothing changed.
@@ -302,7 +308,25 @@ async fn disks_attach_at_the_slot_the_target_names_and_detach_keeps_the_file() {
     unchanged(&run, &["one-999"]);
     unchanged(&detach(1, "xvda", "0"), &["xvda"]);
     // IDE and the added controller's disk detach the same way.
-    Run::assert_silent_ok(&detach(4, "hdb", "1"), "detached");
+    let hdb_detached = detach(4, "hdb", "1");
+    Run::assert_silent_ok(&hdb_detached, "detached");
+    // Round trips: an attach to an empty slot looks for the disk's link record (the host's
+    // datastores and their properties, the search of the VM's folder and its task: 4); a
+    // detach of the very file the slot holds, and a retry finding the file in place, look
+    // for none (the retry sends no reconfiguration and its task read either: 2 fewer).
+    let trips = |run: &Run| run.round_trips().expect("round trips logged");
+    eprintln!(
+        "SOAP round trips: attach {}, detach {}, attach retry {}",
+        trips(&hdb_attached),
+        trips(&hdb_detached),
+        trips(&retried)
+    );
+    assert_eq!(
+        trips(&hdb_attached),
+        trips(&hdb_detached) + 4,
+        "attach {hdb_attached}\ndetach {hdb_detached}"
+    );
+    assert_eq!(trips(&retried) + 2, trips(&hdb_detached), "{retried}");
     Run::assert_silent_ok(&detach(3, "sdp", "15"), "detached");
     assert_eq!(
         disks(&devices(&s, &vm).await),

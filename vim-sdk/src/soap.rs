@@ -147,11 +147,7 @@ impl Response {
 }
 
 fn missing_returnval() -> DecodeError {
-    DecodeError {
-        kind: DecodeErrorKind::Missing("returnval"),
-        path: "/Envelope/Body".into(),
-        position: 0,
-    }
+    DecodeError::new(DecodeErrorKind::Missing("returnval"), "/Envelope/Body", 0)
 }
 
 /// What a SOAP body holds.

@@ -209,11 +209,11 @@ pub async fn wait_all_with<R: FromAny>(
 }
 
 fn wait_error(task: &ManagedObjectReference, message: &str) -> Error {
-    let kind = ErrorKind::Decode(DecodeError {
-        kind: DecodeErrorKind::Unexpected(message.into()),
-        path: "TaskInfo".into(),
-        position: 0,
-    });
+    let kind = ErrorKind::Decode(DecodeError::new(
+        DecodeErrorKind::Unexpected(message.into()),
+        "TaskInfo",
+        0,
+    ));
     Error::new("WaitForTask", Some(task.to_string()), kind)
 }
 
@@ -449,15 +449,15 @@ fn outcome<R: FromAny>(info: TaskInfo) -> Result<R, Error> {
         return Err(Error::new(method, object, ErrorKind::Task(Box::new(fault))));
     }
     R::from_any(info.result.unwrap_or(Any::Nil)).map_err(|found| {
-        let kind = ErrorKind::Decode(DecodeError {
-            kind: DecodeErrorKind::Unexpected(format!(
+        let kind = ErrorKind::Decode(DecodeError::new(
+            DecodeErrorKind::Unexpected(format!(
                 "task result is {}, not {}",
                 found.type_name(),
                 std::any::type_name::<R>()
             )),
-            path: "TaskInfo/result".into(),
-            position: 0,
-        });
+            "TaskInfo/result",
+            0,
+        ));
         Error::new(method, object, kind)
     })
 }

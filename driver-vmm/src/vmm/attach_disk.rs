@@ -63,11 +63,17 @@ pub async fn run(args: &[String]) -> Result<String> {
     };
     let a = check("attach_disk", USAGE, args, [d, p, t, i, v, h])?;
     let done = Conn::with_vm(&a.host, &a.deploy_id, async |conn, vm| {
-        let file = links::hotplug_file(conn, &a.file, a.vmid).await?;
+        let devices = vm.devices(&conn.session).await?;
+        // A slot already holding the file needs no link record to say so.
+        let file = if disk::file_at(&devices, &a.target) == Some(a.file.as_str()) {
+            a.file.clone()
+        } else {
+            links::hotplug_file(conn, &a.file, a.vmid).await?
+        };
         if file != a.file {
             output::info(&format!("{} uses {file} in place (link record)", a.file));
         }
-        disk::attach(&conn.session, &vm, &a.target, &file)
+        disk::attach_among(&conn.session, &vm, &devices, &a.target, &file)
             .await
             .map_err(DriverError::new)
     })

@@ -370,7 +370,8 @@ async fn resolve_links(
         )));
     };
     let wanted: Vec<u32> = slots.iter().map(|(_, s)| s.n).collect();
-    let records = links::read_records(conn, ds, &sysds, vmid, &wanted).await?;
+    let browser = ds.browser(&conn.session).await?;
+    let records = links::read_records(conn, &browser, &sysds, vmid, &wanted).await?;
     for (i, slot) in slots {
         let Some(record) = records.get(&slot.n) else {
             continue;

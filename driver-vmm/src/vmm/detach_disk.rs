@@ -21,8 +21,15 @@ pub async fn run(args: &[String]) -> Result<String> {
     };
     let a = check("detach_disk", USAGE, args, [d, p, t, i, v, h])?;
     let removed = Conn::with_vm(&a.host, &a.deploy_id, async |conn, vm| {
-        let file = links::hotplug_file(conn, &a.file, a.vmid).await?;
-        disk::detach(&conn.session, &vm, &a.target, &file)
+        let mut devices = vm.devices(&conn.session).await?;
+        // The link record is read only when the slot holds a disk other than `<disk_path>`'s
+        // own file: an empty slot (already detached) or that very file need no record; the
+        // check that only the right disk is removed stays in `detach_among`.
+        let file = match disk::file_at(&devices, &a.target) {
+            Some(f) if f != a.file => links::hotplug_file(conn, &a.file, a.vmid).await?,
+            _ => a.file.clone(),
+        };
+        disk::detach_among(&conn.session, &vm, &mut devices, &a.target, &file)
             .await
             .map_err(DriverError::new)
     })

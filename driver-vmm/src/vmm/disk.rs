@@ -201,6 +201,11 @@ pub fn attach_specs(
     Ok(Some(specs))
 }
 
+/// The file of the disk at `target`, if the slot holds a disk.
+pub fn file_at<'a>(devices: &'a DeviceList, target: &DiskTarget) -> Option<&'a str> {
+    at_slot(devices, target).and_then(disk_file)
+}
+
 /// Attaches the existing disk `file` (`[ds] path.vmdk`) to `vm` at `target`; idempotent.
 pub async fn attach(
     client: &Client,
@@ -209,7 +214,18 @@ pub async fn attach(
     file: &str,
 ) -> Result<Attached, String> {
     let devices = vm.devices(client).await.map_err(|e| e.to_string())?;
-    let Some(specs) = attach_specs(&devices, target, file)? else {
+    attach_among(client, vm, &devices, target, file).await
+}
+
+/// [`attach`] with the VM's `devices` already read.
+pub async fn attach_among(
+    client: &Client,
+    vm: &mo::VirtualMachine,
+    devices: &DeviceList,
+    target: &DiskTarget,
+    file: &str,
+) -> Result<Attached, String> {
+    let Some(specs) = attach_specs(devices, target, file)? else {
         return Ok(Attached::AlreadyThere);
     };
     let controller_added = specs.len() > 1;
@@ -258,7 +274,18 @@ pub async fn detach(
     file: &str,
 ) -> Result<bool, String> {
     let mut devices = vm.devices(client).await.map_err(|e| e.to_string())?;
-    let Some(spec) = detach_spec(&mut devices, target, file)? else {
+    detach_among(client, vm, &mut devices, target, file).await
+}
+
+/// [`detach`] with the VM's `devices` already read (the disk is taken out of them).
+pub async fn detach_among(
+    client: &Client,
+    vm: &mo::VirtualMachine,
+    devices: &mut DeviceList,
+    target: &DiskTarget,
+    file: &str,
+) -> Result<bool, String> {
+    let Some(spec) = detach_spec(devices, target, file)? else {
         return Ok(false);
     };
     vm.change_devices(client, vec![spec])

@@ -99,12 +99,13 @@ impl tokio::io::AsyncWrite for Bounded {
     }
 }
 
-/// Reads the link records of VM `vmid` on system datastore `ds_name` (`ds`) for the disk
-/// numbers in `wanted` (nothing at all when `wanted` is empty): one search of `<vmid>/`,
-/// one download per wanted record found. A missing folder means no records.
+/// Reads the link records of VM `vmid` on system datastore `ds_name` (searched with
+/// `browser`, the datastore's) for the disk numbers in `wanted` (nothing at all when
+/// `wanted` is empty): one search of `<vmid>/`, one download per wanted record found. A
+/// missing folder means no records.
 pub async fn read_records(
     conn: &Conn,
-    ds: &mo::Datastore,
+    browser: &mo::HostDatastoreBrowser,
     ds_name: &str,
     vmid: u64,
     wanted: &[u32],
@@ -114,7 +115,6 @@ pub async fn read_records(
         return Ok(out);
     }
     let folder = format!("[{ds_name}] {vmid}");
-    let browser = ds.browser(&conn.session).await?;
     let spec = HostDatastoreBrowserSearchSpec {
         query: vec![AnyFileQuery::FileQuery(Box::default())],
         details: Some(FileQueryFlags {
@@ -192,6 +192,9 @@ pub async fn read_records(
 
 /// The file a hot-plugged disk `file` (`[<sysds>] <vmid>/disk.<N>/disk.vmdk`) stands for: the
 /// image of its link record when `disk.<N>.link` exists beside it, else `file` itself.
+/// Round trips: the host's datastores (two, [`Site::open`](crate::storage::site::Site::open),
+/// which reads each one's browser too), the search and its task read (two), one download
+/// when there is a record.
 pub async fn hotplug_file(conn: &Conn, file: &str, vmid: u64) -> Result<String> {
     let Some(path) = crate::deployment::DatastorePath::parse(file) else {
         return Ok(file.to_string());
@@ -201,7 +204,11 @@ pub async fn hotplug_file(conn: &Conn, file: &str, vmid: u64) -> Result<String> 
     };
     let site = crate::storage::site::Site::open(conn).await?;
     let store = site.store(&path.datastore)?;
-    let records = read_records(conn, &store.ds, &store.name, vmid, &[slot.n]).await?;
+    let browser = match &store.browser {
+        Some(b) => b.clone(),
+        None => store.ds.browser(&conn.session).await?,
+    };
+    let records = read_records(conn, &browser, &store.name, vmid, &[slot.n]).await?;
     match records.get(&slot.n) {
         None => Ok(file.to_string()),
         Some(record) => {

@@ -45,12 +45,7 @@ pub fn referenced_bases(ctx: &Ctx) -> BTreeSet<String> {
 pub fn emit(ctx: &Ctx) -> String {
     let mut out = String::with_capacity(2 << 20);
     header(&mut out, "Polymorphic value enums", ctx.m);
-    for base in referenced_bases(ctx) {
-        let mut variants = vec![base.clone()];
-        variants.extend(ctx.descendants[&base].iter().cloned());
-        variants.sort();
-        emit_enum(ctx, &base, &variants, &mut out);
-    }
+    // `AnyData`'s variants, in the order of its name table (sorted: the model's map).
     let all: Vec<String> = ctx
         .m
         .types
@@ -58,11 +53,19 @@ pub fn emit(ctx: &Ctx) -> String {
         .filter(|n| *n != "ManagedObjectReference")
         .cloned()
         .collect();
-    emit_enum(ctx, "DynamicData", &all, &mut out);
+    for base in referenced_bases(ctx) {
+        let mut variants = vec![base.clone()];
+        variants.extend(ctx.descendants[&base].iter().cloned());
+        variants.sort();
+        emit_enum(ctx, &base, &variants, Some(&all), &mut out);
+    }
+    emit_enum(ctx, "DynamicData", &all, None, &mut out);
     out
 }
 
-fn emit_enum(ctx: &Ctx, base: &str, variants: &[String], out: &mut String) {
+/// `any`: `AnyData`'s variants, when the enum decodes its variants through `AnyData`'s
+/// decoder table ([`shared_decoder`]) rather than a table of its own.
+fn emit_enum(ctx: &Ctx, base: &str, variants: &[String], any: Option<&[String]>, out: &mut String) {
     let en = naming::poly_enum(base);
     let table = format!(
         "{}_NAMES",
@@ -143,13 +146,26 @@ fn emit_enum(ctx: &Ctx, base: &str, variants: &[String], out: &mut String) {
         }
         out.push_str("            Self::Unknown { value, .. } => value,\n        }\n    }\n");
     }
-    decoder_table(
-        &en,
-        variants.len(),
-        out,
-        |v| format!("{en}::{v}(boxed(r)?)"),
-        variants,
-    );
+    let through_any = any.and_then(|all| {
+        variants
+            .iter()
+            .map(|v| {
+                all.binary_search(v)
+                    .ok()
+                    .filter(|&i| i <= usize::from(u16::MAX))
+            })
+            .collect::<Option<Vec<usize>>>()
+    });
+    match through_any {
+        Some(indices) => shared_decoder(variants, &indices, out),
+        None => decoder_table(
+            &en,
+            variants.len(),
+            out,
+            |v| format!("{en}::{v}(boxed(r)?)"),
+            variants,
+        ),
+    }
     out.push_str("}\n");
 
     let _ = writeln!(
@@ -231,6 +247,36 @@ fn access(path: &str, mutable: bool) -> String {
     } else {
         format!("&{m}v{path}")
     }
+}
+
+/// Emits `decode_variant` for an enum whose every variant is also `AnyData`'s (at `indices`
+/// in its table): the value is decoded by `AnyData`'s decoder of that type, then moved into
+/// this enum's variant. One decoder function per type instead of one per type and enum: the
+/// 2,300 variants of the smaller enums cost ~0.3 MB of code and unwinding tables in a binary
+/// that holds them all (every client: any `anyType` reaches them).
+fn shared_decoder(variants: &[String], indices: &[usize], out: &mut String) {
+    let any = naming::poly_enum("DynamicData");
+    let _ = writeln!(
+        out,
+        "    fn decode_variant(i: usize, r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {{\n        \
+         static IN_ANY: [u16; {}] = [{}];\n        \
+         let Some(&j) = IN_ANY.get(i) else {{\n            \
+         return Err(r.error(DecodeErrorKind::Unexpected(\"type index out of range\".into())));\n        }};\n        \
+         Ok(match {any}::decode_variant(usize::from(j), r)? {{",
+        indices.len(),
+        indices
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for v in variants {
+        let _ = writeln!(out, "            {any}::{v}(v) => Self::{v}(v),");
+    }
+    out.push_str(
+        "            other => return Err(r.error(DecodeErrorKind::Unexpected(format!(\"{} decoded for another type\", other.type_name())))),\n        \
+         })\n    }\n",
+    );
 }
 
 /// Emits `decode_variant` as a table of small decoder functions, one per variant, so that no

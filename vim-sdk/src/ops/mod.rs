@@ -23,10 +23,10 @@ pub(crate) fn unexpected(method: &str, object: Option<String>, message: String) 
     Error::new(
         method,
         object,
-        ErrorKind::Decode(DecodeError {
-            kind: DecodeErrorKind::Unexpected(message),
-            path: String::new(),
-            position: 0,
-        }),
+        ErrorKind::Decode(DecodeError::new(
+            DecodeErrorKind::Unexpected(message),
+            String::new(),
+            0,
+        )),
     )
 }

@@ -207,13 +207,13 @@ impl<T: StreamItem> PropertyStream<T> {
         Error::new(
             "RetrievePropertiesEx",
             Some(self.collector.reference().to_string()),
-            ErrorKind::Decode(DecodeError {
-                kind: crate::xml::DecodeErrorKind::Unexpected(
+            ErrorKind::Decode(DecodeError::new(
+                crate::xml::DecodeErrorKind::Unexpected(
                     "the reply decoder stopped before the end of the page".into(),
                 ),
-                path: String::new(),
-                position: 0,
-            }),
+                String::new(),
+                0,
+            )),
         )
     }
 
@@ -406,11 +406,11 @@ pub fn decode_page_chunks<T: StreamItem>(
         Err(Stop::Decode(e)) => ErrorKind::Decode(e),
         Err(Stop::Fault(f)) => ErrorKind::Fault(Box::new(f)),
         // The receiver outlives the walk: never reached.
-        Err(Stop::Closed) => ErrorKind::Decode(DecodeError {
-            kind: crate::xml::DecodeErrorKind::Unexpected("the page's receiver closed".into()),
-            path: String::new(),
-            position: 0,
-        }),
+        Err(Stop::Closed) => ErrorKind::Decode(DecodeError::new(
+            crate::xml::DecodeErrorKind::Unexpected("the page's receiver closed".into()),
+            String::new(),
+            0,
+        )),
     };
     Err(Error::new("RetrievePropertiesEx", None, kind))
 }

@@ -48,15 +48,72 @@ pub enum DecodeErrorKind {
     Unexpected(String),
 }
 
-/// A decoding error, with the element path and byte offset where it happened.
+/// A decoding error, with the element path and byte offset where it happened: its
+/// [`DecodeErrorInfo`] (`e.kind`, `e.path`, `e.position` through `Deref`).
+///
+/// One pointer wide: every decoder returns `Result<_, DecodeError>` and passes errors on
+/// with `?`, so an error held inline (80 bytes) was copied by each of the bindings' tens of
+/// thousands of decoding functions, about a megabyte of code in a binary holding them all.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DecodeError(Box<DecodeErrorInfo>);
+
+/// What a [`DecodeError`] says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeError {
+pub struct DecodeErrorInfo {
     /// What went wrong.
     pub kind: DecodeErrorKind,
     /// Element path from the document root, e.g. `/Envelope/Body/RetrievePropertiesExResponse/returnval`.
     pub path: String,
     /// Byte offset in the (decompressed) document.
     pub position: u64,
+}
+
+impl DecodeError {
+    /// An error of `kind` at element `path`, byte `position`.
+    #[cold]
+    pub fn new(kind: DecodeErrorKind, path: impl Into<String>, position: u64) -> Self {
+        DecodeError(Box::new(DecodeErrorInfo {
+            kind,
+            path: path.into(),
+            position,
+        }))
+    }
+
+    /// The error's parts, by value.
+    pub fn into_info(self) -> DecodeErrorInfo {
+        *self.0
+    }
+}
+
+impl std::ops::Deref for DecodeError {
+    type Target = DecodeErrorInfo;
+
+    fn deref(&self) -> &DecodeErrorInfo {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for DecodeError {
+    fn deref_mut(&mut self) -> &mut DecodeErrorInfo {
+        &mut self.0
+    }
+}
+
+impl From<DecodeErrorInfo> for DecodeError {
+    fn from(info: DecodeErrorInfo) -> Self {
+        DecodeError(Box::new(info))
+    }
+}
+
+// The same text as the derived `Debug` of the struct it used to be.
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodeError")
+            .field("kind", &self.kind)
+            .field("path", &self.path)
+            .field("position", &self.position)
+            .finish()
+    }
 }
 
 impl fmt::Display for DecodeErrorKind {

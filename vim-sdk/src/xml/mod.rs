@@ -11,7 +11,7 @@ mod reader;
 mod values;
 mod writer;
 
-pub use error::{DecodeError, DecodeErrorKind};
+pub use error::{DecodeError, DecodeErrorInfo, DecodeErrorKind};
 pub use reader::{
     Limits, NextChunk, TypeLookup, TypeNs, XmlReader, XsiType, DEFAULT_COST_PER_BYTE,
 };

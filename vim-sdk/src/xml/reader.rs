@@ -781,11 +781,7 @@ fn unreachable_text() -> ! {
 }
 
 fn make_error(path: &[u8], position: u64, kind: DecodeErrorKind) -> DecodeError {
-    DecodeError {
-        kind,
-        path: String::from_utf8_lossy(path).into_owned(),
-        position,
-    }
+    DecodeError::new(kind, String::from_utf8_lossy(path), position)
 }
 
 #[cfg(test)]
