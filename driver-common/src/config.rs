@@ -18,6 +18,7 @@
 //! | `:thumbprints:` | `{host: "AA:BB:..."}`: SHA-1 or SHA-256 certificate pins per server host |
 //! | `:session_cache:` | directory of cached sessions (default `~/.one/vmware-sessions`), `false` disables |
 //! | `:shutdown_timeout:` | seconds shutdown waits for the guest to power off (1 to 86400; default 300); the environment variable `VMWARE_SHUTDOWN_TIMEOUT` overrides it |
+//! | `:call_timeout:` | seconds one SOAP call may wait for the server: for its reply to start, and between two parts of it (1 to 86400; default [`DEFAULT_CALL_TIMEOUT`], 120); a stalled server then fails the action instead of holding it |
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -33,9 +34,20 @@ use crate::error::{DriverError, Result};
 /// Where the configuration comes from when `$VMWARERC` and `$ONE_LOCATION` are unset.
 pub const SYSTEM_PATH: &str = "/etc/one/vmwarerc";
 
+/// The `User-Agent` of the drivers' requests.
+pub const USER_AGENT: &str = concat!("opennebula-vmware-native/", env!("CARGO_PKG_VERSION"));
+
 /// The default libvirt URI when the file has none (vCenter mode only needs it for
 /// `no_verify`).
 const DEFAULT_URI: &str = "esx://@HOST@/";
+
+/// How long one SOAP call waits for the server by default (`:call_timeout:`): for the reply's
+/// headers and for each part of its body. Task waits ask the server for at most half of it
+/// per round trip, so long tasks are unaffected.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How long connecting to a server may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The longest shutdown wait accepted, in seconds (one day).
 pub const MAX_SHUTDOWN_TIMEOUT_SECS: u64 = 86_400;
@@ -88,6 +100,9 @@ pub struct VmwareRc {
     pub session_cache: CacheSetting,
     /// `:shutdown_timeout:` (checked by [`parse_timeout`]); `None` when unset.
     pub shutdown_timeout: Option<Duration>,
+    /// `:call_timeout:` (checked by [`parse_timeout`]); `None` when unset (see
+    /// [`call_timeout`](Self::call_timeout)).
+    pub call_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for VmwareRc {
@@ -103,6 +118,7 @@ impl fmt::Debug for VmwareRc {
             .field("thumbprints", &self.thumbprints)
             .field("session_cache", &self.session_cache)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("call_timeout", &self.call_timeout)
             .finish()
     }
 }
@@ -290,6 +306,10 @@ impl VmwareRc {
             .map(|v| parse_timeout(&v))
             .transpose()
             .map_err(|e| bad(format!("key :shutdown_timeout:: {e}")))?;
+        let call_timeout = nonempty(text_of("call_timeout")?)
+            .map(|v| parse_timeout(&v))
+            .transpose()
+            .map_err(|e| bad(format!("key :call_timeout:: {e}")))?;
         Ok(VmwareRc {
             path: path.to_path_buf(),
             username,
@@ -301,6 +321,7 @@ impl VmwareRc {
             thumbprints,
             session_cache,
             shutdown_timeout,
+            call_timeout,
         })
     }
 
@@ -429,16 +450,33 @@ impl VmwareRc {
         })
     }
 
+    /// How long one SOAP call may wait for the server: `:call_timeout:`, else
+    /// [`DEFAULT_CALL_TIMEOUT`]. Used for the reply's headers and for the gap between two
+    /// parts of its body.
+    pub fn call_timeout(&self) -> Duration {
+        self.call_timeout.unwrap_or(DEFAULT_CALL_TIMEOUT)
+    }
+
+    /// The transport settings of a connection to `ep` (TLS policy, timeouts, user agent):
+    /// what [`connect_options`](Self::connect_options) sets, for a client built directly.
+    pub fn transport_config(&self, ep: &Endpoint) -> vim_sdk::transport::TransportConfig {
+        vim_sdk::transport::TransportConfig::new(ep.url.clone())
+            .tls(ep.tls.clone())
+            .connect_timeout(CONNECT_TIMEOUT)
+            .call_timeout(self.call_timeout())
+            .read_idle_timeout(self.call_timeout())
+            .user_agent(USER_AGENT)
+    }
+
     /// Connect options for `ep`: credentials, TLS policy, session cache, timeouts.
     pub fn connect_options(&self, ep: &Endpoint) -> ConnectOptions {
         let mut o = ConnectOptions::new()
             .credentials(self.username.clone(), self.password.expose())
             .tls(ep.tls.clone())
-            .connect_timeout(std::time::Duration::from_secs(20))
-            .user_agent(concat!(
-                "opennebula-vmware-native/",
-                env!("CARGO_PKG_VERSION")
-            ));
+            .connect_timeout(CONNECT_TIMEOUT)
+            .call_timeout(self.call_timeout())
+            .read_idle_timeout(self.call_timeout())
+            .user_agent(USER_AGENT);
         if let Some(dir) = self.session_cache_dir() {
             o = o.session_cache(dir);
         }
@@ -560,6 +598,28 @@ mod tests {
         assert_eq!(rc.session_cache_dir(), None);
         let rc = parse(&format!("{base}:session_cache: /tmp/x\n")).unwrap();
         assert_eq!(rc.session_cache_dir(), Some(PathBuf::from("/tmp/x")));
+    }
+
+    #[test]
+    fn call_timeout_setting() {
+        let base = ":username: u\n:password: p\n:libvirt_uri: esx://@HOST@/\n";
+        let rc = parse(base).unwrap();
+        assert_eq!(rc.call_timeout(), DEFAULT_CALL_TIMEOUT);
+        let ep = rc.endpoint("esx1").unwrap();
+        let config = rc.transport_config(&ep);
+        assert_eq!(config.call_timeout, DEFAULT_CALL_TIMEOUT);
+        assert_eq!(config.read_idle_timeout, DEFAULT_CALL_TIMEOUT);
+        assert_eq!(config.connect_timeout, CONNECT_TIMEOUT);
+        let rc = parse(&format!("{base}:call_timeout: 7\n")).unwrap();
+        assert_eq!(rc.call_timeout(), Duration::from_secs(7));
+        assert_eq!(
+            rc.transport_config(&ep).read_idle_timeout,
+            Duration::from_secs(7)
+        );
+        let e = parse(&format!("{base}:call_timeout: 0\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":call_timeout:"), "{e}");
     }
 
     #[test]

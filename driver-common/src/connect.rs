@@ -17,7 +17,7 @@ use vim_sdk::mo;
 use vim_sdk::property::retrieve;
 
 use vim_sdk::session::{tls_identity, Session, SessionCache};
-use vim_sdk::transport::{Transport, TransportConfig};
+use vim_sdk::transport::Transport;
 use vim_sdk::types::{
     AnySelectionSpec, ObjectContent, ObjectSpec, PropertyFilterSpec, PropertySpec, SelectionSpec,
     ServiceContent, TraversalSpec,
@@ -301,11 +301,7 @@ impl Conn {
         let Some(saved) = Saved::load(&saved_path(&dir, endpoint, rc, host)) else {
             return Ok(None);
         };
-        let mut config = TransportConfig::new(endpoint.url.clone())
-            .tls(endpoint.tls.clone())
-            .connect_timeout(CONNECT_TIMEOUT);
-        config = config.user_agent(USER_AGENT);
-        let transport = Transport::new(config).map_err(|e| {
+        let transport = Transport::new(rc.transport_config(endpoint)).map_err(|e| {
             DriverError::new(format!(
                 "cannot set up the connection to {}: {e}",
                 endpoint.url
@@ -701,9 +697,6 @@ pub fn is_stale(e: &DriverError) -> bool {
         Some("NotAuthenticated" | "ManagedObjectNotFound" | "InvalidArgument")
     )
 }
-
-const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
-const USER_AGENT: &str = concat!("opennebula-vmware-native/", env!("CARGO_PKG_VERSION"));
 
 /// The placement file of (endpoint, user, host) in the cache directory.
 fn saved_path(dir: &std::path::Path, ep: &Endpoint, rc: &VmwareRc, host: &str) -> PathBuf {

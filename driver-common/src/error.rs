@@ -78,10 +78,22 @@ impl std::error::Error for DriverError {}
 /// The fault's type name and the server's message (or the transport or decoding failure),
 /// with the call and the object it was made on: vim-sdk's own `Display`, which never shows
 /// credentials.
+/// What a timed-out call's message adds: where the limit is set.
+pub const CALL_TIMEOUT_HINT: &str =
+    "the server did not answer in time; :call_timeout: of vmwarerc sets the limit";
+
 impl From<vim_sdk::Error> for DriverError {
     fn from(e: vim_sdk::Error) -> Self {
+        let timed_out = matches!(
+            e.kind,
+            vim_sdk::ErrorKind::Transport(vim_sdk::transport::TransportError::Timeout { .. })
+        );
         DriverError {
-            msg: e.to_string(),
+            msg: if timed_out {
+                format!("{e} ({CALL_TIMEOUT_HINT})")
+            } else {
+                e.to_string()
+            },
             fault: e.fault_type().map(str::to_string),
         }
     }

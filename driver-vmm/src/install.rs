@@ -61,6 +61,10 @@ pub const VMWARERC_EXAMPLE: &str = r#"# vmwarerc: configuration of OpenNebula's 
 # 86400; default 300). VMWARE_SHUTDOWN_TIMEOUT in the drivers' environment (e.g. in
 # /etc/one/defaultrc) overrides it.
 #:shutdown_timeout: 300
+
+# How long one call waits for the server (for its reply to start, and between two parts of
+# it) before the action fails, in seconds (1 to 86400; default 120).
+#:call_timeout: 120
 "#;
 
 /// What `--etc` writes as `vmm_exec/vmm_exec_vmware.conf` (when absent).

@@ -22,10 +22,8 @@ use std::path::PathBuf;
 use clap::Args;
 use vim_sdk::mo;
 use vim_sdk::ops::Managers;
-use vim_sdk::session::{
-    current_session, tls_identity, ConnectOptions, Secret, Session, SessionCache,
-};
-use vim_sdk::transport::{Thumbprint, TlsMode, Transport, TransportConfig};
+use vim_sdk::session::{ConnectOptions, Secret, Session, SessionCache};
+use vim_sdk::transport::{Thumbprint, TlsMode};
 use vim_sdk::Client;
 
 use crate::fail::{Context as _, Failure, Result};
@@ -231,7 +229,11 @@ impl Common {
         let failed = || format!("cannot log in to {} as {}", target.url, target.user);
         let dir = self.cache_dir();
         if let Some(dir) = &dir {
-            if let Some(session) = resume(&target, &SessionCache::new(dir))
+            let options = ConnectOptions::new()
+                .tls(target.tls.clone())
+                .user(target.user.clone())
+                .session_cache(dir);
+            if let Ok(session) = Client::resume_cached(&target.url, options)
                 .await
                 .with_context(failed)?
             {
@@ -249,32 +251,6 @@ impl Common {
             .await
             .with_context(failed)?;
         Ok(Conn::new(session, self, target))
-    }
-}
-
-/// The cached session of `target`, if there is one and the server still knows it (a
-/// `RetrieveServiceContent` and a read of `currentSession`); a stale entry is removed.
-async fn resume(target: &Target, cache: &SessionCache) -> Result<Option<Session>, vim_sdk::Error> {
-    let tls = tls_identity(&target.tls);
-    let Some(entry) = cache.load(&target.url, &target.user, &tls) else {
-        return Ok(None);
-    };
-    let transport =
-        Transport::new(TransportConfig::new(target.url.clone()).tls(target.tls.clone()))
-            .map_err(|e| vim_sdk::Error::new("connect", None, vim_sdk::ErrorKind::Transport(e)))?;
-    let client = Client::new(transport);
-    client.set_api_version(&entry.version);
-    client.set_session_cookie(Some(entry.cookie.expose().to_string()));
-    let content = client
-        .service_instance()
-        .retrieve_service_content(&client)
-        .await?;
-    match current_session(&client, &content).await? {
-        Some(s) if s.user_name == target.user => Ok(Some(Session::resume(client, content))),
-        _ => {
-            cache.remove(&target.url, &target.user, &tls);
-            Ok(None)
-        }
     }
 }
 

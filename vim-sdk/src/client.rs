@@ -22,7 +22,7 @@ use crate::session::{ConnectOptions, Session};
 use crate::soap::{Request, Response};
 use crate::trace::WireDump;
 use crate::transport::{SoapResponse, Transport};
-use crate::xml::ManagedObjectReference;
+use crate::xml::{Limits, ManagedObjectReference};
 
 /// The API version sent in `SOAPAction` until one is negotiated.
 pub const DEFAULT_API_VERSION: &str = "8.0.2.0";
@@ -31,12 +31,16 @@ pub const DEFAULT_API_VERSION: &str = "8.0.2.0";
 /// another with [`TransportConfig::max_body`](crate::transport::TransportConfig::max_body).
 pub const DEFAULT_MAX_BODY: usize = crate::transport::TransportConfig::DEFAULT_MAX_BODY;
 
+/// Default of [`Client::max_pages`]: with 1,000 objects a page, ten million objects.
+pub const DEFAULT_MAX_PAGES: usize = 10_000;
+
 /// A future returned by a [`ReloginHook`].
 pub type ReloginFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
 
 /// Logs a client in again after its session was lost (see [`Client::set_relogin`]). It is given
-/// a clone of the client, whose cookie has been cleared.
-pub type ReloginHook = Arc<dyn Fn(Client) -> ReloginFuture + Send + Sync>;
+/// a clone of the client, whose cookie has been cleared, and the lost session's cookie (to
+/// replace it where it was kept, e.g. in a session cache).
+pub type ReloginHook = Arc<dyn Fn(Client, Option<String>) -> ReloginFuture + Send + Sync>;
 
 struct State {
     cookie: Option<String>,
@@ -47,6 +51,10 @@ struct State {
     dump: Option<Arc<WireDump>>,
     /// Values redacted wherever they appear in the wire dump (session keys).
     dump_secrets: Vec<String>,
+    /// What replies are decoded under (`max_bytes` aside: see [`Client::decode_limits`]).
+    limits: Limits,
+    /// The default page limit of property streams.
+    max_pages: usize,
 }
 
 /// A client for one vSphere endpoint. Cheap to clone: clones share the connection pool and the
@@ -88,6 +96,8 @@ impl Client {
                 relogin: None,
                 dump,
                 dump_secrets: Vec::new(),
+                limits: Limits::default(),
+                max_pages: DEFAULT_MAX_PAGES,
             })),
             relogin_lock: Arc::new(tokio::sync::Mutex::new(())),
             content: Arc::new(tokio::sync::OnceCell::new()),
@@ -129,6 +139,22 @@ impl Client {
         crate::session::connect(url, options).await
     }
 
+    /// Resumes the session cached for `url`, the user (the URL's, else
+    /// [`ConnectOptions::user`](crate::session::ConnectOptions::user)) and the TLS policy in
+    /// [`ConnectOptions::session_cache`](crate::session::ConnectOptions::session_cache),
+    /// without credentials: the entry's cookie and version, one `RetrieveServiceContent`
+    /// and one read of `currentSession` that must name the user. No `Login` is ever sent:
+    /// when there is no usable cached session the answer is `Ok(Err(_))` saying why
+    /// ([`NoCachedSession`](crate::session::NoCachedSession); a stale entry is removed), and
+    /// the caller logs in ([`Client::connect`]). [`Client::connect`] starts the same way.
+    /// The session is left in the cache on close unless the options say otherwise.
+    pub async fn resume_cached(
+        url: &str,
+        options: ConnectOptions,
+    ) -> Result<Result<Session, crate::session::NoCachedSession>, Error> {
+        crate::session::resume_cached(url, options).await
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -136,6 +162,46 @@ impl Client {
     /// The transport.
     pub fn transport(&self) -> &Transport {
         &self.transport
+    }
+
+    /// The limits every reply is decoded under: element nesting, `anyType` nesting and the
+    /// decoded-size budget of [`set_decode_limits`](Self::set_decode_limits) (default
+    /// [`Limits::default`]), with `max_bytes` the transport's reply size cap
+    /// ([`TransportConfig::max_body`](crate::transport::TransportConfig::max_body)).
+    pub fn decode_limits(&self) -> Limits {
+        Limits {
+            max_bytes: self.transport.config().max_body as u64,
+            ..self.state().limits
+        }
+    }
+
+    /// Sets the limits replies are decoded under from now on (this client and its clones;
+    /// also [`ConnectOptions::decode_limits`](crate::session::ConnectOptions::decode_limits)):
+    /// a reply nested deeper, or costing more, fails with a typed
+    /// [`DecodeErrorKind`](crate::xml::DecodeErrorKind). `limits.max_bytes` is not used: the
+    /// reply size cap is the transport's.
+    pub fn set_decode_limits(&self, limits: Limits) {
+        self.state().limits = limits;
+    }
+
+    /// How many `RetrievePropertiesEx` pages a property stream follows before it fails with
+    /// [`ErrorKind::TooManyPages`] (default [`DEFAULT_MAX_PAGES`]; a stream can set its own).
+    pub fn max_pages(&self) -> usize {
+        self.state().max_pages
+    }
+
+    /// Sets [`max_pages`](Self::max_pages) for the streams started from now on (also
+    /// [`ConnectOptions::max_pages`](crate::session::ConnectOptions::max_pages)).
+    pub fn set_max_pages(&self, pages: usize) {
+        self.state().max_pages = pages;
+    }
+
+    /// The longest a call should ask the server to hold its reply (`WaitForUpdatesEx`'s
+    /// `maxWaitSeconds`), in whole seconds: half the transport's call timeout (at least one),
+    /// so that the wait ends before the call times out.
+    pub fn longest_server_wait(&self) -> i32 {
+        let half = self.transport.config().call_timeout.as_secs() / 2;
+        i32::try_from(half).unwrap_or(i32::MAX).max(1)
     }
 
     /// The API version sent as `SOAPAction: urn:vim25/<version>`.
@@ -232,7 +298,7 @@ impl Client {
             return Ok(());
         };
         self.set_session_cookie(None);
-        hook(self.clone()).await
+        hook(self.clone(), lost).await
     }
 
     /// The `ServiceInstance` handle every session starts from.
@@ -398,7 +464,7 @@ impl Client {
             secrets.extend(dump_secrets.iter().map(|k| Some(k.as_str())));
             d.write(seq, op, "response", &body, &secrets);
         }
-        Ok(Response::new(op, object, body))
+        Ok(Response::new(op, object, body).with_limits(self.decode_limits()))
     }
 }
 

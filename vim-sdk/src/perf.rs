@@ -32,7 +32,7 @@ use crate::error::Error;
 use crate::managed::ManagedType;
 use crate::mo;
 use crate::types::{AnyPerfEntityMetricBase, AnyPerfMetricSeries, PerfMetricId, PerfQuerySpec};
-use crate::xml::{Encode as _, Limits, ManagedObjectReference, XmlReader};
+use crate::xml::{Encode as _, ManagedObjectReference, XmlReader};
 
 /// Metrics handed from the decoding thread to the caller at once.
 const METRIC_BATCH: usize = 64;
@@ -59,14 +59,10 @@ pub async fn query_perf_each(
     let object = manager.reference().to_string();
     let resp = client.send(q).await?;
     let reader = resp.body.into_blocking_reader();
-    let max_bytes = client.transport().config().max_body as u64;
+    let limits = client.decode_limits();
     let (tx, mut rx) = tokio::sync::mpsc::channel(METRIC_BATCHES);
     let decoder = tokio::task::spawn_blocking(move || {
         let mut reader = reader;
-        let limits = Limits {
-            max_bytes,
-            ..Limits::default()
-        };
         let walked = {
             let mut r =
                 XmlReader::from_chunks(Box::new(|| reader.next_chunk())).with_limits(limits);

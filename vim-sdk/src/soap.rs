@@ -3,7 +3,7 @@
 use crate::error::{Error, ErrorKind, Fault};
 use crate::types::AnyMethodFault;
 use crate::xml::{
-    opt, Decode, DecodeError, DecodeErrorKind, ManagedObjectReference, XmlReader, XmlWriter,
+    opt, Decode, DecodeError, DecodeErrorKind, Limits, ManagedObjectReference, XmlReader, XmlWriter,
 };
 
 const SOAPENV_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -64,12 +64,25 @@ pub struct Response {
     op: &'static str,
     object: String,
     body: bytes::Bytes,
+    limits: Limits,
 }
 
 impl Response {
-    /// Wraps the reply `body` to `op` on `object`.
+    /// Wraps the reply `body` to `op` on `object`, decoded under the default [`Limits`].
     pub fn new(op: &'static str, object: String, body: bytes::Bytes) -> Self {
-        Response { op, object, body }
+        Response {
+            op,
+            object,
+            body,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Decodes under `limits` instead (the client passes its
+    /// [`decode_limits`](crate::Client::decode_limits)).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// The raw body.
@@ -83,7 +96,7 @@ impl Response {
 
     /// Walks to the response element; a fault becomes an error.
     fn open<'a>(&self, body: &'a [u8]) -> Result<XmlReader<'a>, Error> {
-        let mut r = XmlReader::from_slice(body);
+        let mut r = XmlReader::from_slice(body).with_limits(self.limits);
         match enter_body(&mut r) {
             Ok(BodyContent::Response) => Ok(r),
             // A fault counts only if the whole reply arrived.

@@ -362,10 +362,12 @@ async fn follow_infos(
     let collector = collector.insert(UpdateCollector::new(client, &content).await?);
     collector.add_filter(&spec).await?;
     while !all_ended(infos) {
-        // With a deadline, ask the server to answer by then (whole seconds, at least one).
-        let max_wait = deadline.map_or(WAIT_SECONDS, |d| {
+        // With a deadline, ask the server to answer by then (whole seconds, at least one);
+        // never for longer than half the client's call timeout, which would fail the call.
+        let longest = client.longest_server_wait().min(WAIT_SECONDS);
+        let max_wait = deadline.map_or(longest, |d| {
             let left = d.saturating_duration_since(Instant::now()).as_millis();
-            i32::try_from(left.div_ceil(1000)).map_or(WAIT_SECONDS, |s| s.clamp(1, WAIT_SECONDS))
+            i32::try_from(left.div_ceil(1000)).map_or(longest, |s| s.clamp(1, longest))
         });
         let set = match collector.wait(Some(max_wait), None).await? {
             WaitOutcome::Updates(set) => set,

@@ -324,8 +324,6 @@ async fn a_never_ending_body_stops_at_the_size_limit() {
 }
 
 #[tokio::test]
-#[ignore = "FAILS since the merge with the session-cache change (SessionCache::adopt keeps an existing entry): \
-            the relogin's new session is not cached, so the next connect logs in again; fix in the next session"]
 async fn a_server_restart_mid_session_means_a_new_login_and_a_replaced_cache_entry() {
     let proxy = proxy().await;
     let cache = std::env::temp_dir().join(format!("vim-sdk-faults-cache-{}", std::process::id()));

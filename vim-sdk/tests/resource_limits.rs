@@ -1,5 +1,6 @@
 //! Bounds a caller sets: the largest reply (also counted after gzip decoding, and on the
-//! streamed property path) and the number of `RetrievePropertiesEx` pages followed.
+//! streamed property path), the number of `RetrievePropertiesEx` pages followed, and the
+//! decode limits (nesting depth, decoded-size budget) as client settings.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use http_body_util::BodyExt as _;
 use vim_sdk::mo;
 use vim_sdk::property::{objects_spec, Paths, PropertyStream};
 use vim_sdk::transport::{Transport, TransportConfig, TransportError};
-use vim_sdk::xml::{DecodeErrorKind, ManagedObjectReference};
+use vim_sdk::xml::{DecodeErrorKind, Limits, ManagedObjectReference};
 use vim_sdk::{Client, ErrorKind};
 
 #[path = "support/loopback.rs"]
@@ -251,4 +252,116 @@ async fn the_reply_cap_bounds_a_streamed_page_too() {
         .await
         .expect("within the default cap");
     assert_eq!(all.len(), 2000);
+}
+
+#[tokio::test]
+async fn the_clients_depth_limit_applies_at_its_bound() {
+    let server = time_server(16, false).await;
+    let c = client(&server.http_url(), None);
+    // Envelope, Body, CurrentTimeResponse, returnval: four levels.
+    c.set_decode_limits(Limits {
+        max_depth: 4,
+        ..Limits::default()
+    });
+    assert_eq!(c.decode_limits().max_depth, 4);
+    c.service_instance()
+        .current_time(&c)
+        .await
+        .expect("four levels within a depth of 4");
+    c.set_decode_limits(Limits {
+        max_depth: 3,
+        ..Limits::default()
+    });
+    let err = c.service_instance().current_time(&c).await.unwrap_err();
+    match err.kind {
+        ErrorKind::Decode(e) => assert!(
+            matches!(e.kind, DecodeErrorKind::TooDeep { limit: 3 }),
+            "{e}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Serves one page of `n` objects to every retrieval.
+async fn one_page(n: usize) -> TestServer {
+    let page = format!(
+        "{HEAD}<RetrievePropertiesExResponse xmlns=\"urn:vim25\"><returnval>{}</returnval></RetrievePropertiesExResponse>{TAIL}",
+        (0..n).map(object).collect::<String>()
+    );
+    TestServer::start(
+        None,
+        handler(move |_req| {
+            let page = page.clone();
+            async move { reply(200, page) }
+        }),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clients_cost_budget_applies_to_whole_and_streamed_replies() {
+    let server = one_page(50).await;
+    let c = client(&server.http_url(), None);
+    let retrieve = |c: Client| async move {
+        collector()
+            .retrieve_properties_ex(&c, &[spec()], &Default::default())
+            .await
+    };
+    let streamed = |c: Client| async move {
+        PropertyStream::start(&c, &collector(), &[spec()], None)
+            .await?
+            .collect()
+            .await
+    };
+    let whole = retrieve(c.clone())
+        .await
+        .expect("within the default budget");
+    assert_eq!(whole.iter().map(|r| r.objects.len()).sum::<usize>(), 50);
+    assert_eq!(streamed(c.clone()).await.expect("streamed").len(), 50);
+    // No floor and nothing per byte: the first charged object is over the budget.
+    c.set_decode_limits(Limits {
+        cost_floor: 0,
+        cost_per_byte: 0,
+        ..Limits::default()
+    });
+    for err in [
+        retrieve(c.clone()).await.map(|_| ()).unwrap_err(),
+        streamed(c.clone()).await.map(|_| ()).unwrap_err(),
+    ] {
+        match err.kind {
+            ErrorKind::Decode(e) => assert!(
+                matches!(
+                    e.kind,
+                    DecodeErrorKind::TooCostly {
+                        per_byte: 0,
+                        floor: 0
+                    }
+                ),
+                "{e}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clients_page_limit_is_every_streams_default() {
+    let (pages, cancels) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let server = endless_pages(pages.clone(), cancels).await;
+    let c = client(&server.http_url(), None);
+    assert_eq!(c.max_pages(), vim_sdk::client::DEFAULT_MAX_PAGES);
+    c.set_max_pages(2);
+    let run = PropertyStream::start(&c, &collector(), &[spec()], Some(1))
+        .await
+        .expect("first page")
+        .collect();
+    let err = tokio::time::timeout(Duration::from_secs(20), run)
+        .await
+        .expect("the stream stops by itself")
+        .unwrap_err();
+    match err.kind {
+        ErrorKind::TooManyPages { limit } => assert_eq!(limit, 2),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(pages.load(Ordering::SeqCst), 2);
 }

@@ -177,9 +177,10 @@ pub async fn wait_power_state(
             if left.is_zero() {
                 return Ok(WaitEnd::TimedOut(last.clone()));
             }
-            // Whole seconds, at least one: the server's unit.
+            // Whole seconds, at least one: the server's unit; within the call timeout.
             let secs = i32::try_from(left.as_millis().div_ceil(1000)).unwrap_or(i32::MAX);
-            let set = match collector.wait(Some(secs.max(1)), None).await? {
+            let secs = secs.clamp(1, client.longest_server_wait());
+            let set = match collector.wait(Some(secs), None).await? {
                 WaitOutcome::Updates(set) => set,
                 WaitOutcome::Timeout => continue,
                 WaitOutcome::Cancelled => return Ok(WaitEnd::TimedOut(last.clone())),

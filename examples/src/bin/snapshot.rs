@@ -79,20 +79,6 @@ enum Command {
     },
 }
 
-/// The first snapshot named `name`, depth first.
-fn find<'a>(
-    trees: &'a [VirtualMachineSnapshotTree],
-    name: &str,
-) -> Option<&'a VirtualMachineSnapshotTree> {
-    trees.iter().find_map(|t| {
-        if t.name == name {
-            Some(t)
-        } else {
-            find(&t.child_snapshot_list, name)
-        }
-    })
-}
-
 /// A snapshot tree as JSON (see the top comment).
 fn node_json(
     t: &VirtualMachineSnapshotTree,
@@ -144,7 +130,7 @@ async fn snapshot_named(
         .snapshots(client)
         .await
         .with_context(|| format!("cannot read the snapshots of VM {vm_name}"))?;
-    find(&trees, name)
+    vim_sdk::ops::vm::find_in_tree(&trees, name)
         .map(|t| mo::VirtualMachineSnapshot::from_ref(t.snapshot.clone()))
         .ok_or_else(|| Failure::new(format!("VM {vm_name} has no snapshot named {name}")))
 }

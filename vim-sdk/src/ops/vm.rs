@@ -27,8 +27,11 @@ pub(crate) async fn finish<R: FromAny>(
         .await
 }
 
-/// Depth-first search of a snapshot tree for `name`.
-fn find_in_tree<'a>(
+/// The first snapshot named `name` in the snapshot trees `trees` (as
+/// [`VirtualMachine::snapshots`](crate::mo::VirtualMachine::snapshots) reads them), depth
+/// first: what [`VirtualMachine::find_snapshot`](crate::mo::VirtualMachine::find_snapshot)
+/// searches, for a caller that has read the trees already.
+pub fn find_in_tree<'a>(
     trees: &'a [VirtualMachineSnapshotTree],
     name: &str,
 ) -> Option<&'a VirtualMachineSnapshotTree> {

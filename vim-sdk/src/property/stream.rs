@@ -53,8 +53,9 @@ const CHANNEL_BATCHES: usize = 4;
 /// Most objects in one batch.
 const BATCH_OBJECTS: usize = 32;
 
-/// Default of [`PropertyStream::max_pages`]: with 1,000 objects a page, ten million objects.
-pub const DEFAULT_MAX_PAGES: usize = 10_000;
+/// Default of [`PropertyStream::max_pages`], unless the client sets another
+/// ([`Client::set_max_pages`]).
+pub use crate::client::DEFAULT_MAX_PAGES;
 
 enum Item<T> {
     Objects(Vec<T>),
@@ -125,7 +126,7 @@ impl<T: StreamItem> PropertyStream<T> {
             ready: Vec::new().into_iter(),
             token: None,
             pages: 0,
-            max_pages: DEFAULT_MAX_PAGES,
+            max_pages: client.max_pages(),
         };
         stream.page = Some(stream.open_page(q).await?);
         Ok(stream)
@@ -141,8 +142,8 @@ impl<T: StreamItem> PropertyStream<T> {
         let reader = resp.body.into_blocking_reader();
         let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
         self.pages += 1;
-        let max_bytes = self.client.transport().config().max_body as u64;
-        tokio::task::spawn_blocking(move || decode_page(reader, max_bytes, &tx, op, object));
+        let limits = self.client.decode_limits();
+        tokio::task::spawn_blocking(move || decode_page(reader, limits, &tx, op, object));
         Ok(rx)
     }
 
@@ -321,7 +322,7 @@ fn flush<T>(pending: &Pending<T>, tx: &mpsc::Sender<Result<Item<T>, Error>>) -> 
 /// Decodes one page from `reader`, sending its objects, its token and its end to `tx`.
 fn decode_page<T: StreamItem>(
     mut reader: crate::transport::BlockingBodyReader,
-    max_bytes: u64,
+    limits: Limits,
     tx: &mpsc::Sender<Result<Item<T>, Error>>,
     op: &'static str,
     object: String,
@@ -335,7 +336,7 @@ fn decode_page<T: StreamItem>(
         });
     }
     let walked = walk_page(
-        &mut page_reader(Box::new(|| reader.next_chunk()), max_bytes),
+        &mut XmlReader::from_chunks(Box::new(|| reader.next_chunk())).with_limits(limits),
         tx,
         &pending,
     );
@@ -359,7 +360,8 @@ fn decode_page<T: StreamItem>(
     let _ = tx.blocking_send(Err(Error::new(op, Some(object), kind)));
 }
 
-/// The reader a page is decoded with: the default limits, `max_bytes` for the size.
+/// The reader [`decode_page_chunks`] decodes with: the default limits, `max_bytes` for the
+/// size (a stream uses its client's [`decode_limits`](Client::decode_limits)).
 fn page_reader(next: NextChunk<'_>, max_bytes: u64) -> XmlReader<'_> {
     let limits = Limits {
         max_bytes,

@@ -188,6 +188,28 @@ impl SessionCache {
         })
     }
 
+    /// Makes `entry` the cached session in place of `stale` (a session found gone, which the
+    /// caller has just replaced by a new login): stored when the cache holds `stale` or
+    /// nothing, left as it is when it holds another session (one a concurrent process cached
+    /// meanwhile). Returns whether the cache holds `entry` afterwards, like
+    /// [`adopt`](Self::adopt); runs under the cache's lock, so that the check and the write
+    /// are one step for every process sharing the cache.
+    pub fn replace(
+        &self,
+        url: &str,
+        user: &str,
+        tls: &str,
+        stale: &str,
+        entry: &CacheEntry,
+    ) -> io::Result<bool> {
+        self.with_lock(|| match self.load(url, user, tls) {
+            Some(held) if held.cookie.expose() != stale => {
+                Ok(held.cookie.expose() == entry.cookie.expose())
+            }
+            _ => self.store(url, user, tls, entry).map(|()| true),
+        })
+    }
+
     /// Removes the entry for `url`, `user` and `tls` only if it holds the session `cookie`
     /// (one found expired, or logged out): a session that another process cached meanwhile
     /// stays. Runs under the cache's lock.
@@ -562,6 +584,40 @@ mod tests {
         assert!(cache.load(URL, "u", "t").is_none());
         // Nothing else was left in the directory (no lock file, no temporary file).
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_relogin_replaces_only_the_stale_entry() {
+        let dir = tmpdir("replace");
+        let cache = SessionCache::new(&dir);
+        let entry = |c: &str| CacheEntry {
+            cookie: Secret::new(c),
+            version: "6.5".into(),
+        };
+        let held = |cache: &SessionCache| {
+            cache
+                .load(URL, "u", "t")
+                .unwrap()
+                .cookie
+                .expose()
+                .to_string()
+        };
+        cache.store(URL, "u", "t", &entry("old")).unwrap();
+        // The stale session is replaced, where adopt would have kept it.
+        assert!(!cache.adopt(URL, "u", "t", &entry("new")).unwrap());
+        assert!(cache.replace(URL, "u", "t", "old", &entry("new")).unwrap());
+        assert_eq!(held(&cache), "new");
+        // Another process's fresh session stays; the caller learns its own is not cached.
+        assert!(!cache.replace(URL, "u", "t", "old", &entry("mine")).unwrap());
+        assert_eq!(held(&cache), "new");
+        // Replacing with the held session itself, or into an empty cache, holds it.
+        assert!(cache.replace(URL, "u", "t", "old", &entry("new")).unwrap());
+        cache.remove(URL, "u", "t");
+        assert!(cache
+            .replace(URL, "u", "t", "old", &entry("other"))
+            .unwrap());
+        assert_eq!(held(&cache), "other");
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -216,9 +216,10 @@ fn session_manager(content: &ServiceContent) -> Result<mo::SessionManager, Error
 type CacheSlot = Option<(SessionCache, String, String, String)>;
 
 /// Makes the client's session the cached one unless the cache holds another
-/// ([`SessionCache::adopt`]): whether the cache holds it afterwards (`false` without a cache,
-/// a cookie, or when the cache cannot be written).
-fn adopt_in_cache(slot: &CacheSlot, client: &Client) -> bool {
+/// ([`SessionCache::adopt`]), or, given the `stale` cookie it replaces, unless the cache holds
+/// one that is not `stale` ([`SessionCache::replace`]): whether the cache holds it afterwards
+/// (`false` without a cache, a cookie, or when the cache cannot be written).
+fn adopt_in_cache(slot: &CacheSlot, client: &Client, stale: Option<&str>) -> bool {
     let (Some((cache, url, user, tls)), Some(cookie)) = (slot, client.session_cookie()) else {
         return false;
     };
@@ -226,7 +227,11 @@ fn adopt_in_cache(slot: &CacheSlot, client: &Client) -> bool {
         cookie: Secret::new(cookie),
         version: client.api_version(),
     };
-    match cache.adopt(url, user, tls, &entry) {
+    let held = match stale {
+        Some(stale) => cache.replace(url, user, tls, stale, &entry),
+        None => cache.adopt(url, user, tls, &entry),
+    };
+    match held {
         Ok(held) => held,
         Err(e) => {
             tracing::warn!(dir = %cache.dir().display(), error = %e, "cannot store the session in the cache");
@@ -249,7 +254,7 @@ fn relogin_hook(
     slot: CacheSlot,
     current: Arc<Mutex<Option<UserSession>>>,
 ) -> ReloginHook {
-    Arc::new(move |c: Client| {
+    Arc::new(move |c: Client, lost: Option<String>| {
         let (sm, user, password, slot, current) = (
             sm.clone(),
             user.clone(),
@@ -258,23 +263,55 @@ fn relogin_hook(
             current.clone(),
         );
         Box::pin(async move {
-            let expired = c.session_cookie();
+            // The client's cookie is already cleared: the lost one comes from the caller.
+            // It is replaced under the cache's lock in one step, so that a fresh session
+            // another process cached meanwhile is kept (and this one is logged out on close).
             let session = sm.login(&c, &user, password.expose(), None).await?;
             c.redact_in_dumps(&session.key);
             *current.lock().unwrap_or_else(|p| p.into_inner()) = Some(session);
-            forget_in_cache(&slot, expired.as_deref());
-            adopt_in_cache(&slot, &c);
+            adopt_in_cache(&slot, &c, lost.as_deref());
             Ok(())
         })
     })
 }
 
-/// See [`Client::connect`].
-pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Session, Error> {
+/// Why [`Client::resume_cached`] gave no session: the typed "no usable cached session"
+/// outcome (the caller then logs in, e.g. with [`Client::connect`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoCachedSession {
+    /// The options name no session cache ([`ConnectOptions::session_cache`]).
+    NoCache,
+    /// The cache holds no entry for this URL, user and TLS policy.
+    NotCached,
+    /// The cached session is gone on the server (or belongs to another user): its entry was
+    /// removed from the cache, unless another process had replaced it meanwhile.
+    Stale,
+}
+
+impl std::fmt::Display for NoCachedSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NoCachedSession::NoCache => "no session cache configured",
+            NoCachedSession::NotCached => "no cached session",
+            NoCachedSession::Stale => "the cached session is no longer valid",
+        })
+    }
+}
+
+/// A resumed session: the `ServiceContent` and the `currentSession` read to check it.
+type Resumed = (ServiceContent, UserSession);
+
+/// What [`connect`] and [`resume_cached`] share before any round trip: the client built from
+/// the options, the cache slot and the user.
+struct Prepared {
+    client: Client,
+    slot: CacheSlot,
+    user: Option<String>,
+}
+
+fn prepare(url: &str, options: &ConnectOptions) -> Result<Prepared, Error> {
     let target = parse_target(url)?;
     let user = target.user.or_else(|| options.username.clone());
-    let password = options.password.clone();
-
     let mut config = TransportConfig::new(target.base.clone()).tls(options.tls.clone());
     if let Some(t) = options.connect_timeout {
         config = config.connect_timeout(t);
@@ -300,6 +337,12 @@ pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Sessio
         )
     })?;
     let client = Client::new(transport);
+    if let Some(limits) = options.decode_limits {
+        client.set_decode_limits(limits);
+    }
+    if let Some(pages) = options.max_pages {
+        client.set_max_pages(pages);
+    }
     if let Some(dir) = &options.wire_dump {
         client.set_wire_dump(Some(dir.clone()));
     }
@@ -311,31 +354,70 @@ pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Sessio
             cache::tls_identity(&options.tls),
         )
     });
-    let logout_on_close = options.logout_on_close.unwrap_or(slot.is_none());
+    Ok(Prepared { client, slot, user })
+}
 
-    let mut reused = None;
-    if let Some((cache, url, user_key, tls)) = &slot {
-        if let Some(entry) = cache.load(url, user_key, tls) {
-            client.set_api_version(&entry.version);
-            client.set_session_cookie(Some(entry.cookie.expose().to_string()));
-            let content = client
-                .service_instance()
-                .retrieve_service_content(&client)
-                .await?;
-            match current_session(&client, &content).await? {
-                Some(s) if user.as_deref().is_none_or(|u| u == s.user_name) => {
-                    tracing::debug!("reusing the cached session");
-                    client.redact_in_dumps(&s.key);
-                    reused = Some((content, s));
-                }
-                _ => {
-                    tracing::debug!("cached session is no longer valid; logging in");
-                    cache.remove_if(url, user_key, tls, entry.cookie.expose());
-                    client.set_session_cookie(None);
-                }
-            }
+/// Resumes the cached session of `p` without credentials: loads the entry, sets its version
+/// and cookie on the client, reads the `ServiceContent` and checks `currentSession` (two
+/// round trips). A stale entry is removed and the client's cookie cleared.
+async fn resume_in(p: &Prepared) -> Result<Result<Resumed, NoCachedSession>, Error> {
+    let Some((cache, url, user_key, tls)) = &p.slot else {
+        return Ok(Err(NoCachedSession::NoCache));
+    };
+    let Some(entry) = cache.load(url, user_key, tls) else {
+        return Ok(Err(NoCachedSession::NotCached));
+    };
+    let client = &p.client;
+    client.set_api_version(&entry.version);
+    client.set_session_cookie(Some(entry.cookie.expose().to_string()));
+    let content = client
+        .service_instance()
+        .retrieve_service_content(client)
+        .await?;
+    match current_session(client, &content).await? {
+        Some(s) if p.user.as_deref().is_none_or(|u| u == s.user_name) => {
+            tracing::debug!("reusing the cached session");
+            client.redact_in_dumps(&s.key);
+            Ok(Ok((content, s)))
+        }
+        _ => {
+            tracing::debug!("cached session is no longer valid");
+            cache.remove_if(url, user_key, tls, entry.cookie.expose());
+            client.set_session_cookie(None);
+            Ok(Err(NoCachedSession::Stale))
         }
     }
+}
+
+/// See [`Client::resume_cached`].
+pub(crate) async fn resume_cached(
+    url: &str,
+    options: ConnectOptions,
+) -> Result<Result<Session, NoCachedSession>, Error> {
+    let p = prepare(url, &options)?;
+    match resume_in(&p).await? {
+        Ok(reused) => finish(p, options, Some(reused)).await.map(Ok),
+        Err(why) => Ok(Err(why)),
+    }
+}
+
+/// See [`Client::connect`].
+pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Session, Error> {
+    let p = prepare(url, &options)?;
+    let reused = resume_in(&p).await?.ok();
+    finish(p, options, reused).await
+}
+
+/// Completes a connection: with the resumed session's content, or else negotiating and
+/// logging in; then the cache, the re-login hook and the keep-alive.
+async fn finish(
+    p: Prepared,
+    options: ConnectOptions,
+    reused: Option<Resumed>,
+) -> Result<Session, Error> {
+    let Prepared { client, slot, user } = p;
+    let password = options.password.clone();
+    let logout_on_close = options.logout_on_close.unwrap_or(slot.is_none());
 
     let (content, negotiated, user_session, fresh_login) = match reused {
         Some((content, s)) => {
@@ -386,7 +468,7 @@ pub(crate) async fn connect(url: &str, options: ConnectOptions) -> Result<Sessio
     if fresh_login && logged_in {
         // Cached at once (so that a process killed before close leaves it for the next),
         // unless another process cached its own first: then close logs this one out.
-        adopt_in_cache(&slot, &client);
+        adopt_in_cache(&slot, &client, None);
     }
     let user_session = Arc::new(Mutex::new(user_session));
     if options.relogin {
@@ -571,7 +653,7 @@ impl Session {
         self.logout_on_close
             || (self.logged_in
                 && self.cache.is_some()
-                && !adopt_in_cache(&self.cache, &self.client))
+                && !adopt_in_cache(&self.cache, &self.client, None))
     }
 
     /// Stops the keep-alive, logs out and forgets the cached session, whatever the options.
@@ -623,6 +705,27 @@ mod tests {
         let e = parse_target("https://u:topsecret@[bad").unwrap_err();
         assert!(!e.to_string().contains("topsecret"), "{e}");
         assert_eq!(percent_decode("a%2"), "a%2");
+    }
+
+    #[test]
+    fn the_options_decode_limits_and_page_limit_reach_the_client() {
+        let limits = crate::xml::Limits {
+            max_depth: 40,
+            max_any_depth: 5,
+            ..Default::default()
+        };
+        let options = ConnectOptions::new()
+            .decode_limits(limits)
+            .max_pages(7)
+            .max_body(1 << 20);
+        let p = prepare("http://127.0.0.1:1/sdk", &options).unwrap();
+        let got = p.client.decode_limits();
+        assert_eq!((got.max_depth, got.max_any_depth), (40, 5));
+        assert_eq!(got.max_bytes, 1 << 20, "the size cap is the transport's");
+        assert_eq!(p.client.max_pages(), 7);
+        let p = prepare("http://127.0.0.1:1/sdk", &ConnectOptions::new()).unwrap();
+        assert_eq!(p.client.max_pages(), crate::client::DEFAULT_MAX_PAGES);
+        assert_eq!(p.client.decode_limits().max_depth, 128);
     }
 
     #[test]

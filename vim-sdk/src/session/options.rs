@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::transport::{Thumbprint, TlsMode};
+use crate::xml::Limits;
 
 /// A password or other secret held in memory: `Debug` never shows it and its bytes are
 /// overwritten when it is dropped ("zeroize-ish": copies the allocator made earlier are not
@@ -71,6 +72,8 @@ pub struct ConnectOptions {
     pub(crate) user_agent: Option<String>,
     pub(crate) allow_plain_http: bool,
     pub(crate) max_body: Option<usize>,
+    pub(crate) decode_limits: Option<Limits>,
+    pub(crate) max_pages: Option<usize>,
 }
 
 impl ConnectOptions {
@@ -117,6 +120,13 @@ impl ConnectOptions {
     pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
         self.username = Some(username.into());
         self.password = Some(Secret::new(password));
+        self
+    }
+
+    /// The user, without a password: for [`Client::resume_cached`](crate::Client::resume_cached),
+    /// which never logs in (a URL's user takes precedence).
+    pub fn user(mut self, username: impl Into<String>) -> Self {
+        self.username = Some(username.into());
         self
     }
 
@@ -206,6 +216,22 @@ impl ConnectOptions {
     /// [`TransportConfig::max_body`](crate::transport::TransportConfig::max_body).
     pub fn max_body(mut self, bytes: usize) -> Self {
         self.max_body = Some(bytes);
+        self
+    }
+
+    /// The limits replies are decoded under: element and `anyType` nesting, decoded-size
+    /// budget (default [`Limits::default`]; `max_bytes` is ignored, see
+    /// [`max_body`](Self::max_body)). See [`Client::set_decode_limits`](crate::Client::set_decode_limits).
+    pub fn decode_limits(mut self, limits: Limits) -> Self {
+        self.decode_limits = Some(limits);
+        self
+    }
+
+    /// How many `RetrievePropertiesEx` pages a property stream follows (default
+    /// [`DEFAULT_MAX_PAGES`](crate::client::DEFAULT_MAX_PAGES)). See
+    /// [`Client::set_max_pages`](crate::Client::set_max_pages).
+    pub fn max_pages(mut self, pages: usize) -> Self {
+        self.max_pages = Some(pages);
         self
     }
 }
