@@ -1,5 +1,7 @@
-//! What the fuzz targets share: an allocator that holds each input to a heap bound, and a
-//! small deterministic choice of sizes from the input's bytes.
+//! What the fuzz targets share: an allocator that holds each input to a heap bound and checks
+//! that what an input allocated is freed after it (the targets run without AddressSanitizer,
+//! so this stands in for its leak check), and a small deterministic choice of sizes from the
+//! input's bytes.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,8 +12,18 @@ pub const HEAP_BASE: usize = 16 << 20;
 /// Live heap allowed per input byte on top of [`HEAP_BASE`].
 pub const HEAP_PER_BYTE: usize = 64;
 
+/// Heap that inputs may leave allocated over a whole run (one-time caches); more is a leak.
+pub const HEAP_KEPT: usize = 1 << 20;
+
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static LIMIT: AtomicUsize = AtomicUsize::new(usize::MAX);
+static KEPT: AtomicUsize = AtomicUsize::new(0);
+
+/// Writes `msg` to stderr unbuffered (no allocation) and aborts: a crash libFuzzer records.
+fn fail(msg: &[u8]) -> ! {
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), msg);
+    std::process::abort();
+}
 
 /// The system allocator, counting live bytes and aborting once they pass the limit set by
 /// [`bounded`]: an allocation beyond the stated bound is a crash libFuzzer records.
@@ -21,10 +33,7 @@ impl CountingAlloc {
     fn add(&self, size: usize) {
         let live = LIVE.fetch_add(size, Ordering::Relaxed) + size;
         if live > LIMIT.load(Ordering::Relaxed) {
-            // Unbuffered, so no allocation here.
-            let msg = b"fuzz: live heap beyond the per-input bound\n";
-            let _ = std::io::Write::write_all(&mut std::io::stderr(), msg);
-            std::process::abort();
+            fail(b"fuzz: live heap beyond the per-input bound\n");
         }
     }
 }
@@ -54,7 +63,8 @@ unsafe impl GlobalAlloc for CountingAlloc {
 }
 
 /// Runs one input with the heap bounded to what was live before plus
-/// `HEAP_BASE + HEAP_PER_BYTE × len`.
+/// `HEAP_BASE + HEAP_PER_BYTE × len`; what the input leaves allocated counts towards
+/// [`HEAP_KEPT`] for the whole run.
 pub fn bounded(len: usize, f: impl FnOnce()) {
     let before = LIVE.load(Ordering::Relaxed);
     LIMIT.store(
@@ -63,6 +73,10 @@ pub fn bounded(len: usize, f: impl FnOnce()) {
     );
     f();
     LIMIT.store(usize::MAX, Ordering::Relaxed);
+    let kept = LIVE.load(Ordering::Relaxed).saturating_sub(before);
+    if KEPT.fetch_add(kept, Ordering::Relaxed) + kept > HEAP_KEPT {
+        fail(b"fuzz: inputs left more heap allocated than the one-time allowance (a leak)\n");
+    }
 }
 
 /// A small deterministic generator (xorshift) seeded from input bytes, for chunk sizes.
