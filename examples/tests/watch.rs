@@ -66,6 +66,19 @@ impl Follower {
 }
 
 /// JSON lines of a run's standard output.
+/// The simulator's task list is shared by this binary's tests: those that start tasks on it
+/// (or whose calls could) and the one that reads its recent tasks take this lock, so that a
+/// task of one test never shows up as the newest in another.
+static TASK_LIST: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Holds [`TASK_LIST`] for the rest of the calling test (a failed test does not poison it
+/// for the others).
+fn own_task_list() -> std::sync::MutexGuard<'static, ()> {
+    TASK_LIST
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn json_lines(stdout: &str) -> Vec<Value> {
     stdout
         .lines()
@@ -78,6 +91,7 @@ fn json_lines(stdout: &str) -> Vec<Value> {
 /// on vcsim 0.24) and the id itself, both checked against what the SDK reads.
 #[test]
 fn events_and_tasks_recent_and_followed() {
+    let _tasks = own_task_list();
     let sim = sim();
     const VM: &str = "DC0_H0_VM0";
     on_vm(VM, async |s, vm| vm.power_off(s).await.expect("power off"));
@@ -296,6 +310,7 @@ fn perf_reads_counters_with_their_units() {
 /// (their success paths run against the canned fixture below).
 #[test]
 fn logtail_and_screenshot_report_what_the_simulator_lacks() {
+    let _tasks = own_task_list();
     let sim = sim();
     let run = example(env!("CARGO_BIN_EXE_logtail")).against(sim).run();
     assert!(
@@ -427,6 +442,7 @@ fn logtail_reads_the_last_lines_and_lists_the_logs() {
 /// example downloads those bytes from the simulator and deletes the remote file.
 #[test]
 fn screenshot_downloads_the_png_and_deletes_it() {
+    let _tasks = own_task_list();
     let sim = sim();
     const VM: &str = "DC0_H0_VM1";
     const REMOTE: &str = "DC0_H0_VM1/DC0_H0_VM1-1.png";
