@@ -79,6 +79,33 @@ pub fn error_block(msg: &str) -> String {
     format!("{BLOCK_START}\n{body}\n{BLOCK_END}\n")
 }
 
+/// Work left for after the result is written ([`after_result`]).
+type AfterResult = Box<dyn FnOnce() + Send>;
+
+static AFTER_RESULT: std::sync::Mutex<Vec<AfterResult>> = std::sync::Mutex::new(Vec::new());
+
+/// Runs `f` once [`finish`] has written the action's result (stdout or the error block),
+/// just before the process exits: for state that must outlive the output, such as the
+/// record of an upload, which must stay until OpenNebula could have read the SOURCE (a
+/// process killed before that exits by a signal, and oned takes nothing from it).
+pub fn after_result(f: impl FnOnce() + Send + 'static) {
+    AFTER_RESULT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(Box::new(f));
+}
+
+fn run_after_result() {
+    let work = std::mem::take(
+        &mut *AFTER_RESULT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    for f in work {
+        f();
+    }
+}
+
 /// Ends an action: on success prints its output (if any) on stdout and exits 0; on failure
 /// writes `ERROR: <action>: <msg>` and the error block on stderr and exits 1.
 pub fn finish(action: &str, r: Result<String>) -> ExitCode {
@@ -95,6 +122,7 @@ pub fn finish(action: &str, r: Result<String>) -> ExitCode {
                 };
                 let _ = stdout.flush();
             }
+            run_after_result();
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -102,6 +130,7 @@ pub fn finish(action: &str, r: Result<String>) -> ExitCode {
             let _ = std::io::stderr()
                 .lock()
                 .write_all(error_block(e.message()).as_bytes());
+            run_after_result();
             ExitCode::FAILURE
         }
     }

@@ -232,8 +232,14 @@ async fn register(
                 }
             },
         };
-        if let (true, Some(record)) = (done, record) {
-            record.finish();
+        match (done, record) {
+            // The record stays until the SOURCE is on stdout: a process killed before that
+            // gives oned nothing, and the next cp removes the image it made.
+            (true, Some(record)) if uploaded.is_ok() => {
+                output::after_result(move || record.finish())
+            }
+            (true, Some(record)) => record.finish(),
+            _ => {}
         }
         uploaded.map(|()| format!("{VOLUMES}/{ds}/{name}"))
     })

@@ -9,7 +9,10 @@
 //! and datastore takes the lock, deletes what the record names and then the record. A record
 //! still locked belongs to a running `cp` and is left alone; only names of the form
 //! [`new_image_name`](super::new_image_name) gives (32 hex digits) are ever deleted, and such
-//! a name was never handed to OpenNebula as a SOURCE while its record exists.
+//! a name never reached OpenNebula while its record exists: a successful `cp` removes its
+//! record after printing the SOURCE, just before exiting 0, and oned takes the SOURCE only
+//! from a run that exits 0 (a run killed after printing it leaves the record, so its image
+//! is removed by the next one).
 
 use std::fs::File;
 use std::io::{Read as _, Write as _};
