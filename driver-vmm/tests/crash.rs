@@ -40,6 +40,53 @@ struct Tally {
     retries_refused: usize,
 }
 
+impl Tally {
+    /// Counts a kill point tried.
+    fn count(&mut self, p: &Point) {
+        self.points += 1;
+        self.killed += usize::from(p.was_killed());
+    }
+}
+
+/// Where a sweep stands: the action, the kill point and what the killed run did. Every
+/// assertion of a sweep names it.
+struct Point {
+    action: &'static str,
+    at: Option<KillAt>,
+    /// Whether the kill landed, and the killed run's log lines.
+    killed: Option<(bool, Vec<String>)>,
+}
+
+impl Point {
+    /// The clean run of `action` (no kill).
+    fn clean(action: &'static str) -> Point {
+        Point {
+            action,
+            at: None,
+            killed: None,
+        }
+    }
+
+    /// Whether the kill landed.
+    fn was_killed(&self) -> bool {
+        matches!(self.killed, Some((true, _)))
+    }
+}
+
+impl std::fmt::Display for Point {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.at {
+            None => write!(f, "{}, clean run", self.action)?,
+            Some(at) => write!(f, "{}, kill at {at:?}", self.action)?,
+        }
+        match &self.killed {
+            Some((true, log)) => write!(f, " (killed; its log: {log:?})"),
+            Some((false, log)) => write!(f, " (ended before the kill; its log: {log:?})"),
+            None => Ok(()),
+        }
+    }
+}
+
 impl Lab {
     async fn new() -> Lab {
         let env = OneEnv::vcenter_plain().await;
@@ -79,20 +126,39 @@ impl Lab {
         self.proxy.requests()
     }
 
-    /// A run killed at `at` (`true` when the kill happened: the run may end before).
-    fn killed(&self, at: KillAt, script: &str, args: &[&str]) -> (Run, bool) {
+    /// A run of `action` killed at `at`, and where that leaves the sweep (the run may end
+    /// before the kill lands).
+    fn killed(
+        &self,
+        action: &'static str,
+        at: KillAt,
+        script: &str,
+        args: &[&str],
+    ) -> (Run, Point) {
         self.proxy.reset();
         let run = self
             .env
             .run_observed(script, args, &[], |pid| self.proxy.arm(at, pid));
         let killed = self.proxy.killed();
         self.proxy.reset();
+        let p = Point {
+            action,
+            at: Some(at),
+            killed: Some((killed, run.log_lines.clone())),
+        };
         if killed {
-            assert_eq!(run.code, -1, "killed, yet: {run}");
+            assert_eq!(run.code, -1, "{p}: the proxy killed it, yet:\n{run}");
         } else {
-            run.assert_ok();
+            assert_eq!(run.code, 0, "{p}: not killed, yet:\n{run}");
         }
-        (run, killed)
+        (run, p)
+    }
+
+    /// The retry after the killed run at `p`, which must succeed.
+    fn retry(&self, p: &Point, script: &str, args: &[&str]) -> Run {
+        let retry = self.run(script, args);
+        assert_eq!(retry.code, 0, "{p}: the retry failed:\n{retry}");
+        retry
     }
 
     /// Deploys `one-<vmid>` on host `host` (disk made first) through the drivers.
@@ -124,29 +190,42 @@ impl Lab {
     }
 
     /// Exactly one VM `one-<vmid>`, in `power` state, on host `host`, with its disk file.
-    async fn check_vm(&self, vmid: u64, host: usize, power: &str) -> vim_sdk::mo::VirtualMachine {
+    async fn check_vm(
+        &self,
+        p: &Point,
+        vmid: u64,
+        host: usize,
+        power: &str,
+    ) -> vim_sdk::mo::VirtualMachine {
         let name = format!("one-{vmid}");
         let mut found = sdk::vms_named(&self.s, &name).await;
-        assert_eq!(found.len(), 1, "{name} registered {} times", found.len());
+        assert_eq!(
+            found.len(),
+            1,
+            "{p}: {name} registered {} times",
+            found.len()
+        );
         let vm = found.pop().expect("one");
-        assert_eq!(sdk::power_state(&self.s, &vm).await, power, "{name}");
-        let p = sdk::props(&self.s, vm.reference(), &["runtime.host"]).await;
+        let state = sdk::power_state(&self.s, &vm).await;
+        assert_eq!(state, power, "{p}: {name} is {state}, not {power}");
+        let props = sdk::props(&self.s, vm.reference(), &["runtime.host"]).await;
         let want = sdk::host(&self.s, self.host(host)).await;
         assert_eq!(
-            p.reference("runtime.host"),
+            props.reference("runtime.host"),
             Some(want.reference()),
-            "{name}"
+            "{p}: {name} is not on {}",
+            self.host(host)
         );
-        self.check_disk(vmid, 0).await;
+        self.check_disk(p, vmid, 0).await;
         vm
     }
 
     /// `[0] <vmid>/disk.<n>/disk.vmdk` is there.
-    async fn check_disk(&self, vmid: u64, n: u32) {
+    async fn check_disk(&self, p: &Point, vmid: u64, n: u32) {
         let files = sdk::datastore_files(&self.s, "0", &format!("{vmid}/disk.{n}")).await;
         assert!(
             files.iter().any(|f| f == "disk.vmdk"),
-            "disk {n} of VM {vmid} lost: {files:?}"
+            "{p}: disk {n} of VM {vmid} lost, found {files:?}"
         );
     }
 }
@@ -177,24 +256,28 @@ fn strs(v: &[String]) -> Vec<&str> {
 
 /// deploy killed at each point, then deployed again: one VM, powered on, on its host.
 async fn sweep_deploy(lab: &mut Lab, all: bool) -> Tally {
+    let action = "deploy";
     let vmid = lab.prepare_deploy().await;
     let clean = lab.count("vmm/vmware/deploy", &strs(&lab.deploy_args(vmid, 1)));
-    lab.check_vm(vmid, 1, "poweredOn").await;
+    lab.check_vm(&Point::clean(action), vmid, 1, "poweredOn")
+        .await;
     let mut t = Tally {
-        action: "deploy",
+        action,
         clean_requests: clean,
         ..Tally::default()
     };
     for at in kill_points(clean, all) {
         let vmid = lab.prepare_deploy().await;
         let args = lab.deploy_args(vmid, 1);
-        let (_, killed) = lab.killed(at, "vmm/vmware/deploy", &strs(&args));
-        t.points += 1;
-        t.killed += usize::from(killed);
-        let retry = lab.run("vmm/vmware/deploy", &strs(&args));
-        assert_eq!(retry.code, 0, "deploy after a kill at {at:?}:\n{retry}");
-        assert_eq!(retry.stdout.trim(), format!("one-{vmid}"), "{retry}");
-        lab.check_vm(vmid, 1, "poweredOn").await;
+        let (_, p) = lab.killed(action, at, "vmm/vmware/deploy", &strs(&args));
+        t.count(&p);
+        let retry = lab.retry(&p, "vmm/vmware/deploy", &strs(&args));
+        assert_eq!(
+            retry.stdout.trim(),
+            format!("one-{vmid}"),
+            "{p}: the retry printed another deploy id:\n{retry}"
+        );
+        lab.check_vm(&p, vmid, 1, "poweredOn").await;
     }
     t
 }
@@ -202,6 +285,7 @@ async fn sweep_deploy(lab: &mut Lab, all: bool) -> Tally {
 /// save killed at each point, then saved again (or, when the kill came after the VM was
 /// unregistered, the retried save fails saying so), then restored: one VM, powered on.
 async fn sweep_save(lab: &mut Lab, all: bool) -> Tally {
+    let action = "save";
     let save_args = |vmid: u64, h: &str| {
         vec![
             format!("one-{vmid}"),
@@ -223,33 +307,39 @@ async fn sweep_save(lab: &mut Lab, all: bool) -> Tally {
     let vmid = lab.deploy(2).await;
     let clean = lab.count("vmm/vmware/save", &strs(&save_args(vmid, lab.host(2))));
     let mut t = Tally {
-        action: "save",
+        action,
         clean_requests: clean,
         ..Tally::default()
     };
     for at in kill_points(clean, all) {
         let vmid = lab.deploy(2).await;
         let h = lab.host(2).to_string();
-        let (_, killed) = lab.killed(at, "vmm/vmware/save", &strs(&save_args(vmid, &h)));
-        t.points += 1;
-        t.killed += usize::from(killed);
+        let (_, p) = lab.killed(action, at, "vmm/vmware/save", &strs(&save_args(vmid, &h)));
+        t.count(&p);
         let retry = lab.run("vmm/vmware/save", &strs(&save_args(vmid, &h)));
         if retry.code != 0 {
             // Only acceptable when the killed save had got as far as unregistering.
-            retry.assert_failed(&[&format!("one-{vmid}"), "not found"]);
+            let block = retry.error_block.clone().unwrap_or_default();
+            assert!(
+                retry.code == 1
+                    && block.contains(&format!("one-{vmid}"))
+                    && block.contains("not found")
+                    && retry.log_lines.iter().any(|l| l.starts_with("ERROR: ")),
+                "{p}: the retry failed, and not because the VM was already saved:\n{retry}"
+            );
             t.retries_refused += 1;
         }
         assert!(
             !sdk::registered(&lab.s, &format!("one-{vmid}")).await,
-            "one-{vmid} still registered after save (kill at {at:?})"
+            "{p}: one-{vmid} still registered after the retried save"
         );
-        lab.check_disk(vmid, 0).await;
+        lab.check_disk(&p, vmid, 0).await;
         let restore = lab.run("vmm/vmware/restore", &strs(&restore_args(vmid, &h)));
         assert_eq!(
             restore.code, 0,
-            "restore after a kill at {at:?}:\n{restore}"
+            "{p}: the restore after it failed:\n{restore}"
         );
-        lab.check_vm(vmid, 2, "poweredOn").await;
+        lab.check_vm(&p, vmid, 2, "poweredOn").await;
     }
     t
 }
@@ -257,6 +347,7 @@ async fn sweep_save(lab: &mut Lab, all: bool) -> Tally {
 /// attach_disk killed at each point, then run again: the disk attached once, the VM's own
 /// disk still there.
 async fn sweep_attach_disk(lab: &mut Lab, all: bool) -> Tally {
+    let action = "attach_disk";
     let args = |vmid: u64, h: &str| {
         vec![
             format!("one-{vmid}"),
@@ -277,21 +368,16 @@ async fn sweep_attach_disk(lab: &mut Lab, all: bool) -> Tally {
     let vmid = attach(lab).await;
     let clean = lab.count("vmm/vmware/attach_disk", &strs(&args(vmid, &h)));
     let mut t = Tally {
-        action: "attach_disk",
+        action,
         clean_requests: clean,
         ..Tally::default()
     };
     for at in kill_points(clean, all) {
         let vmid = attach(lab).await;
-        let (_, killed) = lab.killed(at, "vmm/vmware/attach_disk", &strs(&args(vmid, &h)));
-        t.points += 1;
-        t.killed += usize::from(killed);
-        let retry = lab.run("vmm/vmware/attach_disk", &strs(&args(vmid, &h)));
-        assert_eq!(
-            retry.code, 0,
-            "attach_disk after a kill at {at:?}:\n{retry}"
-        );
-        let vm = lab.check_vm(vmid, 0, "poweredOn").await;
+        let (_, p) = lab.killed(action, at, "vmm/vmware/attach_disk", &strs(&args(vmid, &h)));
+        t.count(&p);
+        lab.retry(&p, "vmm/vmware/attach_disk", &strs(&args(vmid, &h)));
+        let vm = lab.check_vm(&p, vmid, 0, "poweredOn").await;
         let devices = vm.devices(&lab.s).await.expect("devices");
         let files: Vec<String> = devices
             .disks()
@@ -307,17 +393,18 @@ async fn sweep_attach_disk(lab: &mut Lab, all: bool) -> Tally {
             assert_eq!(
                 files.iter().filter(|f| **f == want(n)).count(),
                 1,
-                "disk {n} once (kill at {at:?}): {files:?}"
+                "{p}: disk {n} not attached once, found {files:?}"
             );
         }
-        assert_eq!(files.len(), 2, "{files:?}");
-        lab.check_disk(vmid, 1).await;
+        assert_eq!(files.len(), 2, "{p}: other disks attached, found {files:?}");
+        lab.check_disk(&p, vmid, 1).await;
     }
     t
 }
 
 /// migrate killed at each point, then run again: one VM, on the destination, powered on.
 async fn sweep_migrate(lab: &mut Lab, all: bool) -> Tally {
+    let action = "migrate";
     let (src, dst) = (lab.host(0).to_string(), lab.host(1).to_string());
     let args = |vmid: u64| {
         vec![
@@ -330,20 +417,19 @@ async fn sweep_migrate(lab: &mut Lab, all: bool) -> Tally {
     };
     let vmid = lab.deploy(0).await;
     let clean = lab.count("vmm/vmware/migrate", &strs(&args(vmid)));
-    lab.check_vm(vmid, 1, "poweredOn").await;
+    lab.check_vm(&Point::clean(action), vmid, 1, "poweredOn")
+        .await;
     let mut t = Tally {
-        action: "migrate",
+        action,
         clean_requests: clean,
         ..Tally::default()
     };
     for at in kill_points(clean, all) {
         let vmid = lab.deploy(0).await;
-        let (_, killed) = lab.killed(at, "vmm/vmware/migrate", &strs(&args(vmid)));
-        t.points += 1;
-        t.killed += usize::from(killed);
-        let retry = lab.run("vmm/vmware/migrate", &strs(&args(vmid)));
-        assert_eq!(retry.code, 0, "migrate after a kill at {at:?}:\n{retry}");
-        lab.check_vm(vmid, 1, "poweredOn").await;
+        let (_, p) = lab.killed(action, at, "vmm/vmware/migrate", &strs(&args(vmid)));
+        t.count(&p);
+        lab.retry(&p, "vmm/vmware/migrate", &strs(&args(vmid)));
+        lab.check_vm(&p, vmid, 1, "poweredOn").await;
     }
     t
 }
@@ -351,6 +437,7 @@ async fn sweep_migrate(lab: &mut Lab, all: bool) -> Tally {
 /// TM clone of a disk image killed at each point, then run again: the VM's copy complete
 /// (descriptor and extent), the image untouched.
 async fn sweep_clone(lab: &mut Lab, all: bool) -> Tally {
+    let action = "tm clone";
     let image = "crashimg";
     sdk::create_disk_in(&lab.s, &lab.env, &format!("[1] {image}")).await;
     let image_files = sdk::datastore_files(&lab.s, "1", image).await;
@@ -367,27 +454,30 @@ async fn sweep_clone(lab: &mut Lab, all: bool) -> Tally {
             "1".to_string(),
         ]
     };
-    let copied = async |lab: &Lab, vmid: u64| {
+    let copied = async |lab: &Lab, p: &Point, vmid: u64| {
         let files = sdk::datastore_files(&lab.s, "0", &format!("{vmid}/disk.0")).await;
-        assert_eq!(files, ["disk-flat.vmdk", "disk.vmdk"], "copy of VM {vmid}");
-        assert_eq!(sdk::datastore_files(&lab.s, "1", image).await, image_files);
+        assert_eq!(
+            files,
+            ["disk-flat.vmdk", "disk.vmdk"],
+            "{p}: the copy of VM {vmid}"
+        );
+        let now = sdk::datastore_files(&lab.s, "1", image).await;
+        assert_eq!(now, image_files, "{p}: the image changed");
     };
     let vmid = lab.vmid();
     let clean = lab.count("tm/vmfs/clone", &strs(&args(vmid)));
-    copied(lab, vmid).await;
+    copied(lab, &Point::clean(action), vmid).await;
     let mut t = Tally {
-        action: "tm clone",
+        action,
         clean_requests: clean,
         ..Tally::default()
     };
     for at in kill_points(clean, all) {
         let vmid = lab.vmid();
-        let (_, killed) = lab.killed(at, "tm/vmfs/clone", &strs(&args(vmid)));
-        t.points += 1;
-        t.killed += usize::from(killed);
-        let retry = lab.run("tm/vmfs/clone", &strs(&args(vmid)));
-        assert_eq!(retry.code, 0, "clone after a kill at {at:?}:\n{retry}");
-        copied(lab, vmid).await;
+        let (_, p) = lab.killed(action, at, "tm/vmfs/clone", &strs(&args(vmid)));
+        t.count(&p);
+        lab.retry(&p, "tm/vmfs/clone", &strs(&args(vmid)));
+        copied(lab, &p, vmid).await;
     }
     t
 }
@@ -397,6 +487,7 @@ async fn sweep_clone(lab: &mut Lab, all: bool) -> Tally {
 /// it was.
 async fn sweep_cp(lab: &mut Lab, all: bool) -> Tally {
     use support::storage::{ds_data, new_name, snapshot, user_folder};
+    let action = "datastore cp";
     let folder = lab.env.root.join("crash folder");
     let extent: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     user_folder(&folder, "user disk", "vmfs", &extent);
@@ -408,47 +499,57 @@ async fn sweep_cp(lab: &mut Lab, all: bool) -> Tally {
         "",
     );
     let args = [data.as_str(), "31"];
-    let complete = async |lab: &Lab, r: &Run, root: &[String]| {
-        r.assert_ok();
+    // `r` (exit 0) made one new image, complete, and the datastore's root holds `root`
+    // and that image only.
+    let complete = async |lab: &Lab, p: &Point, r: &Run, root: &[String]| {
+        assert_eq!(r.code, 0, "{p}: failed:\n{r}");
         let name = new_name(r, "1");
         let mut want = root.to_vec();
         want.push(name.clone());
         want.sort();
-        assert_eq!(sdk::datastore_files(&lab.s, "1", "").await, want, "{r}");
+        let found = sdk::datastore_files(&lab.s, "1", "").await;
+        assert_eq!(
+            found, want,
+            "{p}: datastore 1 should hold what it held and {name} only, after:\n{r}"
+        );
         let files = sdk::datastore_files(&lab.s, "1", &name).await;
-        assert_eq!(files, ["disk-flat.vmdk", "disk.vmdk"], "{r}");
-        assert_eq!(snapshot(&folder), before, "the user's folder changed");
+        assert_eq!(
+            files,
+            ["disk-flat.vmdk", "disk.vmdk"],
+            "{p}: image {name} incomplete, after:\n{r}"
+        );
+        assert_eq!(snapshot(&folder), before, "{p}: the user's folder changed");
     };
     let clean = lab.count("datastore/vmfs/cp", &args);
     let mut t = Tally {
-        action: "datastore cp",
+        action,
         clean_requests: clean,
         ..Tally::default()
     };
     let mut cleaned = 0;
     for at in kill_points(clean, all) {
         let root = sdk::datastore_files(&lab.s, "1", "").await;
-        let (run, killed) = lab.killed(at, "datastore/vmfs/cp", &args);
-        t.points += 1;
-        t.killed += usize::from(killed);
-        if !killed {
+        let (run, p) = lab.killed(action, at, "datastore/vmfs/cp", &args);
+        t.count(&p);
+        if !p.was_killed() {
             // The run ended before the kill after its last reply landed: its image is
             // OpenNebula's (SOURCE printed, exit 0), and a retry would rightly make another.
-            complete(lab, &run, &root).await;
+            complete(lab, &p, &run, &root).await;
             continue;
         }
         let retry = lab.run("datastore/vmfs/cp", &args);
-        complete(lab, &retry, &root).await;
+        complete(lab, &p, &retry, &root).await;
         cleaned += usize::from(retry.stderr.contains("upload that was killed midway"));
     }
     // Some killed run had made its folder, which the retry removed.
-    assert!(cleaned > 0, "no retry had a leftover to remove");
+    assert!(cleaned > 0, "{action}: no retry had a leftover to remove");
     t
 }
 
 /// TM mv of a disk (its folder and link record) from datastore 0 to 1 killed at each
 /// point, then run again: everything on 1, the VM's other disk left on 0.
 async fn sweep_mv(lab: &mut Lab, all: bool) -> Tally {
+    let action = "tm mv";
     let (h0, h1) = (lab.host(0).to_string(), lab.host(1).to_string());
     let prepare = async |lab: &mut Lab| {
         let vmid = lab.vmid();
@@ -467,30 +568,37 @@ async fn sweep_mv(lab: &mut Lab, all: bool) -> Tally {
             "0".to_string(),
         ]
     };
-    let moved = async |lab: &Lab, vmid: u64| {
+    let moved = async |lab: &Lab, p: &Point, vmid: u64| {
         let dir = vmid.to_string();
         let on = |ds: &'static str| sdk::datastore_files(&lab.s, ds, &dir);
-        assert_eq!(on("1").await, ["disk.1", "disk.1.link"], "VM {vmid}");
-        assert_eq!(on("0").await, ["disk.0"], "VM {vmid}");
+        let (on1, on0) = (on("1").await, on("0").await);
+        assert_eq!(
+            on1,
+            ["disk.1", "disk.1.link"],
+            "{p}: VM {vmid} on datastore 1"
+        );
+        assert_eq!(on0, ["disk.0"], "{p}: VM {vmid} on datastore 0");
         let disk = sdk::datastore_files(&lab.s, "1", &format!("{vmid}/disk.1")).await;
-        assert_eq!(disk, ["disk-flat.vmdk", "disk.vmdk"], "VM {vmid}");
+        assert_eq!(
+            disk,
+            ["disk-flat.vmdk", "disk.vmdk"],
+            "{p}: VM {vmid}'s disk.1 on datastore 1"
+        );
     };
     let vmid = prepare(lab).await;
     let clean = lab.count("tm/vmfs/mv", &strs(&args(vmid)));
-    moved(lab, vmid).await;
+    moved(lab, &Point::clean(action), vmid).await;
     let mut t = Tally {
-        action: "tm mv",
+        action,
         clean_requests: clean,
         ..Tally::default()
     };
     for at in kill_points(clean, all) {
         let vmid = prepare(lab).await;
-        let (_, killed) = lab.killed(at, "tm/vmfs/mv", &strs(&args(vmid)));
-        t.points += 1;
-        t.killed += usize::from(killed);
-        let retry = lab.run("tm/vmfs/mv", &strs(&args(vmid)));
-        assert_eq!(retry.code, 0, "mv after a kill at {at:?}:\n{retry}");
-        moved(lab, vmid).await;
+        let (_, p) = lab.killed(action, at, "tm/vmfs/mv", &strs(&args(vmid)));
+        t.count(&p);
+        lab.retry(&p, "tm/vmfs/mv", &strs(&args(vmid)));
+        moved(lab, &p, vmid).await;
     }
     t
 }
