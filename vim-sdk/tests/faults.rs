@@ -375,3 +375,62 @@ async fn a_server_restart_mid_session_means_a_new_login_and_a_replaced_cache_ent
     }
     let _ = std::fs::remove_dir_all(&cache);
 }
+
+/// A GET without a body (the version negotiation's `vimServiceVersions.xml`) through a
+/// TLS-terminating proxy in front of a TLS simulator, sent from another thread while this
+/// test's one-thread runtime is blocked waiting for it, as a test blocks while a driver
+/// process runs: the proxy serves on a thread of its own, so the GET gets the server's reply,
+/// and then a reply injected for it.
+#[tokio::test]
+async fn a_get_through_a_tls_proxy_is_answered_while_the_test_blocks() {
+    use vim_sdk::testing::pki::self_signed;
+    use vim_sdk::transport::TlsMode;
+
+    const PATH: &str = "/sdk/vimServiceVersions.xml";
+    let tls_sim = vcsim::start(Vcsim::builder().tls(true));
+    let cert = self_signed(&["127.0.0.1"]);
+    let proxy = FaultProxy::start_with(
+        Upstream::Https(tls_sim.addr()),
+        Some(cert.server_config.clone()),
+    )
+    .await
+    .expect("proxy");
+    // A GET from a thread and runtime of its own, waited for synchronously.
+    let blocking_get = |url: String| {
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let config = TransportConfig::new(url)
+                    .tls(TlsMode::Insecure)
+                    .call_timeout(LIMIT)
+                    .read_idle_timeout(LIMIT);
+                let transport = Transport::new(config)?;
+                let (status, body) = transport.get(PATH, None).await?;
+                Ok::<_, TransportError>((status.as_u16(), body.collect(1 << 20).await?))
+            })
+        })
+        .join()
+        .expect("GET thread")
+    };
+    let direct = blocking_get(tls_sim.url().to_string()).expect("GET from the simulator");
+    assert_eq!(direct.0, 200);
+    assert!(
+        String::from_utf8_lossy(&direct.1).contains("urn:vim25"),
+        "{direct:?}"
+    );
+    let proxied = blocking_get(proxy.url()).expect("GET through the proxy");
+    assert_eq!(proxied, direct, "the proxy passes the reply on unchanged");
+    assert_eq!(proxy.count(&format!("GET {PATH}")), 1);
+
+    let canned = "<namespaces version=\"1.0\"></namespaces>";
+    proxy.inject(
+        &format!("GET {PATH}"),
+        Fault::Reply(CannedReply::xml(canned)),
+    );
+    let replaced = blocking_get(proxy.url()).expect("GET answered by the proxy");
+    assert_eq!(replaced, (200, bytes::Bytes::from(canned)));
+    assert_eq!(proxy.count(&format!("GET {PATH}")), 2);
+}

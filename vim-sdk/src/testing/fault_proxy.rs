@@ -19,6 +19,11 @@
 //! connects to 127.0.0.1. Either side may speak TLS: the client side with a certificate the
 //! test gives ([`FaultProxy::start_with`]), the server side accepting any certificate
 //! (it is the test's own loopback server).
+//!
+//! The proxy serves on a thread and runtime of its own, so it keeps answering while the
+//! test's runtime is blocked: a `#[tokio::test]` (one thread) that runs a client process and
+//! waits for it synchronously would otherwise starve a proxy spawned on that runtime, and
+//! the client's first request would never be answered.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
@@ -161,7 +166,8 @@ pub struct FaultProxy {
     addr: SocketAddr,
     tls: bool,
     shared: Arc<Shared>,
-    accept: tokio::task::JoinHandle<()>,
+    /// Ends the proxy's thread, whose runtime then drops every connection.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl std::fmt::Debug for FaultProxy {
@@ -183,12 +189,14 @@ impl FaultProxy {
         Self::start_with(Upstream::Http(upstream), None).await
     }
 
-    /// A proxy in front of `upstream`, serving TLS with `tls` when given (else plain HTTP).
+    /// A proxy in front of `upstream`, serving TLS with `tls` when given (else plain HTTP),
+    /// on a thread of its own.
     pub async fn start_with(
         upstream: Upstream,
         tls: Option<Arc<rustls::ServerConfig>>,
     ) -> io::Result<FaultProxy> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let (generation, _) = watch::channel(0);
         let shared = Arc::new(Shared {
@@ -202,38 +210,30 @@ impl FaultProxy {
         });
         let is_tls = tls.is_some();
         let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let accept_shared = shared.clone();
-        let accept = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let _ = stream.set_nodelay(true);
-                let shared = accept_shared.clone();
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    let mut closed = shared.generation.subscribe();
-                    // Every close is a reset (RST): a fault that ends the connection is one.
-                    let _ = stream.set_zero_linger();
-                    let client: BoxStream = match acceptor {
-                        None => Box::pin(stream),
-                        Some(a) => match a.accept(stream).await {
-                            Ok(s) => Box::pin(s),
-                            Err(_) => return,
-                        },
+        std::thread::Builder::new()
+            .name("fault-proxy".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = TcpListener::from_std(listener) else {
+                        return;
                     };
                     tokio::select! {
-                        _ = serve(shared, client) => {}
-                        _ = closed.changed() => {}
+                        _ = accept(listener, accept_shared, acceptor) => {}
+                        _ = stopped => {}
                     }
                 });
-            }
-        });
+                // Dropping the runtime drops every connection's task, closing it.
+            })?;
         Ok(FaultProxy {
             addr,
             tls: is_tls,
             shared,
-            accept,
+            stop: Some(stop),
         })
     }
 
@@ -320,8 +320,42 @@ impl FaultProxy {
 
 impl Drop for FaultProxy {
     fn drop(&mut self) {
-        self.accept.abort();
         self.shared.generation.send_modify(|g| *g += 1);
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Accepts client connections and serves each on a task of its own (on the proxy's runtime).
+async fn accept(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            return;
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let mut closed = shared.generation.subscribe();
+            // Every close is a reset (RST): a fault that ends the connection is one.
+            let _ = stream.set_zero_linger();
+            let client: BoxStream = match acceptor {
+                None => Box::pin(stream),
+                Some(a) => match a.accept(stream).await {
+                    Ok(s) => Box::pin(s),
+                    Err(_) => return,
+                },
+            };
+            tokio::select! {
+                _ = serve(shared, client) => {}
+                _ = closed.changed() => {}
+            }
+        });
     }
 }
 
