@@ -114,13 +114,30 @@ async fn a_streamed_read_whose_connection_breaks_before_the_reply_is_sent_again_
         .expect("retried");
     assert_eq!(objects.len(), 1);
     assert_eq!(proxy.count("RetrievePropertiesEx"), 2);
-    // Cut while the body streams: the error reaches the caller, typed, not retried.
+    // Cut while the body streams: the error reaches the caller, typed (the transport's, not
+    // a decoding error), not retried.
     proxy.inject("RetrievePropertiesEx", Fault::ResetMidBody);
     let err = retrieve(&c, &collector, std::slice::from_ref(&spec), None)
         .await
         .unwrap_err();
     let _ = format!("{err} {err:?}");
+    assert!(
+        matches!(transport_error(&err), TransportError::Http { .. }),
+        "{err:?}"
+    );
     assert_eq!(proxy.count("RetrievePropertiesEx"), 3);
+    // Stalled while the body streams: the idle timeout, typed as such.
+    proxy.inject("RetrievePropertiesEx", Fault::StallMidBody);
+    let err = retrieve(&c, &collector, std::slice::from_ref(&spec), None)
+        .await
+        .unwrap_err();
+    match transport_error(&err) {
+        TransportError::Timeout { after, waiting_for } => {
+            assert_eq!((*after, *waiting_for), (LIMIT, "response body"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(proxy.count("RetrievePropertiesEx"), 4);
 }
 
 #[tokio::test]

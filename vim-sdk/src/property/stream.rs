@@ -354,7 +354,12 @@ fn decode_page<T: StreamItem>(
             return;
         }
         Err(Stop::Closed) => return,
-        Err(Stop::Decode(e)) => ErrorKind::Decode(e),
+        // A read that failed because the body's stream broke (an idle timeout, a reset) is
+        // that transport error, not malformed XML.
+        Err(Stop::Decode(e)) => match reader.take_stream_error() {
+            Some(t) => ErrorKind::Transport(t),
+            None => ErrorKind::Decode(e),
+        },
         Err(Stop::Fault(f)) => ErrorKind::Fault(Box::new(f)),
     };
     let _ = tx.blocking_send(Err(Error::new(op, Some(object), kind)));

@@ -401,6 +401,9 @@ struct ChannelChunks {
     rx: Option<mpsc::Receiver<io::Result<Bytes>>>,
     /// Once the stream failed, every later read fails the same way (never a silent EOF).
     failed: Option<(io::ErrorKind, String)>,
+    /// The error the stream failed with, as the feeding task sent it (see
+    /// [`BlockingBodyReader::take_stream_error`]).
+    cause: Option<io::Error>,
     /// Called before the reader blocks waiting for the network.
     on_wait: Option<WaitHook>,
 }
@@ -413,6 +416,7 @@ impl ChannelChunks {
         ChannelChunks {
             rx,
             failed: None,
+            cause: None,
             on_wait: None,
         }
     }
@@ -439,9 +443,11 @@ impl ChunkSource for ChannelChunks {
         match next {
             Some(Ok(chunk)) => Ok(Some(chunk)),
             Some(Err(e)) => {
-                self.failed = Some((e.kind(), e.to_string()));
+                let (kind, message) = (e.kind(), e.to_string());
+                self.failed = Some((kind, message.clone()));
+                self.cause = Some(e);
                 self.rx = None;
-                Err(e)
+                Err(io::Error::new(kind, message))
             }
             None => {
                 self.rx = None;
@@ -479,6 +485,24 @@ impl BlockingBodyReader {
             ReaderInner::Gzip(r) => r.get_mut().get_mut(),
         };
         raw.source_mut().on_wait = Some(Box::new(hook));
+    }
+
+    /// The transport failure that broke the body's stream (an idle timeout, a reset
+    /// connection, a corrupt gzip stream), once a read has failed with it; `None` while the
+    /// stream is whole. A decoder whose read failed can report this typed error instead of
+    /// the I/O error its reader saw.
+    pub fn take_stream_error(&mut self) -> Option<TransportError> {
+        let raw = match &mut self.inner {
+            ReaderInner::Plain(r) => r,
+            ReaderInner::GzipPending(r) => r.as_mut()?,
+            ReaderInner::Gzip(r) => r.get_mut().get_mut(),
+        };
+        let cause = raw.source_mut().cause.take()?;
+        if !cause.get_ref().is_some_and(|e| e.is::<TransportError>()) {
+            return Some(TransportError::Io(cause));
+        }
+        let inner = cause.into_inner()?.downcast::<TransportError>().ok()?;
+        Some(*inner)
     }
 
     /// The next piece of the decoded body, `Ok(None)` at its end: the chunks as they came
