@@ -75,13 +75,13 @@ impl fmt::Display for DriverError {
 
 impl std::error::Error for DriverError {}
 
-/// The fault's type name and the server's message (or the transport or decoding failure),
-/// with the call and the object it was made on: vim-sdk's own `Display`, which never shows
-/// credentials.
 /// What a timed-out call's message adds: where the limit is set.
 pub const CALL_TIMEOUT_HINT: &str =
     "the server did not answer in time; :call_timeout: of vmwarerc sets the limit";
 
+/// The fault's type name and the server's message (or the transport or decoding failure),
+/// with the call and the object it was made on: vim-sdk's own `Display`, which never shows
+/// credentials.
 impl From<vim_sdk::Error> for DriverError {
     fn from(e: vim_sdk::Error) -> Self {
         let timed_out = matches!(

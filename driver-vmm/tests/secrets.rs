@@ -11,8 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use support::{sdk, Mode, OneEnv};
-use vim_sdk::testing::fault_proxy::{CannedReply, Fault, FaultProxy, Upstream};
-use vim_sdk::testing::pki::self_signed;
+use vim_sdk::testing::fault_proxy::{CannedReply, Fault};
 use vim_sdk::testing::vcsim::PASSWORD;
 use vim_sdk::testing::Vcsim;
 
@@ -100,19 +99,7 @@ async fn no_password_or_cookie_in_output_logs_dumps_argv_or_environment() {
     }
 
     // Failures answered by the server, through a proxy in front of it (pinned TLS).
-    let cert = self_signed(&["127.0.0.1"]);
-    let proxy = FaultProxy::start_with(
-        Upstream::Https(env.vcsim.addr()),
-        Some(cert.server_config.clone()),
-    )
-    .await
-    .expect("proxy");
-    let via_proxy = rc
-        .replace(
-            &format!("@HOST@:{}/", env.vcsim.addr().port()),
-            &format!("@HOST@:{}/", proxy.addr().port()),
-        )
-        .replace(env.vcsim.thumbprint_sha256().expect("TLS"), &cert.sha256());
+    let (proxy, via_proxy) = env.tls_fault_proxy(&rc).await;
     env.write_vmwarerc(&format!("{via_proxy}:session_cache: false\n"));
     let invalid_login = r#"<InvalidLoginFault xsi:type="InvalidLogin"/>"#;
     let system_error =

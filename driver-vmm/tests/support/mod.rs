@@ -46,6 +46,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use vim_sdk::session::{ConnectOptions, Session};
+use vim_sdk::testing::fault_proxy::{FaultProxy, Upstream};
+use vim_sdk::testing::pki::self_signed;
 use vim_sdk::testing::vcsim::{PASSWORD, USERNAME};
 use vim_sdk::testing::Vcsim;
 use vim_sdk::{mo, Client};
@@ -357,6 +359,31 @@ impl OneEnv {
         format!(
             ":libvirt_uri: \"'esx://@HOST@/?auto_answer=1'\"\n:username: \"{USERNAME}\"\n:password: \"{PASSWORD}\"\n:vcenter: \"http://{addr}/sdk\"\n:datacenter: \"DC0\"\n"
         )
+    }
+
+    /// A fault proxy serving TLS (a self-signed certificate for 127.0.0.1) in front of this
+    /// ESX-mode simulator, and `rc`, a vmwarerc of [`default_vmwarerc`](Self::default_vmwarerc)'s
+    /// form, pointed at it: the simulator's port and pinned thumbprint replaced by the proxy's.
+    pub async fn tls_fault_proxy(&self, rc: &str) -> (FaultProxy, String) {
+        assert_eq!(self.mode, Mode::Esx, "the rewrite is of the ESX vmwarerc");
+        let cert = self_signed(&["127.0.0.1"]);
+        let proxy = FaultProxy::start_with(
+            Upstream::Https(self.vcsim.addr()),
+            Some(cert.server_config.clone()),
+        )
+        .await
+        .expect("start the fault proxy");
+        let thumbprint = self
+            .vcsim
+            .thumbprint_sha256()
+            .expect("a simulator serving TLS");
+        let rc = rc
+            .replace(
+                &format!("@HOST@:{}/", self.vcsim.addr().port()),
+                &format!("@HOST@:{}/", proxy.addr().port()),
+            )
+            .replace(thumbprint, &cert.sha256());
+        (proxy, rc)
     }
 
     /// Replaces `etc/vmwarerc`.
