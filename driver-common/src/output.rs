@@ -79,61 +79,75 @@ pub fn error_block(msg: &str) -> String {
     format!("{BLOCK_START}\n{body}\n{BLOCK_END}\n")
 }
 
-/// Work left for after the result is written ([`after_result`]).
-type AfterResult = Box<dyn FnOnce() + Send>;
+/// Work left for after a success is reported ([`after_success`]).
+type AfterSuccess = Box<dyn FnOnce() + Send>;
 
-static AFTER_RESULT: std::sync::Mutex<Vec<AfterResult>> = std::sync::Mutex::new(Vec::new());
+static AFTER_SUCCESS: std::sync::Mutex<Vec<AfterSuccess>> = std::sync::Mutex::new(Vec::new());
 
-/// Runs `f` once [`finish`] has written the action's result (stdout or the error block),
-/// just before the process exits: for state that must outlive the output, such as the
-/// record of an upload, which must stay until OpenNebula could have read the SOURCE (a
-/// process killed before that exits by a signal, and oned takes nothing from it).
-pub fn after_result(f: impl FnOnce() + Send + 'static) {
-    AFTER_RESULT
+/// Runs `f` once [`finish`] has reported the action's success (its result written to
+/// stdout), just before the process exits 0; when the action ends in failure instead, `f` is
+/// dropped without running. For state that must outlive the output, such as the record of an
+/// upload: it must stay until OpenNebula could have read the SOURCE, and it must stay when
+/// the action fails (a process killed first exits by a signal, and oned takes nothing from
+/// a run that did not exit 0).
+pub fn after_success(f: impl FnOnce() + Send + 'static) {
+    AFTER_SUCCESS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .push(Box::new(f));
 }
 
-fn run_after_result() {
+/// Runs the [`after_success`] work when `succeeded`, else drops it.
+fn run_after_success(succeeded: bool) {
     let work = std::mem::take(
-        &mut *AFTER_RESULT
+        &mut *AFTER_SUCCESS
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
-    for f in work {
-        f();
+    if succeeded {
+        for f in work {
+            f();
+        }
     }
 }
 
-/// Ends an action: on success prints its output (if any) on stdout and exits 0; on failure
-/// writes `ERROR: <action>: <msg>` and the error block on stderr and exits 1.
+/// Writes the action's result (if any) on stdout, newline-terminated, and flushes it.
+fn write_result(out: &str) -> std::io::Result<()> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    let mut stdout = std::io::stdout().lock();
+    if out.ends_with('\n') {
+        write!(stdout, "{out}")?;
+    } else {
+        writeln!(stdout, "{out}")?;
+    }
+    stdout.flush()
+}
+
+/// Ends an action: on success prints its output (if any) on stdout and exits 0; on failure,
+/// or when the output cannot be written (OpenNebula would not get it), writes
+/// `ERROR: <action>: <msg>` and the error block on stderr and exits 1. The
+/// [`after_success`] work runs after a success only.
 pub fn finish(action: &str, r: Result<String>) -> ExitCode {
     set_action(action);
     crate::rtt::report();
-    match r {
-        Ok(out) => {
-            if !out.is_empty() {
-                let mut stdout = std::io::stdout().lock();
-                let _ = if out.ends_with('\n') {
-                    write!(stdout, "{out}")
-                } else {
-                    writeln!(stdout, "{out}")
-                };
-                let _ = stdout.flush();
-            }
-            run_after_result();
-            ExitCode::SUCCESS
-        }
+    let written = r.and_then(|out| {
+        write_result(&out)
+            .map_err(|e| crate::DriverError::new(format!("cannot write the result to stdout: {e}")))
+    });
+    let code = match written {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             error(e.message());
             let _ = std::io::stderr()
                 .lock()
                 .write_all(error_block(e.message()).as_bytes());
-            run_after_result();
             ExitCode::FAILURE
         }
-    }
+    };
+    run_after_success(code == ExitCode::SUCCESS);
+    code
 }
 
 /// Makes a panic end like any other failure: the `ERROR:` line and the error block
@@ -192,6 +206,32 @@ mod tests {
             "internal error (a bug in the driver): bad state"
         );
         assert!(panic_message(&42u8, None).ends_with(": panic"));
+    }
+
+    #[test]
+    fn after_success_work_runs_only_after_a_success() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counter = runs.clone();
+        after_success(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        run_after_success(false);
+        assert_eq!(runs.load(Ordering::SeqCst), 0, "not after a failure");
+        run_after_success(true);
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            0,
+            "dropped, not kept for later"
+        );
+        let counter = runs.clone();
+        after_success(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        run_after_success(true);
+        run_after_success(true);
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "once, after the success");
     }
 
     #[test]

@@ -539,7 +539,11 @@ async fn sweep_cp(lab: &mut Lab, all: bool) -> Tally {
         }
         let retry = lab.run("datastore/vmfs/cp", &args);
         complete(lab, &p, &retry, &root).await;
-        cleaned += usize::from(retry.stderr.contains("upload that was killed midway"));
+        cleaned += usize::from(
+            retry
+                .stderr
+                .contains("left by an image upload that was killed or failed"),
+        );
     }
     // Some killed run had made its folder, which the retry removed.
     assert!(cleaned > 0, "{action}: no retry had a leftover to remove");

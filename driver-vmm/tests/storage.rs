@@ -1311,6 +1311,70 @@ async fn cp_checks_the_images_checksums_before_uploading() {
     std::fs::remove_file(&records).expect("rm");
 }
 
+/// A cp that fails after its image is complete (here: its SOURCE cannot be written, stdout
+/// being `/dev/full`) exits 1 and keeps its upload record, so the next cp through that host
+/// and datastore removes the image, and nothing else: not a 32-hex folder without a record,
+/// not the next cp's own image.
+#[tokio::test]
+async fn cp_failing_after_its_upload_leaves_its_image_to_the_next_cp() {
+    let env = OneEnv::vcenter().await;
+    let s = env.sdk().await;
+    let h = env.host(0);
+    let iso = env.root.join("kept.iso");
+    std::fs::write(&iso, b"an ISO image").expect("write");
+    let data = ds_data(
+        1,
+        h,
+        Some(&format!(
+            "<ID>15</ID><TYPE>CDROM</TYPE><PATH>{}</PATH>",
+            iso.display()
+        )),
+        "",
+    );
+    // A folder named like cp's images but recorded nowhere: not cp's to remove.
+    let stranger = "0123456789abcdef0123456789abcdef";
+    std::fs::create_dir(sdk::datastore_dir(&s, "1").await.join(stranger)).expect("mkdir");
+    let root = files(&s, "1", "").await;
+    assert!(root.iter().any(|f| f == stranger), "{root:?}");
+
+    let out = env
+        .command("datastore/vmfs/cp", &[&data, "15"], &[])
+        .stdout(std::fs::File::create("/dev/full").expect("/dev/full"))
+        .output()
+        .expect("run cp");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let block = support::error_block(&stderr).unwrap_or_default();
+    assert!(block.contains("cannot write the result"), "{stderr}");
+    // Its image: the name it uploaded to, left with its record.
+    let name = stderr
+        .lines()
+        .find_map(|l| l.split(" as [1] ").nth(1))
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("no upload line: {stderr}"))
+        .to_string();
+    let mut with_image = root.clone();
+    with_image.push(name.clone());
+    with_image.sort();
+    assert_eq!(files(&s, "1", "").await, with_image, "{stderr}");
+    let record = env.home.join(format!(".one/vmware-uploads/{name}.upload"));
+    assert!(record.is_file(), "the record stays: {stderr}");
+
+    let r = ds(&env, "cp", &data, "15");
+    r.assert_ok();
+    assert!(
+        r.stderr.contains(&format!(
+            "removed [1] {name}, left by an image upload that was killed or failed"
+        )),
+        "{r}"
+    );
+    let mut want = root.clone();
+    want.push(new_name(&r, "1"));
+    want.sort();
+    assert_eq!(files(&s, "1", "").await, want, "{r}");
+    assert!(!record.exists(), "{r}");
+}
+
 // Two workers: the loopback HTTP server keeps serving while a test thread waits for a
 // driver process.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,8 +22,9 @@
 //!
 //! The path is checked against `RESTRICTED_DIRS`/`SAFE_DIRS`. Uploads stream over the
 //! datastore HTTP interface with the session cookie; a failure deletes the new folder or
-//! file, so no half-written image is left, and a `cp` killed midway is cleaned up by the
-//! next one (its upload was recorded, see [`pending`](crate::storage::pending)). The
+//! file, so no half-written image is left, and a `cp` killed midway (or failing once its
+//! image is complete) is cleaned up by the next one (its upload was recorded, see
+//! [`pending`](crate::storage::pending)). The
 //! image's `MD5`/`SHA1` are checked for an ISO or a local `.tar.gz` before anything is
 //! uploaded (a folder with one is refused).
 
@@ -183,9 +184,10 @@ pub async fn run(args: &[String]) -> Result<String> {
     .await
 }
 
-/// Connects to the bridge host, removes what `cp` runs killed midway left on the datastore
-/// (see [`pending`](crate::storage::pending)), runs `upload` into a new image name recorded
-/// as in progress, and prints its SOURCE; a failed upload removes what it left.
+/// Connects to the bridge host, removes what `cp` runs killed midway (or failed) left on the
+/// datastore (see [`pending`](crate::storage::pending)), runs `upload` into a new image name
+/// recorded as in progress, and returns its SOURCE; a failed upload removes what it left,
+/// and the record goes only once the action has reported its success.
 async fn register(
     data: &crate::storage::ds_data::DsData,
     id: u64,
@@ -201,14 +203,14 @@ async fn register(
                 Ok(found) => {
                     if found {
                         output::info(&format!(
-                            "removed [{ds}] {}, left by an image upload that was killed midway",
+                            "removed [{ds}] {}, left by an image upload that was killed or failed",
                             left.name
                         ));
                     }
                     left.cleaned();
                 }
                 Err(e) => output::info(&format!(
-                    "cannot remove [{ds}] {}, left by an upload killed midway (kept for a later run): {e}",
+                    "cannot remove [{ds}] {}, left by an upload that was killed or failed (kept for a later run): {e}",
                     left.name
                 )),
             }
@@ -233,10 +235,11 @@ async fn register(
             },
         };
         match (done, record) {
-            // The record stays until the SOURCE is on stdout: a process killed before that
-            // gives oned nothing, and the next cp removes the image it made.
+            // The record stays until the SOURCE is on stdout and the action ends in success:
+            // a process killed before, or an action failing after this point, gives oned
+            // nothing, and the next cp removes the image it made.
             (true, Some(record)) if uploaded.is_ok() => {
-                output::after_result(move || record.finish())
+                output::after_success(move || record.finish())
             }
             (true, Some(record)) => record.finish(),
             _ => {}

@@ -1,17 +1,18 @@
-//! Records of image uploads in progress, so that the leftover of a `cp` killed midway is
-//! removed by the next one.
+//! Records of image uploads in progress, so that the leftover of a `cp` killed midway (or
+//! failing after its image was made) is removed by the next one.
 //!
 //! Before `cp` makes its new image folder or file on a datastore, it writes a record
 //! `~/.one/vmware-uploads/<name>.upload` (host, datastore, image name) and holds an
-//! exclusive `flock` on it for as long as it runs. The record goes away once the image is
-//! complete or its partial copy deleted. A process killed midway leaves its record behind,
-//! unlocked (the kernel drops the lock with the process): the next `cp` through the same host
-//! and datastore takes the lock, deletes what the record names and then the record. A record
-//! still locked belongs to a running `cp` and is left alone; only names of the form
-//! [`new_image_name`](super::new_image_name) gives (32 hex digits) are ever deleted, and such
-//! a name never reached OpenNebula while its record exists: a successful `cp` removes its
-//! record after printing the SOURCE, just before exiting 0, and oned takes the SOURCE only
-//! from a run that exits 0 (a run killed after printing it leaves the record, so its image
+//! exclusive `flock` on it for as long as it runs. The record goes away once the action has
+//! reported its success (the SOURCE printed, just before exiting 0), or once a failed
+//! upload's partial copy is deleted. A process killed midway, or a `cp` that fails after its
+//! image is complete, leaves its record behind, unlocked (the kernel drops the lock with the
+//! process): the next `cp` through the same host and datastore takes the lock, deletes what
+//! the record names and then the record. A record still locked belongs to a running `cp` and
+//! is left alone; only names of the form [`new_image_name`](super::new_image_name) gives (32
+//! hex digits) are ever deleted, and such a name never reached OpenNebula while its record
+//! exists: oned takes the SOURCE only from a run that exits 0, and such a run removed the
+//! record after printing it (a run killed after printing it leaves the record, so its image
 //! is removed by the next one).
 
 use std::fs::File;
