@@ -6,9 +6,9 @@
 //! A loopback proxy ([`support::kill_proxy`]) sits between the drivers and a plain-HTTP
 //! vCenter simulator. For an action, a clean run counts its requests (N); then for each kill
 //! point k (request k arrives: killed before it is forwarded; or request k's reply was passed
-//! on: killed right after) a fresh object gets the action killed at k, the action is run
-//! again as OpenNebula would retry it, and the end state is checked through an independent
-//! session. CI runs a sample of the kill points (`crash_points_sampled`); every point of every
+//! on: killed right after, before the driver could act on it) a fresh object gets the action
+//! killed at k, the action is run again as OpenNebula would retry it, and the end state is
+//! checked through an independent session. CI runs a sample of the kill points (`crash_points_sampled`); every point of every
 //! action runs with `--ignored` (`crash_points_all`). Both print their counts
 //! (`-- --nocapture`).
 
@@ -532,7 +532,7 @@ async fn sweep_cp(lab: &mut Lab, all: bool) -> Tally {
         let (run, p) = lab.killed(action, at, "datastore/vmfs/cp", &args);
         t.count(&p);
         if !p.was_killed() {
-            // The run ended before the kill after its last reply landed: its image is
+            // The run made fewer requests than the point and ended first: its image is
             // OpenNebula's (SOURCE printed, exit 0), and a retry would rightly make another.
             complete(lab, &p, &run, &root).await;
             continue;

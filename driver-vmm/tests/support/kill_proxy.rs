@@ -3,6 +3,13 @@
 //! request N's reply reached the client ([`KillAt::AfterReply`]), SIGKILLs a process (the
 //! driver under test). Once it has killed, it forwards nothing more until [`reset`]
 //! (KillProxy::reset), so the victim cannot get one more request through on its way down.
+//!
+//! Both kill points are exact, whatever the scheduler does: at `Before`, the victim is waiting
+//! for the reply it will never get; at `AfterReply`, the victim is stopped (SIGSTOP, and the
+//! proxy waits until every thread of it is) before the reply is handed to its socket, then
+//! killed. The victim therefore never acts on that reply, and can never exit on its own
+//! before the kill lands (which, when the proxy killed from its own thread a moment late, let
+//! a victim finish first, or let the kill land after the test had reset the proxy).
 //! It can also cut off any request body longer than a limit ([`KillProxy::cut_bodies_after`]):
 //! an upload broken midway, while the small SOAP calls go through.
 //!
@@ -107,10 +114,38 @@ impl KillProxy {
     }
 }
 
-fn kill(pid: u32) {
-    // SAFETY: kill(2) with a pid the test spawned; no memory involved.
+fn signal(pid: u32, sig: libc::c_int) {
+    // SAFETY: kill(2) with a pid the test spawned (not reaped before the proxy is done with
+    // it: the victim cannot exit while it waits for a reply); no memory involved.
     unsafe {
-        libc::kill(pid as libc::pid_t, libc::SIGKILL);
+        libc::kill(pid as libc::pid_t, sig);
+    }
+}
+
+fn kill(pid: u32) {
+    signal(pid, libc::SIGKILL);
+}
+
+/// Whether every thread of `pid` is stopped (`T` in `/proc/<pid>/task/*/stat`).
+fn all_stopped(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return true; // gone
+    };
+    tasks.flatten().all(|t| {
+        std::fs::read_to_string(t.path().join("stat")).map_or(true, |stat| {
+            // The state follows the command name, which is in parentheses.
+            let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+            state.is_none_or(|s| s.starts_with(['T', 't', 'Z', 'X']))
+        })
+    })
+}
+
+/// Stops `pid` (SIGSTOP) and waits until all its threads are stopped (at most 10 s).
+fn stop(pid: u32) {
+    signal(pid, libc::SIGSTOP);
+    let started = std::time::Instant::now();
+    while !all_stopped(pid) && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
 
@@ -174,19 +209,30 @@ fn serve(client: TcpStream, server: TcpStream, state: &Mutex<State>) -> io::Resu
         to_server.flush()?;
         let reply = read_head(&mut from_server)?.ok_or(io::ErrorKind::UnexpectedEof)?;
         let reply_text = String::from_utf8_lossy(&reply).to_ascii_lowercase();
-        to_client.write_all(&reply)?;
         let body = if is_head || no_body_status(&reply_text) {
             Framing::Length(0)
         } else {
             framing(&reply_text, false)
         };
-        copy_body(&mut from_server, &mut to_client, body)?;
-        to_client.flush()?;
-        if let Some(pid) = kill_after {
-            let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
-            kill(pid);
-            s.killed = true;
-        }
+        let Some(pid) = kill_after else {
+            to_client.write_all(&reply)?;
+            copy_body(&mut from_server, &mut to_client, body)?;
+            to_client.flush()?;
+            continue;
+        };
+        // The reply whole from the server first, then: victim stopped, reply handed over (the
+        // victim's socket buffer takes a SOAP reply; a write that cannot finish gives up after
+        // a few seconds), victim killed.
+        let mut whole = reply;
+        copy_body(&mut from_server, &mut whole, body)?;
+        stop(pid);
+        to_client.set_write_timeout(Some(std::time::Duration::from_secs(5)))?;
+        let handed = to_client.write_all(&whole).and_then(|()| to_client.flush());
+        let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+        kill(pid);
+        s.killed = true;
+        drop(s);
+        return handed;
     }
 }
 
@@ -244,7 +290,7 @@ fn no_body_status(head: &str) -> bool {
 
 fn copy_body(
     from: &mut BufReader<TcpStream>,
-    to: &mut TcpStream,
+    to: &mut impl io::Write,
     framing: Framing,
 ) -> io::Result<()> {
     match framing {
@@ -274,7 +320,7 @@ fn copy_body(
     }
 }
 
-fn copy_exact(from: &mut BufReader<TcpStream>, to: &mut TcpStream, n: u64) -> io::Result<()> {
+fn copy_exact(from: &mut BufReader<TcpStream>, to: &mut impl io::Write, n: u64) -> io::Result<()> {
     let copied = io::copy(&mut from.take(n), to)?;
     if copied < n {
         return Err(io::ErrorKind::UnexpectedEof.into());
