@@ -58,10 +58,12 @@ fn emit_struct(ctx: &Ctx, t: &ComplexType, out: &mut String) {
     }
     out.push_str("}\n");
 
-    // Default
+    // Default. Never inlined: the in-place readers (`opt_obj`, `push_obj`, `boxed`) and the
+    // `Default` of every subtype (its `base`) and holder would each carry a copy of the
+    // field-by-field initialisation (tens of bytes of code per field), once per type.
     let _ = write!(
         out,
-        "impl Default for {name} {{ fn default() -> Self {{ {name} {{ "
+        "impl Default for {name} {{ #[inline(never)] fn default() -> Self {{ {name} {{ "
     );
     if base.is_some() {
         out.push_str("base: Default::default(), ");
