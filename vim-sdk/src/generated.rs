@@ -15,8 +15,9 @@ pub mod types {
     use crate::redacted::Redacted;
     pub use crate::xml::ManagedObjectReference;
     use crate::xml::{
-        boxed, items, opt_box_into, opt_into, push, req_into, DataObject, Decode, DecodeError,
-        DecodeErrorKind, Encode, Fields, TypeLookup, XmlReader, XmlWriter,
+        boxed, items, obj_items, opt_box_into, opt_into, opt_obj, push, push_obj, req_into,
+        req_obj, DataObject, Decode, DecodeError, DecodeErrorKind, Encode, Fields, TypeLookup,
+        XmlReader, XmlWriter,
     };
 
     include!(concat!(env!("OUT_DIR"), "/types.rs"));

@@ -46,11 +46,23 @@ pub fn emit(ctx: &Ctx) -> String {
     }
     out.push_str("        }\n    }\n    /// True if there are no items.\n    pub fn is_empty(&self) -> bool { self.len() == 0 }\n");
     let names: Vec<String> = arrays.iter().map(|a| variant_of(&a.name)).collect();
+    let objects: std::collections::HashSet<String> = arrays
+        .iter()
+        .filter(|a| ctx.plain_object(&a.item).is_some())
+        .map(|a| variant_of(&a.name))
+        .collect();
     super::poly::decoder_table(
         "AnyArray",
         names.len(),
         &mut out,
-        |v| format!("AnyArray::{v}(items(r)?)"),
+        |v| {
+            let read = if objects.contains(v) {
+                "obj_items"
+            } else {
+                "items"
+            };
+            format!("AnyArray::{v}({read}(r)?)")
+        },
         &names,
     );
     out.push_str("    fn encode_items(&self, w: &mut XmlWriter) {\n        match self {\n");

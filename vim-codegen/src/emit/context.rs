@@ -172,10 +172,19 @@ impl<'m> Ctx<'m> {
     }
 
     fn inline_target<'a>(&self, f: &'a Field) -> Option<&'a str> {
-        match &f.ty {
+        if f.occurs.array() {
+            return None;
+        }
+        self.plain_object(&f.ty)
+    }
+
+    /// The type's name if `t` is a data object type without subtypes (a generated struct,
+    /// decoded in place by the runtime's `*_obj` readers), not a polymorphic enum,
+    /// `ManagedObjectReference`, an enum or a primitive.
+    pub fn plain_object<'a>(&self, t: &'a TypeRef) -> Option<&'a str> {
+        match t {
             TypeRef::Named(n)
-                if !f.occurs.array()
-                    && self.m.types.contains_key(n)
+                if self.m.types.contains_key(n)
                     && !self.is_poly(n)
                     && n != "ManagedObjectReference" =>
             {

@@ -199,9 +199,9 @@ fn emit_enum(ctx: &Ctx, base: &str, variants: &[String], any: Option<&[String]>,
     let _ = writeln!(
         out,
         "impl Decode for {en} {{\n    fn decode(r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {{\n        \
-         match r.lookup_type(&{table}) {{\n            TypeLookup::Absent => Ok(Self::{base}(Box::new(Decode::decode(r)?))),\n            \
+         match r.lookup_type(&{table}) {{\n            TypeLookup::Absent => Ok(Self::{base}(boxed(r)?)),\n            \
          TypeLookup::Found(i) => Self::decode_variant(i, r),\n            \
-         TypeLookup::Unknown(wire_type) => Ok(Self::Unknown {{ wire_type, value: Box::new(Decode::decode(r)?) }}),\n        }}\n    }}\n}}"
+         TypeLookup::Unknown(wire_type) => Ok(Self::Unknown {{ wire_type, value: boxed(r)? }}),\n        }}\n    }}\n}}"
     );
     // One start tag and one end tag for the whole enum, the variant's fields between them:
     // a writer generic over the variant's type would be monomorphised (start and end tags

@@ -58,10 +58,12 @@ fn emit_struct(ctx: &Ctx, t: &ComplexType, out: &mut String) {
     }
     out.push_str("}\n");
 
-    // Default
+    // Default. Never inlined: the in-place readers (`opt_obj`, `push_obj`, `boxed`) and the
+    // `Default` of every subtype (its `base`) and holder would each carry a copy of the
+    // field-by-field initialisation (tens of bytes of code per field), once per type.
     let _ = write!(
         out,
-        "impl Default for {name} {{ fn default() -> Self {{ {name} {{ "
+        "impl Default for {name} {{ #[inline(never)] fn default() -> Self {{ {name} {{ "
     );
     if base.is_some() {
         out.push_str("base: Default::default(), ");
@@ -139,21 +141,27 @@ fn emit_struct(ctx: &Ctx, t: &ComplexType, out: &mut String) {
         let mut by_len: Vec<_> = t.fields.iter().zip(names).collect();
         by_len.sort_by_key(|(f, _)| f.name.len());
         for (f, rn) in by_len {
+            // Fields of a data object type are read in place (`*_obj`): no decoder returning
+            // the value by copy, and no generic `req_into` per type (binary size).
+            let object = ctx.plain_object(&f.ty).is_some();
             let boxed = ctx.is_boxed(name, &f.name);
             let stmt = if f.occurs.array() {
-                if boxed {
-                    format!("self.{rn}.push(boxed(r)?)")
+                if object {
+                    format!("push_obj(r, &mut self.{rn})?")
                 } else {
                     format!("push(r, &mut self.{rn})?")
                 }
             } else if f.occurs.optional() {
                 if boxed {
                     format!("opt_box_into(r, &mut self.{rn})?")
+                } else if object {
+                    format!("opt_obj(r, &mut self.{rn})?")
                 } else {
                     format!("opt_into(r, &mut self.{rn})?")
                 }
-            } else if boxed {
-                format!("req_into(r, &mut *self.{rn})?")
+            } else if object {
+                let deref = if boxed { "*" } else { "" };
+                format!("req_obj(r, &mut {deref}self.{rn})?")
             } else {
                 format!("req_into(r, &mut self.{rn})?")
             };

@@ -7,6 +7,8 @@
 //! over the types it handles, so thousands of generated types stay cheap to compile.
 
 mod error;
+#[cfg(test)]
+mod in_place_tests;
 mod reader;
 mod values;
 mod writer;
@@ -134,10 +136,59 @@ pub fn opt_box_into<T: Decode>(
     Ok(())
 }
 
-/// Reads a value into a new box.
+/// Reads a data object into a new box, decoded in place (not built on the stack and copied).
+/// Inlined into its one caller per type (`AnyData`'s decoder of the type): binary size.
+#[inline]
+pub fn boxed<T: DataObject>(r: &mut XmlReader<'_>) -> Result<Box<T>, DecodeError> {
+    let mut b = Box::<T>::default();
+    read_object(r, &mut *b)?;
+    Ok(b)
+}
+
+/// Charges the object's size to the reader's cost budget, then reads its fields in place.
+fn read_object(r: &mut XmlReader<'_>, obj: &mut dyn Fields) -> Result<(), DecodeError> {
+    r.charge(std::mem::size_of_val(obj))?;
+    r.read_fields(obj)
+}
+
+/// Reads a required data-object field in place (not generic: one function for every type).
+/// `xsi:nil` leaves the field as it is (its default, unless the element came twice: a
+/// repeated element's fields are read into the same value).
+pub fn req_obj(r: &mut XmlReader<'_>, slot: &mut dyn Fields) -> Result<(), DecodeError> {
+    if r.is_nil() {
+        r.skip()
+    } else {
+        read_object(r, slot)
+    }
+}
+
+/// Reads an optional data-object field in place; `xsi:nil` gives `None`.
 #[inline(never)]
-pub fn boxed<T: Decode>(r: &mut XmlReader<'_>) -> Result<Box<T>, DecodeError> {
-    Ok(Box::new(T::decode(r)?))
+pub fn opt_obj<T: DataObject>(
+    r: &mut XmlReader<'_>,
+    slot: &mut Option<T>,
+) -> Result<(), DecodeError> {
+    if r.is_nil() {
+        *slot = None;
+        r.skip()
+    } else {
+        read_object(r, slot.insert(T::default()))
+    }
+}
+
+/// Reads one more data object of a repeated field, in place at the end of `v` (charged like
+/// [`push`]: the item's slot, then the object); an `xsi:nil` item is dropped.
+#[inline(never)]
+pub fn push_obj<T: DataObject>(r: &mut XmlReader<'_>, v: &mut Vec<T>) -> Result<(), DecodeError> {
+    if r.is_nil() {
+        return r.skip();
+    }
+    r.charge(std::mem::size_of::<T>())?;
+    v.push(T::default());
+    match v.last_mut() {
+        Some(item) => read_object(r, item),
+        None => Ok(()),
+    }
 }
 
 /// Reads an optional value; `xsi:nil` gives `None`.
@@ -170,6 +221,15 @@ pub fn items<T: Decode>(r: &mut XmlReader<'_>) -> Result<Vec<T>, DecodeError> {
     let mut out = Vec::new();
     while r.enter_child()? {
         push(r, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Reads the data-object items of an `ArrayOf*` wrapper element, each in place ([`push_obj`]).
+pub fn obj_items<T: DataObject>(r: &mut XmlReader<'_>) -> Result<Vec<T>, DecodeError> {
+    let mut out = Vec::new();
+    while r.enter_child()? {
+        push_obj(r, &mut out)?;
     }
     Ok(out)
 }
