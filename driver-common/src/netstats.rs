@@ -187,14 +187,30 @@ impl Totals {
 }
 
 fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    write_atomically_with(path, |f| f.write_all(text.as_bytes()))
+}
+
+/// Writes a temporary file beside `path` with `write`, then renames it over `path`.
+fn write_atomically_with(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use std::io::Write as _;
     if let Some(d) = path.parent() {
         std::fs::create_dir_all(d)?;
     }
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    let written = std::fs::File::create(&tmp).and_then(|f| {
+        let mut out = std::io::BufWriter::new(f);
+        write(&mut out)?;
+        out.flush()
+    });
+    written
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
 }
 
 /// The ids of `net.received.average` and `net.transmitted.average`, cached per endpoint.
@@ -277,7 +293,13 @@ pub struct Store {
 impl Store {
     /// Parses a store file; malformed lines are skipped, a wrong header gives an empty store.
     pub fn parse(text: &str) -> Store {
-        let mut lines = text.lines();
+        Store::read(text.as_bytes())
+    }
+
+    /// Reads a store file line by line (never its whole text: 10,000 VMs are 1 MB of it), as
+    /// [`parse`](Self::parse); a line that cannot be read ends the store there.
+    pub fn read(text: impl std::io::BufRead) -> Store {
+        let mut lines = text.lines().map_while(std::io::Result::ok);
         let mut store = Store::default();
         let Some(head) = lines.next() else {
             return store;
@@ -288,8 +310,10 @@ impl Store {
         }
         store.probed = h.next().and_then(|t| t.parse().ok()).unwrap_or(0);
         for l in lines {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let [key, last, rx, tx, seen] = f.as_slice() else {
+            let mut f = l.split_whitespace();
+            let (Some(key), Some(last), Some(rx), Some(tx), Some(seen), None) =
+                (f.next(), f.next(), f.next(), f.next(), f.next(), f.next())
+            else {
                 continue;
             };
             let (Ok(rx), Ok(tx), Ok(seen)) = (rx.parse(), tx.parse(), seen.parse()) else {
@@ -299,7 +323,7 @@ impl Store {
                 key.to_string(),
                 Entry {
                     totals: Totals {
-                        last: (*last != "-").then(|| last.to_string()),
+                        last: (last != "-").then(|| last.to_string()),
                         rx,
                         tx,
                     },
@@ -312,20 +336,28 @@ impl Store {
 
     /// The file's text (entries sorted by key).
     pub fn render(&self) -> String {
-        let mut keys: Vec<&String> = self.entries.keys().collect();
-        keys.sort_unstable();
-        let mut out = format!("v2 {}\n", self.probed);
-        for k in keys {
-            let e = &self.entries[k];
-            out.push_str(&format!(
-                "{k} {} {} {} {}\n",
+        let mut out = Vec::new();
+        // Writing to a Vec cannot fail.
+        let _ = self.write_to(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Writes the file's text (as [`render`](Self::render) gives it) to `out`, entry by entry.
+    pub fn write_to(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        let mut entries: Vec<(&String, &Entry)> = self.entries.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        writeln!(out, "v2 {}", self.probed)?;
+        for (k, e) in entries {
+            writeln!(
+                out,
+                "{k} {} {} {} {}",
                 e.totals.last.as_deref().unwrap_or("-"),
                 e.totals.rx,
                 e.totals.tx,
                 e.seen
-            ));
+            )?;
         }
-        out
+        out.flush()
     }
 
     /// Whether the entry of `key` may be out of date: missing, or absent from this host
@@ -337,8 +369,12 @@ impl Store {
     }
 }
 
-/// A key is written into the store's lines: no whitespace, never empty.
-fn clean_key(key: &str) -> String {
+/// A key is written into the store's lines: no whitespace, never empty (borrowed when it is
+/// already so, as UUIDs are).
+fn clean_key(key: &str) -> std::borrow::Cow<'_, str> {
+    if !key.is_empty() && !key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return std::borrow::Cow::Borrowed(key);
+    }
     let k: String = key
         .chars()
         .map(|c| {
@@ -350,17 +386,19 @@ fn clean_key(key: &str) -> String {
         })
         .collect();
     if k.is_empty() {
-        "-".to_string()
+        "-".into()
     } else {
-        k
+        k.into()
     }
 }
 
 /// One entity whose totals are wanted.
 #[derive(Debug, Clone, Copy)]
 pub struct NetEntity<'a> {
-    /// The VM or host.
-    pub obj: &'a ManagedObjectReference,
+    /// The type of the VM or host (`VirtualMachine`, `HostSystem`).
+    pub kind: &'a str,
+    /// Its id (the value of its managed object reference).
+    pub id: &'a str,
     /// Its key in the store (a VM's `config.instanceUuid`, else its id).
     pub key: &'a str,
     /// Whether it runs (only running entities get new samples).
@@ -378,8 +416,8 @@ fn store_paths(conn: &Conn, dir: &std::path::Path) -> (String, PathBuf) {
 }
 
 fn read_store(path: &std::path::Path) -> Store {
-    std::fs::read_to_string(path)
-        .map(|t| Store::parse(&t))
+    std::fs::File::open(path)
+        .map(|f| Store::read(std::io::BufReader::new(f)))
         .unwrap_or_default()
 }
 
@@ -387,12 +425,16 @@ fn read_store(path: &std::path::Path) -> Store {
 /// server, if newer than ours (a VM that ran on another host meanwhile).
 fn adopt_from_siblings(
     store: &mut Store,
-    keys: &[String],
+    keys: &[impl AsRef<str>],
     dir: &std::path::Path,
     prefix: &str,
     own: &std::path::Path,
 ) {
-    let want: Vec<&String> = keys.iter().filter(|k| store.suspect(k)).collect();
+    let want: Vec<&str> = keys
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|k| store.suspect(k))
+        .collect();
     if want.is_empty() {
         return;
     }
@@ -416,7 +458,7 @@ fn adopt_from_siblings(
                 Some(mine) => newer_last(&theirs.totals, &mine.totals),
             };
             if newer {
-                store.entries.insert((*k).clone(), theirs.clone());
+                store.entries.insert(k.to_string(), theirs.clone());
             }
         }
     }
@@ -483,6 +525,11 @@ pub struct NetTotals {
 /// costing one more round trip; after that the statistics of this run are given up.
 const MAX_GONE_RETRIES: usize = 3;
 
+/// Whether `obj` is `e`.
+fn is_entity(obj: &ManagedObjectReference, e: &NetEntity<'_>) -> bool {
+    obj.value == e.id && obj.r#type == e.kind
+}
+
 /// The entity a `QueryPerf` fault says is gone (`ManagedObjectNotFound`).
 fn gone_entity(e: &vim_sdk::Error) -> Option<&ManagedObjectReference> {
     match e.fault()?.detail.as_ref()? {
@@ -512,7 +559,7 @@ pub async fn cumulative_many(
         };
     };
     let (prefix, file) = store_paths(conn, &dir);
-    let keys: Vec<String> = entities.iter().map(|e| clean_key(e.key)).collect();
+    let keys: Vec<std::borrow::Cow<'_, str>> = entities.iter().map(|e| clean_key(e.key)).collect();
     let version = file_version(&file);
     let mut store = read_store(&file);
     adopt_from_siblings(&mut store, &keys, &dir, &prefix, &file);
@@ -528,56 +575,70 @@ pub async fn cumulative_many(
                 counter_id: id,
                 instance: String::new(),
             };
-            let mut specs: Vec<PerfQuerySpec> = running
-                .iter()
-                .map(|i| {
-                    let last = store
-                        .entries
-                        .get(&keys[*i])
-                        .and_then(|e| e.totals.last.clone());
-                    PerfQuerySpec {
-                        entity: entities[*i].obj.clone(),
-                        max_sample: Some(if last.is_some() { MAX_SAMPLES } else { 1 }),
-                        start_time: last,
-                        metric_id: vec![metric(rx), metric(tx)],
-                        interval_id: Some(REALTIME),
-                        ..Default::default()
-                    }
-                })
-                .collect();
-            let index: std::collections::HashMap<&ManagedObjectReference, usize> = entities
+            // The specs are made one at a time as the request is written and sent: for
+            // 10,000 VMs neither they nor the 3 MB request are ever held whole.
+            let mut asked = running.clone();
+            let spec = |i: usize| {
+                let last = store
+                    .entries
+                    .get(keys[i].as_ref())
+                    .and_then(|e| e.totals.last.clone());
+                PerfQuerySpec {
+                    entity: ManagedObjectReference::new(entities[i].kind, entities[i].id),
+                    max_sample: Some(if last.is_some() { MAX_SAMPLES } else { 1 }),
+                    start_time: last,
+                    metric_id: vec![metric(rx), metric(tx)],
+                    interval_id: Some(REALTIME),
+                    ..Default::default()
+                }
+            };
+            // By id (the type is checked on a match): smaller than whole references.
+            let index: std::collections::HashMap<&str, usize> = entities
                 .iter()
                 .enumerate()
-                .map(|(i, e)| (e.obj, i))
+                .map(|(i, e)| (e.id, i))
                 .collect();
+            let find = |obj: &ManagedObjectReference| {
+                index
+                    .get(obj.value.as_str())
+                    .copied()
+                    .filter(|i| is_entity(obj, &entities[*i]))
+            };
             let manager = perf_manager(conn)?;
             let mut retries = 0;
             loop {
                 let mut got: Vec<Vec<Sample>> = vec![Vec::new(); entities.len()];
-                let asked = vim_sdk::perf::query_perf_each(&conn.session, &manager, &specs, |m| {
-                    let AnyPerfEntityMetricBase::PerfEntityMetric(pm) = &m else {
-                        return;
-                    };
-                    if let Some(i) = index.get(&pm.base.entity) {
-                        got[*i].extend(samples_of(&m, rx, tx));
-                    }
-                })
+                let answered = vim_sdk::perf::query_perf_each_of(
+                    &conn.session,
+                    &manager,
+                    asked.len(),
+                    |n| spec(asked[n]),
+                    |m| {
+                        let AnyPerfEntityMetricBase::PerfEntityMetric(pm) = &m else {
+                            return;
+                        };
+                        if let Some(i) = find(&pm.base.entity) {
+                            got[i].extend(samples_of(&m, rx, tx));
+                        }
+                    },
+                )
                 .await;
-                let e = match asked {
+                let e = match answered {
                     Ok(_) => return Ok::<_, crate::DriverError>(got),
                     Err(e) => e,
                 };
-                let missing = gone_entity(&e).and_then(|o| index.get(o).copied());
+                let missing = gone_entity(&e).and_then(find);
                 match missing {
                     Some(i) if retries < MAX_GONE_RETRIES && !gone[i] => {
                         output::debug(&format!(
-                            "{} is gone: asking for the statistics of the others again",
-                            entities[i].obj
+                            "{}:{} is gone: asking for the statistics of the others again",
+                            entities[i].kind, entities[i].id
                         ));
                         gone[i] = true;
-                        specs.retain(|s| s.entity != *entities[i].obj);
+                        let (kind, id) = (entities[i].kind, entities[i].id);
+                        asked.retain(|a| !(entities[*a].kind == kind && entities[*a].id == id));
                         retries += 1;
-                        if specs.is_empty() {
+                        if asked.is_empty() {
                             return Ok(got);
                         }
                     }
@@ -599,13 +660,13 @@ pub async fn cumulative_many(
         let mut current = read_store(&file);
         // What was adopted from other hosts' stores, unless this store has something newer.
         for k in &keys {
-            if let Some(adopted) = store.entries.get(k) {
+            if let Some(adopted) = store.entries.get(k.as_ref()) {
                 let newer = current
                     .entries
-                    .get(k)
+                    .get(k.as_ref())
                     .is_none_or(|c| newer_last(&adopted.totals, &c.totals));
                 if newer {
-                    current.entries.insert(k.clone(), adopted.clone());
+                    current.entries.insert(k.to_string(), adopted.clone());
                 }
             }
         }
@@ -614,7 +675,7 @@ pub async fn cumulative_many(
     let stamp = now();
     for (i, samples) in fresh.iter().enumerate() {
         if !samples.is_empty() {
-            let entry = current.entries.entry(keys[i].clone()).or_default();
+            let entry = current.entries.entry(keys[i].to_string()).or_default();
             entry.totals.add_samples(samples);
         }
     }
@@ -622,7 +683,7 @@ pub async fn cumulative_many(
     let totals = keys
         .iter()
         .map(|k| {
-            let e = current.entries.entry(k.clone()).or_default();
+            let e = current.entries.entry(k.to_string()).or_default();
             e.seen = stamp;
             (e.totals.rx, e.totals.tx)
         })
@@ -633,7 +694,7 @@ pub async fn cumulative_many(
             .entries
             .retain(|_, e| stamp.saturating_sub(e.seen) < FORGET_AFTER);
     }
-    if let Err(e) = write_atomically(&file, &current.render()) {
+    if let Err(e) = write_atomically_with(&file, |out| current.write_to(out)) {
         output::debug(&format!(
             "cannot store network totals in {}: {e}",
             file.display()
@@ -653,7 +714,8 @@ pub async fn cumulative(
     cumulative_many(
         conn,
         &[NetEntity {
-            obj: vm,
+            kind: &vm.r#type,
+            id: &vm.value,
             key: uuid,
             running,
         }],
@@ -768,7 +830,7 @@ mod tests {
         std::fs::write(&other, "v2 0\nvm-a 2026-01-01T00:01:00Z 70 80 10\n").unwrap();
         std::fs::write(&unrelated, "v2 0\nvm-a 2026-01-01T00:09:00Z 999 999 10\n").unwrap();
         let mut mine = Store::parse("v2 100\nvm-a 2026-01-01T00:00:20Z 7 8 50\n");
-        adopt_from_siblings(&mut mine, &["vm-a".into()], &dir, "p-", &own);
+        adopt_from_siblings(&mut mine, &["vm-a"], &dir, "p-", &own);
         let e = &mine.entries["vm-a"];
         assert_eq!(
             (e.totals.rx, e.totals.tx),

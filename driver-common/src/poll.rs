@@ -61,6 +61,47 @@ pub struct PollInfo {
 }
 
 impl PollInfo {
+    /// The poll of a VM from its figures, as [`VmSample::poll`] computes it: its state, its
+    /// `overallCpuUsage` (MHz) and `hostMemoryUsage` (MB), its host's core speed (MHz) and
+    /// its cumulative network bytes (for a caller that keeps VMs in a smaller form).
+    pub fn of(
+        state: State,
+        cpu_mhz: Option<i64>,
+        host_memory_mb: Option<i64>,
+        host_cpu_mhz: Option<i64>,
+        net: (u64, u64),
+    ) -> PollInfo {
+        let (net_rx, net_tx) = net;
+        match state {
+            State::Deleted => PollInfo::deleted(),
+            State::Active => {
+                let cpu = cpu_mhz.unwrap_or(0).max(0) as u64;
+                let used_cpu = match host_cpu_mhz {
+                    Some(mhz) if mhz > 0 => {
+                        let mhz = mhz as u64;
+                        cpu.saturating_mul(100).saturating_add(mhz / 2) / mhz
+                    }
+                    _ => 0,
+                };
+                let mem = host_memory_mb.unwrap_or(0).max(0) as u64;
+                PollInfo {
+                    state,
+                    used_cpu,
+                    used_memory_kb: mem.saturating_mul(1024),
+                    net_rx,
+                    net_tx,
+                }
+            }
+            State::Paused | State::Unknown => PollInfo {
+                state,
+                used_cpu: 0,
+                used_memory_kb: 0,
+                net_rx,
+                net_tx,
+            },
+        }
+    }
+
     /// A VM that is not there (or powered off): `STATE=d`.
     pub fn deleted() -> Self {
         PollInfo {
@@ -230,36 +271,13 @@ impl VmSample {
     ///   consumes) × 1024: KB;
     /// - `NETRX`/`NETTX`: cumulative bytes, see [`netstats`](crate::netstats).
     pub fn poll(&self, host_cpu_mhz: Option<i64>, net: (u64, u64)) -> PollInfo {
-        let state = self.state();
-        let (net_rx, net_tx) = net;
-        match state {
-            State::Deleted => PollInfo::deleted(),
-            State::Active => {
-                let cpu = self.cpu_mhz.unwrap_or(0).max(0) as u64;
-                let used_cpu = match host_cpu_mhz {
-                    Some(mhz) if mhz > 0 => {
-                        let mhz = mhz as u64;
-                        cpu.saturating_mul(100).saturating_add(mhz / 2) / mhz
-                    }
-                    _ => 0,
-                };
-                let mem = self.host_memory_mb.unwrap_or(0).max(0) as u64;
-                PollInfo {
-                    state,
-                    used_cpu,
-                    used_memory_kb: mem.saturating_mul(1024),
-                    net_rx,
-                    net_tx,
-                }
-            }
-            State::Paused | State::Unknown => PollInfo {
-                state,
-                used_cpu: 0,
-                used_memory_kb: 0,
-                net_rx,
-                net_tx,
-            },
-        }
+        PollInfo::of(
+            self.state(),
+            self.cpu_mhz,
+            self.host_memory_mb,
+            host_cpu_mhz,
+            net,
+        )
     }
 }
 

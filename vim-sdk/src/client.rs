@@ -22,7 +22,7 @@ use crate::session::{ConnectOptions, Session};
 use crate::soap::{Request, Response};
 use crate::trace::WireDump;
 use crate::transport::{SoapResponse, Transport};
-use crate::xml::{Limits, ManagedObjectReference};
+use crate::xml::{Limits, ManagedObjectReference, XmlWriter};
 
 /// The API version sent in `SOAPAction` until one is negotiated.
 pub const DEFAULT_API_VERSION: &str = "8.0.2.0";
@@ -339,13 +339,87 @@ impl Client {
         .await
     }
 
+    /// As [`send`](Self::send), with `pieces` more parameters after those already in `req`,
+    /// each written by `write(i, writer)` (`i` in `0..pieces`) as the connection takes the
+    /// body: memory holds a few pieces of the envelope at a time, never all of it, whatever
+    /// its size (e.g. a `QueryPerf` of 10,000 entities). `write` must write the same bytes
+    /// each time it is called with the same `i`: the pieces are written once to measure the
+    /// body (servers are sent a `Content-Length`, not a chunked body), once more as it is
+    /// sent, and again if the call is sent once more (as [`send`](Self::send) does for a
+    /// read whose connection fails). With a wire dump on, the body is written whole, as
+    /// the dump shows it.
+    pub async fn send_pieces(
+        &self,
+        mut req: Request,
+        pieces: usize,
+        mut write: impl FnMut(usize, &mut XmlWriter),
+    ) -> Result<SoapResponse, Error> {
+        if self.state().dump.is_some() {
+            for i in 0..pieces {
+                write(i, req.writer());
+            }
+            return self.send(req).await;
+        }
+        let span = call_span(req.op(), req.object());
+        let op = req.op();
+        let object = req.object().to_string();
+        let (head, tail, mut w) = req.split();
+        let mut length = (head.len() + tail.len()) as u64;
+        for i in 0..pieces {
+            w.clear();
+            write(i, &mut w);
+            length += w.as_bytes().len() as u64;
+        }
+        let (head, tail) = (bytes::Bytes::from(head), bytes::Bytes::from(tail));
+        async {
+            let mut again = is_retried_read(op);
+            loop {
+                let (tx, rx) = tokio::sync::mpsc::channel(REQUEST_PIECES);
+                let body = OutBody::Pieces { length, rx };
+                let feed = async {
+                    // Owned here, so that the body ends if the writing stops early.
+                    let tx = tx;
+                    let piece = |w: &XmlWriter| bytes::Bytes::copy_from_slice(w.as_bytes());
+                    if tx.send(head.clone()).await.is_err() {
+                        return;
+                    }
+                    w.clear();
+                    for i in 0..pieces {
+                        write(i, &mut w);
+                        if w.as_bytes().len() >= REQUEST_PIECE {
+                            if tx.send(piece(&w)).await.is_err() {
+                                return;
+                            }
+                            w.clear();
+                        }
+                    }
+                    if !w.as_bytes().is_empty() && tx.send(piece(&w)).await.is_err() {
+                        return;
+                    }
+                    let _ = tx.send(tail.clone()).await;
+                };
+                let (sent, ()) = tokio::join!(self.send_body(op, &object, body, None), feed);
+                match sent {
+                    Err(e) if again && e.is_connection_failure() => {
+                        tracing::debug!(error = %e, "connection failed during a read; sending it again once");
+                        again = false;
+                    }
+                    other => return other,
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
     async fn send_body(
         &self,
         op: &'static str,
         object: &str,
-        body: bytes::Bytes,
+        body: impl Into<OutBody>,
         seq: Option<u64>,
     ) -> Result<SoapResponse, Error> {
+        let body = body.into();
         let object = object.to_string();
         let (action, cookie, dump, dump_secrets) = {
             let mut s = self.state();
@@ -363,21 +437,29 @@ impl Client {
             )
         };
         let bytes_out = body.len();
-        if let Some(d) = &dump {
+        if let (Some(d), OutBody::Whole(body)) = (&dump, &body) {
             let seq = seq.unwrap_or_else(crate::trace::next_sequence);
             let mut secrets = vec![cookie.as_deref()];
             secrets.extend(dump_secrets.iter().map(|k| Some(k.as_str())));
-            d.write(seq, op, "request", &body, &secrets);
+            d.write(seq, op, "request", body, &secrets);
         }
         let started = Instant::now();
-        let resp = self
-            .transport
-            .soap_call(&action, cookie.as_deref(), body)
-            .await
-            .map_err(|e| {
-                tracing::debug!(bytes_out, elapsed_us = elapsed_us(started), error = %e, "call failed");
-                Error::new(op, Some(object), ErrorKind::Transport(e))
-            })?;
+        let sent = match body {
+            OutBody::Whole(body) => {
+                self.transport
+                    .soap_call(&action, cookie.as_deref(), body)
+                    .await
+            }
+            OutBody::Pieces { length, rx } => {
+                self.transport
+                    .soap_call_pieces(&action, cookie.as_deref(), length, rx)
+                    .await
+            }
+        };
+        let resp = sent.map_err(|e| {
+            tracing::debug!(bytes_out, elapsed_us = elapsed_us(started), error = %e, "call failed");
+            Error::new(op, Some(object), ErrorKind::Transport(e))
+        })?;
         if let Some(c) = &resp.session_cookie {
             self.state().cookie = Some(c.clone());
         }
@@ -496,6 +578,36 @@ fn looks_like_soap(body: &[u8]) -> bool {
     body[..body.len().min(4096)]
         .windows(8)
         .any(|w| w == b"Envelope")
+}
+
+/// The pieces of a request body written as it is sent are handed over at this size or more.
+const REQUEST_PIECE: usize = 32 * 1024;
+
+/// Pieces waiting between the writer and the connection.
+const REQUEST_PIECES: usize = 2;
+
+/// A request body: whole, or in pieces arriving through a channel.
+enum OutBody {
+    Whole(bytes::Bytes),
+    Pieces {
+        length: u64,
+        rx: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+    },
+}
+
+impl OutBody {
+    fn len(&self) -> u64 {
+        match self {
+            OutBody::Whole(b) => b.len() as u64,
+            OutBody::Pieces { length, .. } => *length,
+        }
+    }
+}
+
+impl From<bytes::Bytes> for OutBody {
+    fn from(b: bytes::Bytes) -> Self {
+        OutBody::Whole(b)
+    }
 }
 
 fn is_retried_read(op: &str) -> bool {

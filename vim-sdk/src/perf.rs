@@ -23,7 +23,7 @@
 //! [`query_perf_each`] sends a `QueryPerf` and hands each `PerfEntityMetricBase` of the reply
 //! to a callback as it is decoded, so a reply for thousands of entities is never held whole
 //! (neither its text nor its decoded form), as [`crate::property::retrieve_each`] does for
-//! objects.
+//! objects; [`query_perf_each_of`] also writes the request as it is sent, one spec at a time.
 
 use std::collections::HashMap;
 
@@ -32,7 +32,7 @@ use crate::error::Error;
 use crate::managed::ManagedType;
 use crate::mo;
 use crate::types::{AnyPerfEntityMetricBase, AnyPerfMetricSeries, PerfMetricId, PerfQuerySpec};
-use crate::xml::{Encode as _, ManagedObjectReference, XmlReader};
+use crate::xml::{Encode as _, ManagedObjectReference, XmlReader, XmlWriter};
 
 /// Metrics handed from the decoding thread to the caller at once.
 const METRIC_BATCH: usize = 64;
@@ -49,15 +49,51 @@ pub async fn query_perf_each(
     client: &Client,
     manager: &mo::PerformanceManager,
     specs: &[PerfQuerySpec],
+    each: impl FnMut(AnyPerfEntityMetricBase),
+) -> Result<usize, Error> {
+    query_perf_pieces(
+        client,
+        manager,
+        specs.len(),
+        |i, w| specs[i].encode(w, "querySpec"),
+        each,
+    )
+    .await
+}
+
+/// As [`query_perf_each`], with the `count` specs made one at a time by `spec(i)` (`i` in
+/// `0..count`) and encoded as the request is sent ([`Client::send_pieces`]): neither the
+/// specs nor the request are ever held whole, so a query for 10,000 entities costs the
+/// memory of a few of them. `spec` must give the same spec each time it is called with the
+/// same `i` (it is called two or three times per spec: see [`Client::send_pieces`]).
+pub async fn query_perf_each_of(
+    client: &Client,
+    manager: &mo::PerformanceManager,
+    count: usize,
+    mut spec: impl FnMut(usize) -> PerfQuerySpec,
+    each: impl FnMut(AnyPerfEntityMetricBase),
+) -> Result<usize, Error> {
+    query_perf_pieces(
+        client,
+        manager,
+        count,
+        |i, w| spec(i).encode(w, "querySpec"),
+        each,
+    )
+    .await
+}
+
+async fn query_perf_pieces(
+    client: &Client,
+    manager: &mo::PerformanceManager,
+    count: usize,
+    write: impl FnMut(usize, &mut XmlWriter),
     mut each: impl FnMut(AnyPerfEntityMetricBase),
 ) -> Result<usize, Error> {
     const OP: &str = "QueryPerf";
-    let mut q = client.request(OP, manager.reference());
-    for s in specs {
-        s.encode(q.writer(), "querySpec");
-    }
+    let q = client.request(OP, manager.reference());
     let object = manager.reference().to_string();
-    let resp = client.send(q).await?;
+    let resp = client.send_pieces(q, count, write).await?;
     let reader = resp.body.into_blocking_reader();
     let limits = client.decode_limits();
     let (tx, mut rx) = tokio::sync::mpsc::channel(METRIC_BATCHES);

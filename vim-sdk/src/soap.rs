@@ -8,10 +8,14 @@ use crate::xml::{
 
 const SOAPENV_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 
+/// The closing tags after the operation element.
+const ENVELOPE_END: &str = "</soapenv:Body></soapenv:Envelope>";
+
 /// A request being written: the envelope, the operation element and `_this` are open.
 pub struct Request {
     op: &'static str,
     object: String,
+    level: Option<u8>,
     w: XmlWriter,
 }
 
@@ -32,6 +36,7 @@ impl Request {
         Request {
             op,
             object: this.to_string(),
+            level,
             w,
         }
     }
@@ -54,8 +59,20 @@ impl Request {
     /// Closes the envelope and returns the body bytes.
     pub fn finish(mut self) -> Vec<u8> {
         self.w.end(self.op);
-        self.w.raw("</soapenv:Body></soapenv:Envelope>");
+        self.w.raw(ENVELOPE_END);
         self.w.into_bytes()
+    }
+
+    /// What is written so far, the closing tags, and a writer (empty, with the same server
+    /// level) for the parameters in between: for a body written piece by piece as it is
+    /// sent ([`Client::send_pieces`](crate::Client::send_pieces)).
+    pub(crate) fn split(self) -> (Vec<u8>, Vec<u8>, XmlWriter) {
+        let mut tail = XmlWriter::new();
+        tail.end(self.op);
+        tail.raw(ENVELOPE_END);
+        let mut middle = XmlWriter::new();
+        middle.set_server_level(self.level);
+        (self.w.into_bytes(), tail.into_bytes(), middle)
     }
 }
 

@@ -362,6 +362,24 @@ async fn latest_performance_values_for_many_entities_in_one_query() {
             .collect::<Vec<_>>(),
         entities.iter().map(|e| e.to_string()).collect::<Vec<_>>()
     );
+    // Specs made one at a time and written as the request is sent, in many pieces (600
+    // specs, about 150 KB): every one is answered, in order.
+    let many = 150 * specs.len();
+    let mut order = Vec::new();
+    let n = vim_sdk::perf::query_perf_each_of(
+        &c,
+        counters.manager(),
+        many,
+        |i| specs[i % specs.len()].clone(),
+        |m| order.push(shape(std::slice::from_ref(&m)).remove(0).0),
+    )
+    .await
+    .expect("QueryPerf written as it is sent");
+    assert_eq!(n, many);
+    let expected: Vec<String> = (0..many)
+        .map(|i| specs[i % specs.len()].entity.to_string())
+        .collect();
+    assert_eq!(order, expected);
     // A fault (vcsim has no statistics for a folder) is an error of QueryPerf, not a panic.
     let mut bad = specs.clone();
     bad.push(vim_sdk::types::PerfQuerySpec {

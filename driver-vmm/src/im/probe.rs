@@ -33,11 +33,11 @@
 //! the VMM `poll` action ([`driver_common::poll::VmSample::poll`]). A host that cannot be
 //! reached or logged into fails with an error block naming it and the cause.
 
-use std::fmt::Write as _;
+use std::io::Write;
 
 use driver_common::connect::{self, Conn};
-use driver_common::netstats::{self, NetEntity};
-use driver_common::poll::{self, VmSample};
+use driver_common::netstats::{self, NetEntity, NetTotals};
+use driver_common::poll::{self, PollInfo, State, VmSample};
 use driver_common::{DriverError, Result};
 use vim_sdk::property::ObjectProps;
 
@@ -83,7 +83,9 @@ pub fn host_arg(args: &[String]) -> Result<&str> {
     Ok(host)
 }
 
-/// Runs the probe.
+/// Runs the probe, writing its output on stdout as it is produced (10,000 VMs are 1 MB of
+/// it, never held whole); every call to the server is over before the first line, so a
+/// failure prints nothing there.
 pub async fn run(args: &[String]) -> Result<String> {
     let host = host_arg(args)?;
     let what = || format!("cannot monitor host {host}");
@@ -103,11 +105,16 @@ pub async fn run(args: &[String]) -> Result<String> {
         }
     }
     let closed = conn.close().await;
-    let out = out.map_err(|e| e.context(what()))?;
+    let found = out.map_err(|e| e.context(what()))?;
     if let Err(e) = closed {
         driver_common::output::debug(&format!("closing the session: {e}"));
     }
-    Ok(out)
+    let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    found
+        .write_to(&mut stdout)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| DriverError::new(format!("cannot write the output: {e}")).context(what()))?;
+    Ok(String::new())
 }
 
 /// One datastore of the host.
@@ -118,12 +125,73 @@ struct Datastore {
     free: i64,
 }
 
+/// One VM of the host as the probe keeps it from the property read to its output line: its
+/// name, its id and the key of its network totals in one allocation, and the figures of its
+/// poll. About 110 bytes a VM with the allocation (a [`VmSample`] costs about 500), so
+/// 10,000 VMs are about 1 MB.
+#[derive(Debug)]
+struct HostVm {
+    /// The name, the id, then the network key ([`VmSample::net_key`]).
+    text: Box<str>,
+    name_end: u32,
+    id_end: u32,
+    state: State,
+    cpu_mhz: Option<i32>,
+    host_memory_mb: Option<i32>,
+}
+
+impl HostVm {
+    /// The record of a VM read with a name (`None` for one without, or an absurdly long one).
+    fn new(vm: &VmSample) -> Option<HostVm> {
+        let name = vm.name.as_deref()?;
+        let (id, key) = (vm.obj.value.as_str(), vm.net_key());
+        let name_end = u32::try_from(name.len()).ok()?;
+        let id_end = u32::try_from(name.len() + id.len()).ok()?;
+        let mut text = String::with_capacity(name.len() + id.len() + key.len());
+        text.push_str(name);
+        text.push_str(id);
+        text.push_str(key);
+        let small = |v: Option<i64>| v.and_then(|v| i32::try_from(v).ok());
+        Some(HostVm {
+            text: text.into_boxed_str(),
+            name_end,
+            id_end,
+            state: vm.state(),
+            cpu_mhz: small(vm.cpu_mhz),
+            host_memory_mb: small(vm.host_memory_mb),
+        })
+    }
+
+    fn name(&self) -> &str {
+        self.text.get(..self.name_end as usize).unwrap_or("")
+    }
+
+    fn id(&self) -> &str {
+        let (a, b) = (self.name_end as usize, self.id_end as usize);
+        self.text.get(a..b).unwrap_or("")
+    }
+
+    fn net_key(&self) -> &str {
+        self.text.get(self.id_end as usize..).unwrap_or("")
+    }
+
+    fn poll(&self, host_cpu_mhz: i64, net: (u64, u64)) -> PollInfo {
+        PollInfo::of(
+            self.state,
+            self.cpu_mhz.map(i64::from),
+            self.host_memory_mb.map(i64::from),
+            Some(host_cpu_mhz),
+            net,
+        )
+    }
+}
+
 /// What the property collector pass gives.
 #[derive(Debug, Default)]
 struct Reading {
     host: Option<ObjectProps>,
     datastores: Vec<Datastore>,
-    vms: Vec<VmSample>,
+    vms: Vec<HostVm>,
     /// VMs left out because they could not be read (gone meanwhile, or no name).
     unreadable: usize,
 }
@@ -146,13 +214,20 @@ async fn read(conn: &Conn) -> Result<Reading> {
             match p.obj.r#type.as_str() {
                 "VirtualMachine" => {
                     let vm = VmSample::from_props(&p);
-                    if vm.name.is_none() || vm.power_state.is_none() {
+                    let kept = if vm.power_state.is_some() && vm.is_on(me) {
+                        HostVm::new(&vm)
+                    } else {
+                        None
+                    };
+                    match kept {
+                        Some(kept) => r.vms.push(kept),
                         // Gone during the read, or unreadable: it cannot be reported.
-                        if vm.host.as_ref().is_none_or(|h| h == me) {
+                        None if (vm.name.is_none() || vm.power_state.is_none())
+                            && vm.host.as_ref().is_none_or(|h| h == me) =>
+                        {
                             r.unreadable += 1;
                         }
-                    } else if vm.is_on(me) {
-                        r.vms.push(vm);
+                        None => {}
                     }
                 }
                 "Datastore" => {
@@ -182,8 +257,17 @@ async fn read(conn: &Conn) -> Result<Reading> {
     Ok(r)
 }
 
-/// The probe's output for the connection's host.
-pub async fn probe(conn: &Conn) -> Result<String> {
+/// What the probe found, written out by [`Found::write_to`].
+struct Found {
+    host: ObjectProps,
+    host_name: String,
+    datastores: Vec<Datastore>,
+    vms: Vec<HostVm>,
+    net: NetTotals,
+}
+
+/// Reads the connection's host, its datastores and VMs, and their network totals.
+async fn probe(conn: &Conn) -> Result<Found> {
     let mut r = read(conn).await?;
     // A host that is gone comes back as a fault, or (vcsim) as an object without values.
     let Some(host) = r
@@ -200,99 +284,108 @@ pub async fn probe(conn: &Conn) -> Result<String> {
         ));
     }
     r.datastores.sort_by(|a, b| a.name.cmp(&b.name));
-    r.vms.sort_by(|a, b| a.name.cmp(&b.name));
+    r.vms.sort_by(|a, b| a.name().cmp(b.name()));
 
     // Network totals of the host and of every VM: one QueryPerf.
-    let host_key = format!("host:{}", conn.host.reference().value);
+    let me = conn.host.reference();
+    let host_key = format!("host:{}", me.value);
     let mut entities = Vec::with_capacity(r.vms.len() + 1);
     entities.push(NetEntity {
-        obj: conn.host.reference(),
+        kind: &me.r#type,
+        id: &me.value,
         key: &host_key,
         running: true,
     });
     entities.extend(r.vms.iter().map(|vm| NetEntity {
-        obj: &vm.obj,
+        kind: "VirtualMachine",
+        id: vm.id(),
         key: vm.net_key(),
-        running: vm.running(),
+        running: vm.state == State::Active,
     }));
     let net = netstats::cumulative_many(conn, &entities, true).await;
+    drop(entities);
+    Ok(Found {
+        host,
+        host_name: conn.host_name.clone(),
+        datastores: r.datastores,
+        vms: r.vms,
+        net,
+    })
+}
 
-    let cpu_mhz = host.int("summary.hardware.cpuMhz").unwrap_or(0).max(0);
-    let cores = host.int("summary.hardware.numCpuCores").unwrap_or(0).max(0);
-    let total_cpu = cores.saturating_mul(100);
-    let used_cpu = match host.int("summary.quickStats.overallCpuUsage") {
-        Some(used) if cpu_mhz > 0 => (used.max(0).saturating_mul(100) + cpu_mhz / 2) / cpu_mhz,
-        _ => 0,
-    }
-    .min(total_cpu);
-    let total_mem = host.int("summary.hardware.memorySize").unwrap_or(0).max(0) / 1024;
-    let used_mem = host
-        .int("summary.quickStats.overallMemoryUsage")
-        .unwrap_or(0)
-        .max(0)
-        .saturating_mul(1024)
-        .min(total_mem);
-    let (net_rx, net_tx) = net.totals.first().copied().unwrap_or((0, 0));
+impl Found {
+    /// Writes the probe's output, line by line.
+    fn write_to(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let host = &self.host;
+        let cpu_mhz = host.int("summary.hardware.cpuMhz").unwrap_or(0).max(0);
+        let cores = host.int("summary.hardware.numCpuCores").unwrap_or(0).max(0);
+        let total_cpu = cores.saturating_mul(100);
+        let used_cpu = match host.int("summary.quickStats.overallCpuUsage") {
+            Some(used) if cpu_mhz > 0 => (used.max(0).saturating_mul(100) + cpu_mhz / 2) / cpu_mhz,
+            _ => 0,
+        }
+        .min(total_cpu);
+        let total_mem = host.int("summary.hardware.memorySize").unwrap_or(0).max(0) / 1024;
+        let used_mem = host
+            .int("summary.quickStats.overallMemoryUsage")
+            .unwrap_or(0)
+            .max(0)
+            .saturating_mul(1024)
+            .min(total_mem);
+        let (net_rx, net_tx) = self.net.totals.first().copied().unwrap_or((0, 0));
 
-    let mut out = String::with_capacity(512 + 120 * r.vms.len() + 80 * r.datastores.len());
-    // Writing to a String cannot fail.
-    let _ = writeln!(out, "HYPERVISOR=vmware");
-    let _ = writeln!(
-        out,
-        "HOSTNAME={}",
-        quote(host.str("name").unwrap_or(&conn.host_name))
-    );
-    let _ = writeln!(
-        out,
-        "MODELNAME={}",
-        quote(host.str("summary.hardware.cpuModel").unwrap_or(""))
-    );
-    let _ = writeln!(out, "CPUSPEED={cpu_mhz}");
-    let _ = writeln!(out, "TOTALCPU={total_cpu}");
-    let _ = writeln!(out, "USEDCPU={used_cpu}");
-    let _ = writeln!(out, "FREECPU={}", total_cpu - used_cpu);
-    let _ = writeln!(out, "TOTALMEMORY={total_mem}");
-    let _ = writeln!(out, "USEDMEMORY={used_mem}");
-    let _ = writeln!(out, "FREEMEMORY={}", total_mem - used_mem);
-    let _ = writeln!(out, "NETRX={net_rx}");
-    let _ = writeln!(out, "NETTX={net_tx}");
-    if let Some(version) = host.str("summary.config.product.version") {
-        let version = match host.str("summary.config.product.build") {
-            Some(build) => format!("{version} build-{build}"),
-            None => version.to_string(),
-        };
-        let _ = writeln!(out, "VERSION={}", quote(&version));
+        writeln!(out, "HYPERVISOR=vmware")?;
+        let name = host.str("name").unwrap_or(&self.host_name);
+        writeln!(out, "HOSTNAME={}", quote(name))?;
+        let model = host.str("summary.hardware.cpuModel").unwrap_or("");
+        writeln!(out, "MODELNAME={}", quote(model))?;
+        writeln!(out, "CPUSPEED={cpu_mhz}")?;
+        writeln!(out, "TOTALCPU={total_cpu}")?;
+        writeln!(out, "USEDCPU={used_cpu}")?;
+        writeln!(out, "FREECPU={}", total_cpu - used_cpu)?;
+        writeln!(out, "TOTALMEMORY={total_mem}")?;
+        writeln!(out, "USEDMEMORY={used_mem}")?;
+        writeln!(out, "FREEMEMORY={}", total_mem - used_mem)?;
+        writeln!(out, "NETRX={net_rx}")?;
+        writeln!(out, "NETTX={net_tx}")?;
+        if let Some(version) = host.str("summary.config.product.version") {
+            let version = match host.str("summary.config.product.build") {
+                Some(build) => format!("{version} build-{build}"),
+                None => version.to_string(),
+            };
+            writeln!(out, "VERSION={}", quote(&version))?;
+        }
+        for ds in &self.datastores {
+            let total = ds.capacity / MIB;
+            let free = ds.free / MIB;
+            writeln!(
+                out,
+                "DS=[ID={},USED_MB={},TOTAL_MB={total},FREE_MB={free}]",
+                quote(&ds.name),
+                (ds.capacity - ds.free) / MIB,
+            )?;
+        }
+        // Always, even without VMs, so that oned notices VMs that left (legacy 4.4 omitted it).
+        writeln!(out, "VM_POLL=YES")?;
+        let per_vm = self.net.totals.iter().zip(&self.net.gone).skip(1);
+        for (vm, (totals, gone)) in self.vms.iter().zip(per_vm) {
+            let name = vm.name();
+            // Gone since the property read (the statistics query said so): deleted.
+            let poll = if *gone {
+                PollInfo::deleted()
+            } else {
+                vm.poll(cpu_mhz, *totals)
+            };
+            writeln!(
+                out,
+                "VM=[ID={},DEPLOY_ID={},POLL={}]",
+                one_vm_id(name),
+                quote(name),
+                quote(&poll.to_string())
+            )?;
+        }
+        Ok(())
     }
-    for ds in &r.datastores {
-        let total = ds.capacity / MIB;
-        let free = ds.free / MIB;
-        let _ = writeln!(
-            out,
-            "DS=[ID={},USED_MB={},TOTAL_MB={total},FREE_MB={free}]",
-            quote(&ds.name),
-            (ds.capacity - ds.free) / MIB,
-        );
-    }
-    // Always, even without VMs, so that oned notices VMs that left (legacy 4.4 omitted it).
-    let _ = writeln!(out, "VM_POLL=YES");
-    let per_vm = net.totals.iter().zip(&net.gone).skip(1);
-    for (vm, (totals, gone)) in r.vms.iter().zip(per_vm) {
-        let name = vm.name.as_deref().unwrap_or("");
-        // Gone since the property read (the statistics query said so): deleted.
-        let poll = if *gone {
-            poll::PollInfo::deleted().to_string()
-        } else {
-            vm.poll(Some(cpu_mhz), *totals).to_string()
-        };
-        let _ = writeln!(
-            out,
-            "VM=[ID={},DEPLOY_ID={},POLL={}]",
-            one_vm_id(name),
-            quote(name),
-            quote(&poll)
-        );
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! Response bodies (buffered or streamed to a blocking reader, gunzipped on the fly) and the
-//! streaming upload body.
+//! Response bodies (buffered or streamed to a blocking reader, gunzipped on the fly), the
+//! streaming upload body and the request body written in pieces as it is sent.
 
 use std::fmt;
 use std::io::{self, BufRead, Read};
@@ -697,6 +697,64 @@ impl<R: AsyncRead + Unpin> hyper::body::Body for UploadBody<R> {
     }
 }
 
+/// A request body that arrives in pieces through a channel from the task writing it, exactly
+/// `remaining` bytes long: the channel's bound is all it buffers.
+pub(crate) struct PiecesBody {
+    pieces: mpsc::Receiver<Bytes>,
+    remaining: u64,
+}
+
+impl PiecesBody {
+    pub(crate) fn new(pieces: mpsc::Receiver<Bytes>, content_length: u64) -> Self {
+        PiecesBody {
+            pieces,
+            remaining: content_length,
+        }
+    }
+}
+
+impl hyper::body::Body for PiecesBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = self.get_mut();
+        match this.pieces.poll_recv(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(piece)) => {
+                let n = piece.len() as u64;
+                if n > this.remaining {
+                    return Poll::Ready(Some(Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "the request body runs past its declared length",
+                    ))));
+                }
+                this.remaining -= n;
+                Poll::Ready(Some(Ok(Frame::data(piece))))
+            }
+            Poll::Ready(None) if this.remaining == 0 => Poll::Ready(None),
+            Poll::Ready(None) => Poll::Ready(Some(Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the request body ended {} bytes short of its declared length",
+                    this.remaining
+                ),
+            )))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -760,5 +818,25 @@ mod tests {
         let mut s = String::new();
         r.read_to_string(&mut s).unwrap();
         assert_eq!(s, "xyz");
+    }
+
+    #[tokio::test]
+    async fn pieces_body_is_exactly_its_declared_length() {
+        let body = |pieces: &[&'static [u8]], length: u64| {
+            let (tx, rx) = mpsc::channel(pieces.len().max(1));
+            for p in pieces {
+                tx.try_send(Bytes::from_static(p)).unwrap();
+            }
+            PiecesBody::new(rx, length)
+        };
+        let whole = body(&[b"<a>", b"12", b"</a>"], 9).collect().await.unwrap();
+        assert_eq!(&whole.to_bytes()[..], b"<a>12</a>");
+        let short = body(&[b"<a>", b"12"], 9).collect().await.unwrap_err();
+        assert_eq!(short.kind(), io::ErrorKind::UnexpectedEof, "{short}");
+        let long = body(&[b"<a>", b"12", b"</a>!"], 9)
+            .collect()
+            .await
+            .unwrap_err();
+        assert_eq!(long.kind(), io::ErrorKind::InvalidData, "{long}");
     }
 }

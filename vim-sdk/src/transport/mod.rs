@@ -43,7 +43,7 @@ pub use tls::{
 #[cfg(feature = "vcsim")]
 pub(crate) use tls::client_config as tls_client_config;
 
-use body::{UploadActivity, UploadBody};
+use body::{PiecesBody, UploadActivity, UploadBody};
 use error::BoxError;
 
 /// Name of the session cookie vCenter and ESXi set.
@@ -288,9 +288,39 @@ impl Transport {
         cookie: Option<&str>,
         body: Bytes,
     ) -> Result<SoapResponse, TransportError> {
+        let length = body.len() as u64;
+        self.soap_post(soap_action, cookie, length, full_body(body))
+            .await
+    }
+
+    /// As [`soap_call`](Self::soap_call), but the envelope, exactly `content_length` bytes,
+    /// arrives in pieces through `pieces` while the call runs: the caller writes them
+    /// concurrently (e.g. in a future joined with this one), and the channel's bound keeps
+    /// only a few pieces in memory, never the whole envelope. Pieces that end before
+    /// `content_length` bytes, or run past it, fail the call.
+    pub async fn soap_call_pieces(
+        &self,
+        soap_action: &str,
+        cookie: Option<&str>,
+        content_length: u64,
+        pieces: tokio::sync::mpsc::Receiver<Bytes>,
+    ) -> Result<SoapResponse, TransportError> {
+        let body = PiecesBody::new(pieces, content_length)
+            .map_err(BoxError::from)
+            .boxed_unsync();
+        self.soap_post(soap_action, cookie, content_length, body)
+            .await
+    }
+
+    async fn soap_post(
+        &self,
+        soap_action: &str,
+        cookie: Option<&str>,
+        request_bytes: u64,
+        body: RequestBody,
+    ) -> Result<SoapResponse, TransportError> {
         let action = HeaderValue::from_str(soap_action)
             .map_err(|_| TransportError::http("the SOAPAction holds characters a header cannot"))?;
-        let request_bytes = body.len();
         let mut builder = Request::builder()
             .method(Method::POST)
             .uri(self.inner.base.clone())
@@ -301,7 +331,7 @@ impl Transport {
         if let Some(cookie) = cookie {
             builder = builder.header(COOKIE, cookie_header(cookie)?);
         }
-        let request = self.finish_request(builder, full_body(body))?;
+        let request = self.finish_request(builder, body)?;
 
         let started = Instant::now();
         let response = self.send_with_timeout(request).await?;

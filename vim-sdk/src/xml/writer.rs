@@ -143,6 +143,12 @@ impl XmlWriter {
         &self.buf
     }
 
+    /// Forgets the bytes written (keeping the buffer and the server level), to write the next
+    /// piece of a body that is sent piece by piece.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+    }
+
     /// The bytes written.
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf
