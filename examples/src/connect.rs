@@ -220,7 +220,8 @@ impl Common {
         }
     }
 
-    /// Connects: reuses the cached session when it is still valid (two calls, no password
+    /// Connects: reuses the cached session when it is still valid (one call with the
+    /// `ServiceContent` the cache keeps beside it, as govmomi's cache does; no password
     /// needed), else logs in (and caches the new session). Close the result with
     /// [`Conn::close`]: a cached session stays valid for the next run, an uncached one is
     /// logged out.

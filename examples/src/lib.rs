@@ -1,7 +1,9 @@
 //! The examples' shared helper: connecting, output, progress and errors, so that each program
-//! in `src/bin/` holds only what it shows.
+//! in [`programs`] (`src/programs/`) holds only what it shows.
 //!
-//! Programs (one binary each, named after what it does): see the README's "Examples".
+//! Programs (one binary each, named after what it does, whose `main` calls the program's
+//! module): see the README's "Examples". A program of your own can be a binary of its own
+//! with the same shape:
 //!
 //! # The shape of an example
 //!
@@ -75,6 +77,7 @@ pub mod inventory;
 pub mod lookup;
 pub mod output;
 pub mod place;
+pub mod programs;
 pub mod progress;
 pub mod reconfig;
 pub mod rows;

@@ -126,6 +126,11 @@ impl Client {
         let _ = self.content.set(Arc::new(content.clone()));
     }
 
+    /// The `ServiceContent` already retrieved or remembered, without a round trip.
+    pub(crate) fn known_service_content(&self) -> Option<Arc<crate::types::ServiceContent>> {
+        self.content.get().cloned()
+    }
+
     /// Connects to `url` (`https://[user@]host[:port][/sdk]`): builds the transport with the
     /// options' TLS policy, negotiates the API version, retrieves the `ServiceContent` and logs
     /// in (or reuses a cached session). See [`Session`].

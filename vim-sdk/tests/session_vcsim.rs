@@ -287,6 +287,7 @@ async fn session_cache_reuses_and_replaces_an_invalid_session() {
     assert!(!first.is_reused());
     let cookie1 = first.session_cookie().unwrap();
     let key1 = first.user_session().unwrap().key.clone();
+    let first_uuid = first.content().about.instance_uuid.clone();
     first.close().await.unwrap(); // kept alive for the next process
     let files: Vec<_> = std::fs::read_dir(&cache).unwrap().collect();
     assert_eq!(files.len(), 1);
@@ -318,7 +319,37 @@ async fn session_cache_reuses_and_replaces_an_invalid_session() {
         "{dumped:?}"
     );
     assert!(!dumped.iter().any(|f| f.contains("Login")), "{dumped:?}");
+    // One round trip: the cache holds the ServiceContent, as govmomi's does.
+    assert!(
+        !dumped.iter().any(|f| f.contains("RetrieveServiceContent")),
+        "{dumped:?}"
+    );
+    assert_eq!(second.content().about.instance_uuid, first_uuid);
     second.close().await.unwrap();
+
+    // Cached content the server refuses (a property collector it does not know): the
+    // content is read again, the session reused, and the entry rewritten with the content.
+    let entry_file = std::fs::read_dir(&cache)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text = std::fs::read_to_string(&entry_file).unwrap();
+    let tampered = text.replace(">propertyCollector<", ">gone-1<");
+    assert_ne!(tampered, text);
+    std::fs::write(&entry_file, &tampered).unwrap();
+    let again = Client::connect(sim.url(), options()).await.expect("again");
+    assert!(again.is_reused());
+    assert_eq!(again.session_cookie().unwrap(), cookie1);
+    assert_eq!(
+        again.content().property_collector.value,
+        "propertyCollector"
+    );
+    assert!(std::fs::read_to_string(&entry_file)
+        .unwrap()
+        .contains(">propertyCollector<"));
+    again.close().await.unwrap();
 
     // Invalidate the cached session from another one: the next connect logs in anew.
     let admin = Client::connect(sim.url(), creds(&sim)).await.unwrap();

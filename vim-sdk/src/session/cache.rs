@@ -1,6 +1,7 @@
-//! The session cache: one file per (URL, user, TLS identity) holding a session cookie and the
-//! negotiated version, so that short-lived processes reuse a session instead of logging in
-//! each time.
+//! The session cache: one file per (URL, user, TLS identity) holding a session cookie, the
+//! negotiated version and the server's `ServiceContent`, so that short-lived processes reuse
+//! a session instead of logging in each time, with one round trip (the session's check)
+//! instead of two, as govmomi's session cache does.
 //!
 //! The files are secrets, so on Unix a file is only read when it is a regular file (not a
 //! symbolic link: opened with `O_NOFOLLOW`) owned by the process's user with no permission
@@ -16,20 +17,31 @@ use sha2::{Digest as _, Sha256};
 
 use super::options::Secret;
 use crate::transport::TlsMode;
+use crate::types::ServiceContent;
 
 const MAGIC: &str = "vim-sdk-session 1";
 
-/// The largest cache file read; a larger one is ignored. An entry is a cookie and a version
-/// string: well under a KiB.
-pub const MAX_ENTRY_BYTES: u64 = 16 * 1024;
+/// The largest cache file read; a larger one is ignored. An entry is a cookie, a version
+/// string and a `ServiceContent` (3-5 KiB of XML from vCenter 8).
+pub const MAX_ENTRY_BYTES: u64 = 64 * 1024;
 
-/// A cached session: the cookie (secret) and the version it was negotiated with.
+/// The line after which an entry holds its `ServiceContent` as an XML document.
+const CONTENT_LINE: &str = "content";
+
+/// A cached session: the cookie (secret), the version it was negotiated with and, when
+/// known, the server's `ServiceContent`.
 #[derive(Debug, Clone)]
 pub struct CacheEntry {
     /// The session cookie, exactly as the server sent it.
     pub cookie: Secret,
     /// The negotiated API version.
     pub version: String,
+    /// The `ServiceContent` the session was made with (not secret: the managers' ids and
+    /// `about`), so that a resumed session skips `RetrieveServiceContent`: a session the
+    /// server still knows was made by the same server process, whose content has not
+    /// changed. `None` when the entry has none (or an undecodable one): the content is then
+    /// retrieved again.
+    pub content: Option<Box<ServiceContent>>,
 }
 
 /// A directory of cached sessions (mode 0700; files 0600).
@@ -125,7 +137,13 @@ impl SessionCache {
                 return None;
             }
         };
-        let mut lines = text.expose().lines();
+        let text = text.expose();
+        // The lines before the content; the content's XML is not read as lines.
+        let (head, content) = match text.split_once(&format!("\n{CONTENT_LINE}\n")) {
+            Some((head, xml)) => (head, Some(xml)),
+            None => (text, None),
+        };
+        let mut lines = head.lines();
         if lines.next() != Some(MAGIC) {
             return None;
         }
@@ -141,6 +159,9 @@ impl SessionCache {
         Some(CacheEntry {
             cookie: cookie.filter(|c| !c.expose().is_empty())?,
             version: version.filter(|v| !v.is_empty())?,
+            content: content
+                .and_then(|xml| crate::xml::decode_document::<ServiceContent>(xml.as_bytes()).ok())
+                .map(Box::new),
         })
     }
 
@@ -155,11 +176,20 @@ impl SessionCache {
         }
         self.make_dir()?;
         let path = self.path(url, user, tls);
-        let text = Secret::new(format!(
+        let mut text = format!(
             "{MAGIC}\nversion {}\ncookie {}\n",
             entry.version,
             entry.cookie.expose()
-        ));
+        );
+        if let Some(content) = &entry.content {
+            text.push_str(CONTENT_LINE);
+            text.push('\n');
+            text.push_str(&String::from_utf8_lossy(&crate::xml::encode_document(
+                &**content,
+                CONTENT_LINE,
+            )));
+        }
+        let text = Secret::new(text);
         let (mut file, tmp) = create_exclusive(&path)?;
         let written = file
             .write_all(text.expose().as_bytes())
@@ -421,10 +451,44 @@ mod tests {
         CacheEntry {
             cookie: Secret::new("\"52ab-cookie\""),
             version: "6.5".into(),
+            content: None,
         }
     }
 
     const URL: &str = "https://127.0.0.1:1/sdk";
+
+    #[test]
+    fn the_service_content_round_trips_and_is_optional() {
+        let dir = tmpdir("content");
+        let cache = SessionCache::new(&dir);
+        let mut content = ServiceContent::default();
+        content.about.name = "VMware vCenter Server".into();
+        content.about.instance_uuid = Some("8f2e".into());
+        content.property_collector =
+            crate::xml::ManagedObjectReference::new("PropertyCollector", "propertyCollector");
+        let with = CacheEntry {
+            content: Some(Box::new(content)),
+            ..entry()
+        };
+        cache.store(URL, "u", "t", &with).unwrap();
+        let back = cache.load(URL, "u", "t").unwrap();
+        assert_eq!(back.cookie.expose(), "\"52ab-cookie\"");
+        let c = back.content.expect("content");
+        assert_eq!(c.about.name, "VMware vCenter Server");
+        assert_eq!(c.about.instance_uuid.as_deref(), Some("8f2e"));
+        assert_eq!(c.property_collector.value, "propertyCollector");
+        // An entry without content (written before the content was kept) still loads, and
+        // one whose content does not decode keeps its session.
+        cache.store(URL, "u", "t", &entry()).unwrap();
+        assert!(cache.load(URL, "u", "t").unwrap().content.is_none());
+        let path = cache.path(URL, "u", "t");
+        let text = fs::read_to_string(&path).unwrap() + "content\n<content><about>";
+        fs::write(&path, text).unwrap();
+        let back = cache.load(URL, "u", "t").unwrap();
+        assert!(back.content.is_none());
+        assert_eq!(back.version, "6.5");
+        let _ = fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn round_trip_with_private_modes() {
@@ -556,6 +620,7 @@ mod tests {
                         let e = CacheEntry {
                             cookie: Secret::new(cookie(i)),
                             version: "6.5".into(),
+                            content: None,
                         };
                         (i, cache.adopt(URL, "u", "t", &e).unwrap())
                     })
@@ -575,6 +640,7 @@ mod tests {
         let again = CacheEntry {
             cookie: Secret::new(cookie(kept[0])),
             version: "6.5".into(),
+            content: None,
         };
         assert!(cache.adopt(URL, "u", "t", &again).unwrap());
         // Removing another session's entry leaves the held one; its own removes it.
@@ -594,6 +660,7 @@ mod tests {
         let entry = |c: &str| CacheEntry {
             cookie: Secret::new(c),
             version: "6.5".into(),
+            content: None,
         };
         let held = |cache: &SessionCache| {
             cache

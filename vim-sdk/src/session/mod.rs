@@ -226,6 +226,9 @@ fn adopt_in_cache(slot: &CacheSlot, client: &Client, stale: Option<&str>) -> boo
     let entry = CacheEntry {
         cookie: Secret::new(cookie),
         version: client.api_version(),
+        content: client
+            .known_service_content()
+            .map(|c| Box::new(ServiceContent::clone(&c))),
     };
     let held = match stale {
         Some(stale) => cache.replace(url, user, tls, stale, &entry),
@@ -358,8 +361,10 @@ fn prepare(url: &str, options: &ConnectOptions) -> Result<Prepared, Error> {
 }
 
 /// Resumes the cached session of `p` without credentials: loads the entry, sets its version
-/// and cookie on the client, reads the `ServiceContent` and checks `currentSession` (two
-/// round trips). A stale entry is removed and the client's cookie cleared.
+/// and cookie on the client and checks `currentSession`: one round trip with the entry's
+/// `ServiceContent`, two for an entry without one (or when the cached content's session
+/// manager or property collector is refused: then the content is read again and the entry
+/// rewritten with it). A stale entry is removed and the client's cookie cleared.
 async fn resume_in(p: &Prepared) -> Result<Result<Resumed, NoCachedSession>, Error> {
     let Some((cache, url, user_key, tls)) = &p.slot else {
         return Ok(Err(NoCachedSession::NoCache));
@@ -370,14 +375,36 @@ async fn resume_in(p: &Prepared) -> Result<Result<Resumed, NoCachedSession>, Err
     let client = &p.client;
     client.set_api_version(&entry.version);
     client.set_session_cookie(Some(entry.cookie.expose().to_string()));
-    let content = client
-        .service_instance()
-        .retrieve_service_content(client)
-        .await?;
-    match current_session(client, &content).await? {
+    let cached = match entry.content {
+        Some(content) => match current_session(client, &content).await {
+            Ok(s) => Some((*content, s)),
+            // Not the server the content came from (a fault about the cached ids): read the
+            // content again below. Anything else (the connection) fails as it would have.
+            Err(e) if e.fault().is_some() => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let (content, session, rewrite) = match cached {
+        Some((content, s)) => (content, s, false),
+        None => {
+            let content = client
+                .service_instance()
+                .retrieve_service_content(client)
+                .await?;
+            let s = current_session(client, &content).await?;
+            (content, s, true)
+        }
+    };
+    match session {
         Some(s) if p.user.as_deref().is_none_or(|u| u == s.user_name) => {
             tracing::debug!("reusing the cached session");
             client.redact_in_dumps(&s.key);
+            if rewrite {
+                // The next process resumes with one round trip.
+                client.remember_service_content(&content);
+                adopt_in_cache(&p.slot, client, Some(entry.cookie.expose()));
+            }
             Ok(Ok((content, s)))
         }
         _ => {
