@@ -67,7 +67,7 @@ sim_stop() {
     rm -rf "$work"
 }
 
-# The simulator seen through vim-sdk (examples/src/bin/one_sim.rs), certificate pinned,
+# The simulator seen through vim-sdk (examples/src/programs/one_sim.rs), certificate pinned,
 # credentials from the environment.
 sim() {
     VIM_SDK_USER="$sim_user" VIM_SDK_PASSWORD="$sim_pass" VIM_SDK_THUMBPRINT="$thumbprint" \
