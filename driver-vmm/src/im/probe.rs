@@ -264,37 +264,34 @@ struct Entities<'a> {
     vms: &'a [HostVm],
 }
 
+impl Entities<'_> {
+    /// The VM of entity `i` (`None`: the host, entity 0).
+    fn vm(&self, i: usize) -> Option<&HostVm> {
+        i.checked_sub(1).and_then(|v| self.vms.get(v))
+    }
+}
+
 impl NetEntities for Entities<'_> {
     fn count(&self) -> usize {
         self.vms.len() + 1
     }
 
     fn entity(&self, i: usize) -> NetEntity<'_> {
-        match i.checked_sub(1).and_then(|v| self.vms.get(v)) {
-            Some(vm) => NetEntity {
-                kind: "VirtualMachine",
-                id: vm.id(),
-                key: vm.net_key(),
-                running: vm.state == State::Active,
-            },
-            None => NetEntity {
-                kind: &self.host.r#type,
-                id: &self.host.value,
-                key: &self.host_key,
-                running: true,
-            },
+        let (id, kind) = self.id(i);
+        NetEntity {
+            kind,
+            id,
+            key: self.key(i),
+            running: self.vm(i).is_none_or(|vm| vm.state == State::Active),
         }
     }
 
     fn key(&self, i: usize) -> &str {
-        match i.checked_sub(1).and_then(|v| self.vms.get(v)) {
-            Some(vm) => vm.net_key(),
-            None => &self.host_key,
-        }
+        self.vm(i).map_or(self.host_key.as_str(), HostVm::net_key)
     }
 
     fn id(&self, i: usize) -> (&str, &str) {
-        match i.checked_sub(1).and_then(|v| self.vms.get(v)) {
+        match self.vm(i) {
             Some(vm) => (vm.id(), "VirtualMachine"),
             None => (&self.host.value, &self.host.r#type),
         }
