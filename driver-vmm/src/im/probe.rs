@@ -36,7 +36,7 @@
 use std::io::Write;
 
 use driver_common::connect::{self, Conn};
-use driver_common::netstats::{self, NetEntity, NetTotals};
+use driver_common::netstats::{self, NetEntities, NetEntity, NetTotals};
 use driver_common::poll::{self, PollInfo, State, VmSample};
 use driver_common::{DriverError, Result};
 use vim_sdk::property::ObjectProps;
@@ -257,6 +257,47 @@ async fn read(conn: &Conn) -> Result<Reading> {
     Ok(r)
 }
 
+/// The host (first) and its VMs, as the network totals take them.
+struct Entities<'a> {
+    host: &'a vim_sdk::xml::ManagedObjectReference,
+    host_key: String,
+    vms: &'a [HostVm],
+}
+
+impl Entities<'_> {
+    /// The VM of entity `i` (`None`: the host, entity 0).
+    fn vm(&self, i: usize) -> Option<&HostVm> {
+        i.checked_sub(1).and_then(|v| self.vms.get(v))
+    }
+}
+
+impl NetEntities for Entities<'_> {
+    fn count(&self) -> usize {
+        self.vms.len() + 1
+    }
+
+    fn entity(&self, i: usize) -> NetEntity<'_> {
+        let (id, kind) = self.id(i);
+        NetEntity {
+            kind,
+            id,
+            key: self.key(i),
+            running: self.vm(i).is_none_or(|vm| vm.state == State::Active),
+        }
+    }
+
+    fn key(&self, i: usize) -> &str {
+        self.vm(i).map_or(self.host_key.as_str(), HostVm::net_key)
+    }
+
+    fn id(&self, i: usize) -> (&str, &str) {
+        match self.vm(i) {
+            Some(vm) => (vm.id(), "VirtualMachine"),
+            None => (&self.host.value, &self.host.r#type),
+        }
+    }
+}
+
 /// What the probe found, written out by [`Found::write_to`].
 struct Found {
     host: ObjectProps,
@@ -285,25 +326,16 @@ async fn probe(conn: &Conn) -> Result<Found> {
     }
     r.datastores.sort_by(|a, b| a.name.cmp(&b.name));
     r.vms.sort_by(|a, b| a.name().cmp(b.name()));
+    r.vms.shrink_to_fit();
 
     // Network totals of the host and of every VM: one QueryPerf.
     let me = conn.host.reference();
-    let host_key = format!("host:{}", me.value);
-    let mut entities = Vec::with_capacity(r.vms.len() + 1);
-    entities.push(NetEntity {
-        kind: &me.r#type,
-        id: &me.value,
-        key: &host_key,
-        running: true,
-    });
-    entities.extend(r.vms.iter().map(|vm| NetEntity {
-        kind: "VirtualMachine",
-        id: vm.id(),
-        key: vm.net_key(),
-        running: vm.state == State::Active,
-    }));
+    let entities = Entities {
+        host: me,
+        host_key: format!("host:{}", me.value),
+        vms: &r.vms,
+    };
     let net = netstats::cumulative_many(conn, &entities, true).await;
-    drop(entities);
     Ok(Found {
         host,
         host_name: conn.host_name.clone(),

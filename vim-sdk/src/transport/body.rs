@@ -18,13 +18,17 @@ use tokio::sync::mpsc;
 use super::error::TransportError;
 use crate::chunks::{ChunkBuf, ChunkSource};
 
-/// How many body chunks may wait between the network task and a blocking reader.
-const READER_CHANNEL_CHUNKS: usize = 8;
+/// How many body chunks may wait between the network task and a blocking reader. With the
+/// chunk the reader works on, the batch being gathered and hyper's own read buffer, a
+/// streamed body holds at most about five times [`READER_BATCH`] (its size does not matter):
+/// a slow decoder slows the connection instead of letting chunks pile up.
+const READER_CHANNEL_CHUNKS: usize = 2;
 
 /// Small frames are joined up to this size before they are handed to a blocking reader:
 /// servers send chunked bodies in pieces of a few KiB (vcsim: 4 KiB), and a thread wake-up
-/// per piece costs more CPU than decoding it.
-const READER_BATCH: usize = 128 * 1024;
+/// per piece costs more CPU than decoding it. The same as hyper's read buffer cap
+/// ([`super::READ_BUFFER_MAX`]), so a frame that fills hyper's buffer goes on as it is.
+const READER_BATCH: usize = super::READ_BUFFER_MAX;
 
 /// The longest a gathered batch waits for the next frame before it is handed on anyway.
 const BATCH_DELAY: Duration = Duration::from_millis(1);
