@@ -37,7 +37,8 @@ pub trait ManagedType: Sized + Clone + Send + Sync + 'static {
 }
 
 /// Whether managed object type `ty` is `expected` or one of its subtypes, walking the bases
-/// recorded in [`crate::meta::MANAGED_OBJECTS`].
+/// recorded in [`crate::meta::MANAGED_OBJECTS`] (read through
+/// [`crate::meta::managed_object_base`]).
 pub fn is_a(ty: &str, expected: &str) -> bool {
     let mut current = ty;
     // The hierarchy is a few levels deep; the bound only guards against a cycle.
@@ -45,11 +46,8 @@ pub fn is_a(ty: &str, expected: &str) -> bool {
         if current == expected {
             return true;
         }
-        let base = crate::meta::MANAGED_OBJECTS
-            .iter()
-            .find(|m| m.name == current)
-            .and_then(|m| m.base);
-        match base {
+        // Not `MANAGED_OBJECTS`: its property tables cost a load-time relocation per string.
+        match crate::meta::managed_object_base(current) {
             Some(b) => current = b,
             None => return false,
         }
@@ -382,5 +380,25 @@ pub mod meta_types {
         pub since: &'static str,
         /// Own properties.
         pub properties: &'static [PropertyInfo],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn managed_object_bases_match_the_model() {
+        // The relocation-free lookup `is_a` reads says what `MANAGED_OBJECTS` says.
+        for m in crate::meta::MANAGED_OBJECTS {
+            assert_eq!(
+                crate::meta::managed_object_base(m.name),
+                m.base,
+                "{}",
+                m.name
+            );
+        }
+        assert_eq!(crate::meta::managed_object_base("NotAType"), None);
+        assert!(super::is_a("ClusterComputeResource", "ManagedEntity"));
+        assert!(super::is_a("VirtualMachine", "VirtualMachine"));
+        assert!(!super::is_a("ManagedEntity", "VirtualMachine"));
     }
 }

@@ -23,11 +23,12 @@ pub fn emit(ctx: &Ctx) -> String {
         );
     }
     out.push_str("}\n");
-    let _ = writeln!(out, "static ANY_ARRAY_NAMES: [&str; {}] = [", arrays.len());
-    for a in &arrays {
-        let _ = writeln!(out, "    \"{}\",", a.name);
-    }
-    out.push_str("];\nimpl AnyArray {\n    /// The wire type name (`ArrayOfString`).\n    pub fn type_name(&self) -> &'static str {\n        match self {\n");
+    super::name_table(
+        &mut out,
+        "ANY_ARRAY_NAMES",
+        arrays.iter().map(|a| a.name.as_str()),
+    );
+    out.push_str("impl AnyArray {\n    /// The wire type name (`ArrayOfString`).\n    pub fn type_name(&self) -> &'static str {\n        match self {\n");
     for a in &arrays {
         let _ = writeln!(
             out,
@@ -92,11 +93,11 @@ pub fn emit(ctx: &Ctx) -> String {
         );
     }
     out.push_str("        }\n    }\n}\n");
-    let _ = writeln!(out, "static ENUM_NAMES: [&str; {}] = [", ctx.m.enums.len());
-    for e in ctx.m.enums.keys() {
-        let _ = writeln!(out, "    \"{e}\",");
-    }
-    out.push_str("];\n");
+    super::name_table(
+        &mut out,
+        "ENUM_NAMES",
+        ctx.m.enums.keys().map(String::as_str),
+    );
     out.push_str(ANY_ENUM);
     task_results(ctx, &mut out);
     out
@@ -217,8 +218,10 @@ pub enum Any {
     },
 }
 
-static XSD_NAMES: [&str; 12] =
-    ["anyType", "anyURI", "base64Binary", "boolean", "byte", "dateTime", "double", "float", "int", "long", "short", "string"];
+static XSD_NAMES: crate::xml::NameTable = crate::xml::NameTable::new(
+    "anyTypeanyURIbase64BinarybooleanbytedateTimedoublefloatintlongshortstring",
+    &[7, 13, 25, 32, 36, 44, 50, 55, 58, 62, 67, 73],
+);
 
 impl Default for Any {
     fn default() -> Self {
@@ -288,9 +291,9 @@ fn decode_any(r: &mut XmlReader<'_>) -> Result<Any, DecodeError> {
         TypeLookup::Unknown(name) => {
             if name == "ManagedObjectReference" {
                 Ok(Any::Reference(Decode::decode(r)?))
-            } else if let Ok(i) = ANY_ARRAY_NAMES.binary_search(&name.as_str()) {
+            } else if let Ok(i) = ANY_ARRAY_NAMES.binary_search(name.as_bytes()) {
                 Ok(Any::Array(AnyArray::decode_variant(i, r)?))
-            } else if ENUM_NAMES.binary_search(&name.as_str()).is_ok() {
+            } else if ENUM_NAMES.binary_search(name.as_bytes()).is_ok() {
                 Ok(Any::Enum { wire_type: name, value: r.read_text()? })
             } else {
                 Ok(Any::Unknown { wire_type: name, text: r.read_text()? })

@@ -158,5 +158,94 @@ pub fn emit(ctx: &Ctx) -> String {
         );
     }
     out.push_str("];\n");
+    relocation_free(ctx, &mut out);
     out
+}
+
+/// The facts the runtime looks up in every binary (a type's base, an operation's result, a
+/// managed object type's base) as tables of names and indices: the `&str` tables above cost
+/// a load-time relocation per string in a position-independent executable, written at each
+/// process start; these cost a few per table.
+fn relocation_free(ctx: &Ctx, out: &mut String) {
+    let m = ctx.m;
+    // Each type's (or managed object type's) base as an index into the same sorted names.
+    let bases = |out: &mut String,
+                 names_ident: &str,
+                 base_ident: &str,
+                 items: Vec<(&str, Option<&str>)>| {
+        let names: Vec<&str> = items.iter().map(|(n, _)| *n).collect();
+        super::name_table(out, names_ident, names.iter().copied());
+        let index: Vec<String> = items
+            .iter()
+            .map(|(_, b)| {
+                b.and_then(|b| names.binary_search(&b).ok())
+                    .map_or(u16::MAX, |i| u16::try_from(i).unwrap_or(u16::MAX))
+                    .to_string()
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "static {base_ident}: [u16; {}] = [{}];",
+            index.len(),
+            index.join(", ")
+        );
+    };
+    bases(
+        out,
+        "TYPE_NAMES",
+        "TYPE_BASE_INDEX",
+        m.types
+            .values()
+            .map(|t| (t.name.as_str(), t.base.as_deref()))
+            .collect(),
+    );
+    bases(
+        out,
+        "MANAGED_OBJECT_NAMES",
+        "MANAGED_OBJECT_BASE_INDEX",
+        m.managed_objects
+            .values()
+            .map(|mo| (mo.name.as_str(), mo.base.as_deref()))
+            .collect(),
+    );
+    let returning: Vec<(&str, String)> = m
+        .operations
+        .values()
+        .filter_map(|o| {
+            o.returns
+                .as_ref()
+                .map(|r| (o.name.as_str(), r.ty.to_text()))
+        })
+        .collect();
+    super::name_table(
+        out,
+        "RETURNING_OPERATIONS",
+        returning.iter().map(|(o, _)| *o),
+    );
+    super::name_table(
+        out,
+        "OPERATION_RETURN_TYPES",
+        returning.iter().map(|(_, r)| r.as_str()),
+    );
+    out.push_str(
+        "/// A name's base in a table of names and base indices (`u16::MAX`: none).
+         fn base_in(names: &crate::xml::NameTable, base: &[u16], name: &str) -> Option<&'static str> {
+             let i = names.binary_search(name.as_bytes()).ok()?;
+             names.get(usize::from(*base.get(i)?))
+}
+         /// The base of data object or fault type `name` (as in [`TYPE_BASES`]), if it has one.
+         pub fn type_base(name: &str) -> Option<&'static str> {
+             base_in(&TYPE_NAMES, &TYPE_BASE_INDEX, name)
+}
+         /// The base of managed object type `name` (as in [`MANAGED_OBJECTS`]), if it has one.
+         pub fn managed_object_base(name: &str) -> Option<&'static str> {
+             base_in(&MANAGED_OBJECT_NAMES, &MANAGED_OBJECT_BASE_INDEX, name)
+}
+         /// The wire result type of operation `name` (as in [`OPERATION_RETURNS`]), if it returns one.
+         pub fn operation_return(name: &str) -> Option<&'static str> {
+             let i = RETURNING_OPERATIONS.binary_search(name.as_bytes()).ok()?;
+             OPERATION_RETURN_TYPES.get(i)
+}
+",
+    );
 }

@@ -75,3 +75,23 @@ pub(crate) fn header(out: &mut String, what: &str, model: &Model) {
         model.release
     ));
 }
+
+/// Emits `static {ident}: NameTable` holding `names` (already sorted by bytes): one string and
+/// the names' end offsets, so that the table needs no load-time relocation per name (a
+/// `[&str; N]` needs one each in a position-independent executable).
+pub(crate) fn name_table<'a>(
+    out: &mut String,
+    ident: &str,
+    names: impl IntoIterator<Item = &'a str>,
+) {
+    let mut text = String::new();
+    let mut ends = Vec::new();
+    for n in names {
+        text.push_str(n);
+        ends.push(text.len().to_string());
+    }
+    out.push_str(&format!(
+        "static {ident}: crate::xml::NameTable = crate::xml::NameTable::new(\n    {text:?},\n    &[{}],\n);\n",
+        ends.join(", ")
+    ));
+}

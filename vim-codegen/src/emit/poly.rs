@@ -98,11 +98,7 @@ fn emit_enum(ctx: &Ctx, base: &str, variants: &[String], any: Option<&[String]>,
          /// The wire type name (`xsi:type`).\n        wire_type: String,\n        \
          /// The fields of `{base}` that were present.\n        value: Box<{base}>,\n    }},\n}}"
     );
-    let _ = writeln!(out, "static {table}: [&str; {}] = [", variants.len());
-    for v in variants {
-        let _ = writeln!(out, "    \"{v}\",");
-    }
-    out.push_str("];\n");
+    super::name_table(out, &table, variants.iter().map(String::as_str));
 
     let _ = writeln!(out, "impl {en} {{");
     out.push_str("    /// The wire type name of the value.\n    pub fn type_name(&self) -> &str {\n        match self {\n");

@@ -9,11 +9,13 @@
 mod error;
 #[cfg(test)]
 mod in_place_tests;
+mod names;
 mod reader;
 mod values;
 mod writer;
 
 pub use error::{DecodeError, DecodeErrorInfo, DecodeErrorKind};
+pub use names::NameTable;
 pub use reader::{
     Limits, NextChunk, TypeLookup, TypeNs, XmlReader, XsiType, DEFAULT_COST_PER_BYTE,
 };

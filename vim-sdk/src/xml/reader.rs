@@ -11,7 +11,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use super::error::{DecodeError, DecodeErrorKind};
-use super::{XSD_NS, XSI_NS};
+use super::{NameTable, XSD_NS, XSI_NS};
 
 /// Bounds applied to untrusted documents.
 ///
@@ -473,10 +473,10 @@ impl<'r> XmlReader<'r> {
     }
 
     /// Looks the current element's `urn:vim25` `xsi:type` up in `table` (sorted by bytes).
-    pub fn lookup_type(&self, table: &[&str]) -> TypeLookup {
+    pub fn lookup_type(&self, table: &NameTable) -> TypeLookup {
         match self.xsi_type() {
             None => TypeLookup::Absent,
-            Some((TypeNs::Vim, name)) => match table.binary_search_by(|p| p.as_bytes().cmp(name)) {
+            Some((TypeNs::Vim, name)) => match table.binary_search(name) {
                 Ok(i) => TypeLookup::Found(i),
                 Err(_) => TypeLookup::Unknown(String::from_utf8_lossy(name).into_owned()),
             },
@@ -485,9 +485,9 @@ impl<'r> XmlReader<'r> {
     }
 
     /// Looks the current element's XML Schema `xsi:type` (`xsd:int`, ...) up in `table`.
-    pub fn lookup_xsd(&self, table: &[&str]) -> Option<usize> {
+    pub fn lookup_xsd(&self, table: &NameTable) -> Option<usize> {
         match self.xsi_type() {
-            Some((TypeNs::Xsd, name)) => table.binary_search_by(|p| p.as_bytes().cmp(name)).ok(),
+            Some((TypeNs::Xsd, name)) => table.binary_search(name).ok(),
             _ => None,
         }
     }
