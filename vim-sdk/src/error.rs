@@ -75,6 +75,7 @@ pub enum ErrorKind {
     PasswordInUrl,
 }
 
+#[cfg(feature = "helpers")]
 impl ErrorKind {
     /// What a decoder of a streamed reply reports when it stopped with `e`: the transport
     /// failure that broke the body's stream (an idle timeout, a reset connection), if one
