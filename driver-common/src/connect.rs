@@ -20,7 +20,7 @@ use vim_sdk::session::{tls_identity, Session, SessionCache};
 use vim_sdk::transport::Transport;
 use vim_sdk::types::{
     AnySelectionSpec, ObjectContent, ObjectSpec, PropertyFilterSpec, PropertySpec, SelectionSpec,
-    ServiceContent, TraversalSpec,
+    TraversalSpec,
 };
 use vim_sdk::xml::ManagedObjectReference;
 use vim_sdk::Client;
@@ -261,7 +261,6 @@ impl Conn {
         let placed = resolve(&session, &rc, &endpoint, host).await;
         if let (Ok(p), Some(dir)) = (&placed, rc.session_cache_dir()) {
             Saved {
-                content: session.content().clone(),
                 datacenter: p.datacenter.clone(),
                 vm_folder: p.vm_folder.clone(),
                 host: p.host.clone(),
@@ -298,6 +297,11 @@ impl Conn {
         else {
             return Ok(None);
         };
+        // The server's `ServiceContent` comes with the cached session (an entry written
+        // without one is rewritten with it by the next login or resume).
+        let Some(content) = entry.content else {
+            return Ok(None);
+        };
         let Some(saved) = Saved::load(&saved_path(&dir, endpoint, rc, host)) else {
             return Ok(None);
         };
@@ -310,7 +314,7 @@ impl Conn {
         let client = Client::new(transport);
         client.set_api_version(&entry.version);
         client.set_session_cookie(Some(entry.cookie.expose().to_string()));
-        let session = Session::resume(client, saved.content);
+        let session = Session::resume(client, *content);
         Ok(Some(Conn {
             session,
             host: mo::HostSystem::from_ref(saved.host),
@@ -706,23 +710,23 @@ fn saved_path(dir: &std::path::Path, ep: &Endpoint, rc: &VmwareRc, host: &str) -
     ))
 }
 
-/// What a later process needs to skip `RetrieveServiceContent` and the host lookup: the
-/// server's `ServiceContent` and the host's placement. Not secret (object ids only).
+/// What a later process needs, beside the cached session and its `ServiceContent`, to skip
+/// the host lookup: the host's placement. Not secret (object ids only).
 struct Saved {
-    content: ServiceContent,
     datacenter: ManagedObjectReference,
     vm_folder: ManagedObjectReference,
     host: ManagedObjectReference,
     pool: ManagedObjectReference,
 }
 
-const SAVED_MAGIC: &str = "placement v1";
+/// The first line of a placement file (`v1` files also held the `ServiceContent`, now read
+/// from the session cache: they are ignored, and rewritten by the next lookup).
+const SAVED_MAGIC: &str = "placement v2";
 
 impl Saved {
     fn load(path: &std::path::Path) -> Option<Saved> {
         let text = std::fs::read_to_string(path).ok()?;
-        let (head, xml) = text.split_once("\ncontent\n")?;
-        let mut lines = head.lines();
+        let mut lines = text.lines();
         if lines.next()? != SAVED_MAGIC {
             return None;
         }
@@ -732,9 +736,7 @@ impl Saved {
             let (k, t, v) = (it.next()?, it.next()?, it.next()?);
             refs.insert(k.to_string(), ManagedObjectReference::new(t, v));
         }
-        let content = vim_sdk::xml::decode_document::<ServiceContent>(xml.as_bytes()).ok()?;
         Some(Saved {
-            content,
             datacenter: refs.remove("datacenter")?,
             vm_folder: refs.remove("vm_folder")?,
             host: refs.remove("host")?,
@@ -755,11 +757,6 @@ impl Saved {
             }
             text.push_str(&format!("{k}\t{}\t{}\n", r.r#type, r.value));
         }
-        text.push_str("content\n");
-        text.push_str(&String::from_utf8_lossy(&vim_sdk::xml::encode_document(
-            &self.content,
-            "content",
-        )));
         // Not secret, but beside the sessions: private like them (mode 0600 from creation).
         let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
         let mut options = std::fs::OpenOptions::new();

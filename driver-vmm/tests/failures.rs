@@ -150,6 +150,7 @@ async fn unreachable_host_fails() {
 
 /// A server that stops answering fails the action at vmwarerc's `:call_timeout:`, whether
 /// it stalls before the reply's headers or in its body; the stalled call is not sent twice.
+/// The probe's streamed `QueryPerf` stalled mid-body is reported as that timeout too.
 /// (The proxy serves on a thread of its own: this one-thread test runtime blocks while each
 /// driver runs.)
 #[tokio::test]
@@ -172,6 +173,28 @@ async fn a_stalled_server_fails_the_action_at_the_call_timeout() {
         assert_eq!(proxy.count("RetrievePropertiesEx"), 1, "sent once: {run}");
         assert!(run.stdout.is_empty(), "{run}");
     }
+    // The probe's streamed QueryPerf reply stalled mid-body: the probe reports the host
+    // without network figures (as for any failed QueryPerf) and its debug line names the
+    // timeout and the hint (the transport's error, not malformed XML); sent once.
+    proxy.reset_counts();
+    proxy.inject("QueryPerf", Fault::StallMidBody);
+    let run = env.run_with_env(
+        "im/vmware.d/probe",
+        &["3", &host],
+        &[("ONE_MAD_DEBUG", "1")],
+    );
+    run.assert_ok();
+    assert!(run.stdout.contains("HYPERVISOR=vmware"), "{run}");
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("network statistics unavailable"))
+        .unwrap_or_else(|| panic!("no debug line for the failed QueryPerf: {run}"));
+    for needle in ["timed out after 2s", "response body", ":call_timeout:"] {
+        assert!(line.contains(needle), "{needle:?} not in {line:?}");
+    }
+    assert!(!line.contains("malformed"), "{line}");
+    assert_eq!(proxy.count("QueryPerf"), 1, "sent once: {run}");
     // A bad value is refused, naming the key.
     env.write_vmwarerc(&format!("{via_proxy}:call_timeout: 0\n"));
     let run = env.run("vmm/vmware/poll", &["one-7", &host, "7", &host]);

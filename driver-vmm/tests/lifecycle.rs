@@ -208,10 +208,9 @@ async fn shutdown_times_out_when_the_guest_stays_on() {
         "{err}"
     );
     assert!(err.contains("poweredOn"), "{err}");
-    assert!(
-        took >= Duration::from_secs(2) && took < Duration::from_secs(6),
-        "{took:?}"
-    );
+    // Not before the timeout (no upper bound on the wall time, which a loaded machine
+    // stretches: the bounded number of waits below shows it ended at the timeout).
+    assert!(took >= Duration::from_secs(2), "{took:?}");
     assert_eq!(fx.count("ShutdownGuest"), 1);
     assert_eq!(
         fx.count("UnregisterVM"),
@@ -305,8 +304,10 @@ async fn cancel_retries_an_unregister_refused_while_powering_off() {
     assert_eq!(done, Cancel::WasOff);
     assert_eq!(fx.count("UnregisterVM"), 2, "{:?}", fx.calls());
     let took = started.elapsed();
+    // One pause of 0.5 s (a lower bound only: a loaded machine stretches the wall time;
+    // the two attempts above show there was no more).
     assert!(
-        took >= Duration::from_millis(500) && took < Duration::from_secs(3),
+        took >= Duration::from_millis(500),
         "one pause of 0.5 s: {took:?}"
     );
 
@@ -344,9 +345,8 @@ async fn cancel_gives_up_after_bounded_retries() {
     );
     assert!(err.contains("InvalidPowerState"), "{err}");
     assert_eq!(fx.count("UnregisterVM"), 3, "{:?}", fx.calls());
-    // Pauses of 20 and 40 ms.
+    // Pauses of 20 and 40 ms (a lower bound only, as above).
     assert!(started.elapsed() >= Duration::from_millis(60));
-    assert!(started.elapsed() < Duration::from_secs(2));
 
     let fx = unregister_server("NoPermission", usize::MAX).await;
     let c = fx.client();

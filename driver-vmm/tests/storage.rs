@@ -1137,15 +1137,12 @@ async fn context_builds_a_labelled_iso_and_uploads_it() {
     assert!(find(b"HOSTNAME='vm95'"));
     assert!(find(b"echo hello"));
     assert!(find(&[b'k'; 5000]));
-    // No temporary ISO left on the front-end.
-    let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+    // No temporary ISO left on the front-end (in the runs' own TMPDIR: a shared /tmp
+    // would show another process's context action running at the same time).
+    let leftovers: Vec<_> = std::fs::read_dir(&env.tmp)
         .expect("tmp")
         .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("one-context-95-")
-        })
+        .filter(|e| e.file_name().to_string_lossy().starts_with("one-context-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 

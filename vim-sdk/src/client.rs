@@ -331,17 +331,9 @@ impl Client {
         let op = req.op();
         let object = req.object().to_string();
         let body = bytes::Bytes::from(req.finish());
-        async {
-            match self.send_body(op, &object, body.clone(), None).await {
-                Err(e) if is_retried_read(op) && e.is_connection_failure() => {
-                    tracing::debug!(error = %e, "connection failed during a read; sending it again once");
-                    self.send_body(op, &object, body, None).await
-                }
-                other => other,
-            }
-        }
-        .instrument(span)
-        .await
+        retried_once(op, || self.send_body(op, &object, body.clone(), None))
+            .instrument(span)
+            .await
     }
 
     /// As [`send`](Self::send), with `pieces` more parameters after those already in `req`,
@@ -376,45 +368,40 @@ impl Client {
             length += w.as_bytes().len() as u64;
         }
         let (head, tail) = (bytes::Bytes::from(head), bytes::Bytes::from(tail));
-        async {
-            let mut again = is_retried_read(op);
-            loop {
-                let (tx, rx) = tokio::sync::mpsc::channel(REQUEST_PIECES);
-                let body = OutBody::Pieces { length, rx };
-                let feed = async {
-                    // Owned here, so that the body ends if the writing stops early.
-                    let tx = tx;
-                    let piece = |w: &XmlWriter| bytes::Bytes::copy_from_slice(w.as_bytes());
-                    if tx.send(head.clone()).await.is_err() {
-                        return;
-                    }
-                    w.clear();
-                    for i in 0..pieces {
-                        write(i, &mut w);
-                        if w.as_bytes().len() >= REQUEST_PIECE {
-                            if tx.send(piece(&w)).await.is_err() {
-                                return;
-                            }
-                            w.clear();
-                        }
-                    }
-                    if !w.as_bytes().is_empty() && tx.send(piece(&w)).await.is_err() {
-                        return;
-                    }
-                    let _ = tx.send(tail.clone()).await;
-                };
-                let (sent, ()) = tokio::join!(self.send_body(op, &object, body, None), feed);
-                match sent {
-                    Err(e) if again && e.is_connection_failure() => {
-                        tracing::debug!(error = %e, "connection failed during a read; sending it again once");
-                        again = false;
-                    }
-                    other => return other,
+        // The writer and its buffer, used by one attempt at a time.
+        let writing = tokio::sync::Mutex::new((write, w));
+        let (head, tail, object, writing) = (&head, &tail, object.as_str(), &writing);
+        let attempt = move || async move {
+            let (tx, rx) = tokio::sync::mpsc::channel(REQUEST_PIECES);
+            let body = OutBody::Pieces { length, rx };
+            let feed = async {
+                // Owned here, so that the body ends if the writing stops early.
+                let tx = tx;
+                let mut writing = writing.lock().await;
+                let (write, w) = &mut *writing;
+                let piece = |w: &XmlWriter| bytes::Bytes::copy_from_slice(w.as_bytes());
+                if tx.send(head.clone()).await.is_err() {
+                    return;
                 }
-            }
-        }
-        .instrument(span)
-        .await
+                w.clear();
+                for i in 0..pieces {
+                    write(i, w);
+                    if w.as_bytes().len() >= REQUEST_PIECE {
+                        if tx.send(piece(w)).await.is_err() {
+                            return;
+                        }
+                        w.clear();
+                    }
+                }
+                if !w.as_bytes().is_empty() && tx.send(piece(w)).await.is_err() {
+                    return;
+                }
+                let _ = tx.send(tail.clone()).await;
+            };
+            let (sent, ()) = tokio::join!(self.send_body(op, object, body, None), feed);
+            sent
+        };
+        retried_once(op, attempt).instrument(span).await
     }
 
     async fn send_body(
@@ -497,13 +484,7 @@ impl Client {
         let op = req.op();
         let object = req.object().to_string();
         let body = bytes::Bytes::from(req.finish());
-        match self.invoke_once(op, &object, body.clone()).await {
-            Err(e) if is_retried_read(op) && e.is_connection_failure() => {
-                tracing::debug!(error = %e, "connection failed during a read; sending it again once");
-                self.invoke_once(op, &object, body).await
-            }
-            other => other,
-        }
+        retried_once(op, || self.invoke_once(op, &object, body.clone())).await
     }
 
     async fn invoke_once(
@@ -577,6 +558,23 @@ pub const RETRIED_READS: &[&str] = &[
     "FindAllByDnsName",
     "FindAllByUuid",
 ];
+
+/// Runs `attempt` (one sending of a call of `op`), and once more when `op` is a read among
+/// [`RETRIED_READS`] whose connection failed ([`Error::is_connection_failure`]): the one
+/// place that decides whether a call is sent twice (see [`Client::invoke`]).
+async fn retried_once<T, F, Fut>(op: &'static str, mut attempt: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    match attempt().await {
+        Err(e) if is_retried_read(op) && e.is_connection_failure() => {
+            tracing::debug!(error = %e, "connection failed during a read; sending it again once");
+            attempt().await
+        }
+        other => other,
+    }
+}
 
 /// Whether a reply body looks like a SOAP envelope (names `Envelope` near its start).
 fn looks_like_soap(body: &[u8]) -> bool {

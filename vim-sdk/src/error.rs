@@ -75,6 +75,22 @@ pub enum ErrorKind {
     PasswordInUrl,
 }
 
+#[cfg(feature = "helpers")]
+impl ErrorKind {
+    /// What a decoder of a streamed reply reports when it stopped with `e`: the transport
+    /// failure that broke the body's stream (an idle timeout, a reset connection), if one
+    /// did, rather than the malformed XML its reader saw.
+    pub(crate) fn of_streamed_decode(
+        e: DecodeError,
+        reader: &mut crate::transport::BlockingBodyReader,
+    ) -> Self {
+        match reader.take_stream_error() {
+            Some(t) => ErrorKind::Transport(t),
+            None => ErrorKind::Decode(e),
+        }
+    }
+}
+
 /// An error from a vSphere call, naming the operation and the object it was called on.
 #[derive(Debug)]
 pub struct Error {

@@ -114,7 +114,10 @@ async fn query_perf_pieces(
                 return;
             }
             Err(MetricStop::Closed) => return,
-            Err(MetricStop::Decode(e)) => crate::error::ErrorKind::Decode(e),
+            // A stalled or reset body is that transport error, not malformed XML.
+            Err(MetricStop::Decode(e)) => {
+                crate::error::ErrorKind::of_streamed_decode(e, &mut reader)
+            }
             Err(MetricStop::Fault(f)) => crate::error::ErrorKind::Fault(Box::new(f)),
         };
         let _ = tx.blocking_send(Err(Error::new(OP, Some(object), kind)));

@@ -68,6 +68,36 @@ fn transport_error(e: &Error) -> &TransportError {
     }
 }
 
+/// Checks that `err` is what a reply body broken by `fault` must give: the transport's own
+/// error (a reset connection, the idle timeout), typed, never a decoding error.
+fn assert_broken_body(err: &Error, fault: &Fault) {
+    let _ = format!("{err} {err:?}");
+    match (fault, transport_error(err)) {
+        (Fault::ResetMidBody, TransportError::Http { .. }) => {}
+        (Fault::StallMidBody, TransportError::Timeout { after, waiting_for }) => {
+            assert_eq!((*after, *waiting_for), (LIMIT, "response body"), "{err}");
+        }
+        (fault, other) => panic!("{fault:?}: {other:?} ({err})"),
+    }
+}
+
+/// Breaks the reply of the next request of `op` mid-body, once reset and once stalled, and
+/// checks that `call` fails each time with the transport's typed error
+/// ([`assert_broken_body`]) and was sent once (not again after the break).
+async fn check_broken_bodies<T, Fut>(proxy: &FaultProxy, op: &str, mut call: impl FnMut() -> Fut)
+where
+    T: std::fmt::Debug,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    for fault in [Fault::ResetMidBody, Fault::StallMidBody] {
+        let before = proxy.count(op);
+        proxy.inject(op, fault.clone());
+        let err = call().await.expect_err("the reply was broken");
+        assert_broken_body(&err, &fault);
+        assert_eq!(proxy.count(op), before + 1, "{op} {fault:?}: sent once");
+    }
+}
+
 #[tokio::test]
 async fn a_read_whose_connection_breaks_is_sent_again_once() {
     let proxy = proxy().await;
@@ -114,30 +144,146 @@ async fn a_streamed_read_whose_connection_breaks_before_the_reply_is_sent_again_
         .expect("retried");
     assert_eq!(objects.len(), 1);
     assert_eq!(proxy.count("RetrievePropertiesEx"), 2);
-    // Cut while the body streams: the error reaches the caller, typed (the transport's, not
-    // a decoding error), not retried.
-    proxy.inject("RetrievePropertiesEx", Fault::ResetMidBody);
-    let err = retrieve(&c, &collector, std::slice::from_ref(&spec), None)
+    // Cut or stalled while the body streams: the error reaches the caller, typed (the
+    // transport's, not a decoding error), not retried.
+    check_broken_bodies(&proxy, "RetrievePropertiesEx", || {
+        retrieve(&c, &collector, std::slice::from_ref(&spec), None)
+    })
+    .await;
+}
+
+/// The streamed `QueryPerf` (a read, written as it is sent): a connection lost before the
+/// reply is sent again once, whole; a body reset or stalled mid-decode is the transport's
+/// typed error (as for the property stream), and the call is not sent again.
+#[tokio::test]
+async fn a_streamed_query_perf_broken_mid_body_is_a_transport_error() {
+    use vim_sdk::perf::{query_perf_each, query_perf_each_of, PerfCounters};
+    use vim_sdk::types::{PerfMetricId, PerfQuerySpec};
+
+    let proxy = proxy().await;
+    let (c, content) = logged_in(&proxy).await;
+    let m = vim_sdk::ops::Managers::from_content(&content);
+    let vm = vcsim::all_vms(&c, &m).await.remove(0).1;
+    let counters = PerfCounters::resolve_default(&c, &["cpu.usage.average"])
         .await
-        .unwrap_err();
-    let _ = format!("{err} {err:?}");
-    assert!(
-        matches!(transport_error(&err), TransportError::Http { .. }),
-        "{err:?}"
+        .expect("resolve");
+    let spec = PerfQuerySpec {
+        entity: vm.reference().clone(),
+        max_sample: Some(3),
+        metric_id: vec![PerfMetricId {
+            counter_id: counters.id("cpu.usage.average").expect("counter id"),
+            instance: String::new(),
+        }],
+        interval_id: Some(20),
+        ..Default::default()
+    };
+    let specs = vec![spec; 8];
+    let whole = query_perf_each(&c, counters.manager(), &specs, |_| {})
+        .await
+        .expect("QueryPerf through the proxy");
+    assert_eq!(whole, specs.len());
+    // Lost before the reply: sent again, with the same pieces (`Client::send_pieces`).
+    proxy.inject("QueryPerf", Fault::DropAfterRequest);
+    let again = query_perf_each_of(
+        &c,
+        counters.manager(),
+        specs.len(),
+        |i| specs[i].clone(),
+        |_| {},
+    )
+    .await
+    .expect("sent again");
+    assert_eq!(again, specs.len());
+    assert_eq!(
+        proxy.count("QueryPerf"),
+        3,
+        "the lost one and its repetition"
     );
-    assert_eq!(proxy.count("RetrievePropertiesEx"), 3);
-    // Stalled while the body streams: the idle timeout, typed as such.
-    proxy.inject("RetrievePropertiesEx", Fault::StallMidBody);
-    let err = retrieve(&c, &collector, std::slice::from_ref(&spec), None)
+    check_broken_bodies(&proxy, "QueryPerf", || {
+        query_perf_each(&c, counters.manager(), &specs, |_| {})
+    })
+    .await;
+}
+
+/// Datastore file bodies: a download whose body is reset or stalls is the transport's typed
+/// error (and leaves no local file); an upload whose reply stalls or is lost is a typed
+/// error too, and is never sent twice.
+#[tokio::test]
+async fn datastore_bodies_broken_mid_transfer_are_transport_errors() {
+    use vim_sdk::datastore::{DatastoreFiles, DatastoreLocation};
+
+    let proxy = proxy().await;
+    let (c, content) = logged_in(&proxy).await;
+    let m = vim_sdk::ops::Managers::from_content(&content);
+    let dc: mo::Datacenter = vim_sdk::find::Finder::new(&m)
+        .by_inventory_path(&c, "DC0")
         .await
-        .unwrap_err();
-    match transport_error(&err) {
-        TransportError::Timeout { after, waiting_for } => {
-            assert_eq!((*after, *waiting_for), (LIMIT, "response body"));
+        .expect("find DC0")
+        .expect("DC0");
+    let files = DatastoreFiles::new(&m, dc, DatastoreLocation::new("DC0", "LocalDS_0"));
+    let remote = "fault-proxy/body.bin";
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    files
+        .make_directory(&c, "fault-proxy", true)
+        .await
+        .expect("mkdir");
+    files
+        .upload(
+            &c,
+            remote,
+            std::io::Cursor::new(data.clone()),
+            data.len() as u64,
+            |_| {},
+        )
+        .await
+        .expect("upload through the proxy");
+    let mut back = Vec::new();
+    files
+        .download(&c, remote, &mut back, |_| {})
+        .await
+        .expect("download through the proxy");
+    assert!(back == data, "the file came back whole");
+    let counts = proxy.counts();
+    let key = |method: &str| {
+        let found: Vec<&String> = counts.keys().filter(|k| k.starts_with(method)).collect();
+        assert_eq!(found.len(), 1, "{method}: {counts:?}");
+        found[0].clone()
+    };
+    let (get, put) = (key("GET /folder/"), key("PUT /folder/"));
+
+    let dir = std::env::temp_dir().join(format!("vim-sdk-faults-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let local = dir.join("body.bin");
+    check_broken_bodies(&proxy, &get, || {
+        files.download_file(&c, remote, &local, |_| {})
+    })
+    .await;
+    let left: Vec<_> = std::fs::read_dir(&dir).expect("read dir").collect();
+    assert!(left.is_empty(), "nothing left behind: {left:?}");
+    // An upload's reply stalls (the call timeout) or is lost (a connection failure).
+    proxy.inject(&put, Fault::StallBeforeReply);
+    proxy.inject(&put, Fault::DropAfterRequest);
+    for waiting in [true, false] {
+        let err = files
+            .upload(
+                &c,
+                remote,
+                std::io::Cursor::new(data.clone()),
+                data.len() as u64,
+                |_| {},
+            )
+            .await
+            .unwrap_err();
+        match transport_error(&err) {
+            TransportError::Timeout { after, waiting_for } if waiting => {
+                assert_eq!((*after, *waiting_for), (LIMIT, "response headers"), "{err}");
+            }
+            _ if !waiting => assert!(err.is_connection_failure(), "{err:?}"),
+            other => panic!("{other:?} ({err})"),
         }
-        other => panic!("{other:?}"),
     }
-    assert_eq!(proxy.count("RetrievePropertiesEx"), 4);
+    assert_eq!(proxy.count(&put), 3, "each upload sent once");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]

@@ -84,6 +84,10 @@ pub struct OneEnv {
     pub home: PathBuf,
     /// `root/remotes`: the installed tree.
     pub remotes: PathBuf,
+    /// `root/tmp`: `TMPDIR` of every run, so that what a run leaves in its temporary
+    /// directory is this environment's alone (never another test's, nor another process's
+    /// running the same test at the same time).
+    pub tmp: PathBuf,
     /// OpenNebula host names usable as the `<host>` argument (inventory host names in
     /// vCenter mode; `127.0.0.1` in ESX mode).
     pub hosts: Vec<String>,
@@ -258,13 +262,14 @@ impl OneEnv {
 
     async fn build(vcsim: Vcsim, mode: Mode) -> OneEnv {
         let root = temp_root();
-        let (etc, var, home, remotes) = (
+        let (etc, var, home, remotes, tmp) = (
             root.join("etc"),
             root.join("var"),
             root.join("home"),
             root.join("remotes"),
+            root.join("tmp"),
         );
-        for d in [&etc, &var, &home, &remotes] {
+        for d in [&etc, &var, &home, &remotes, &tmp] {
             std::fs::create_dir_all(d).expect("mkdir");
         }
         let datacenter = match mode {
@@ -280,6 +285,7 @@ impl OneEnv {
             var,
             home,
             remotes,
+            tmp,
             hosts: Vec::new(),
             datacenter,
         };
@@ -495,6 +501,7 @@ impl OneEnv {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", &self.home)
+            .env("TMPDIR", &self.tmp)
             .env("VMWARERC", self.vmwarerc())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -101,7 +101,7 @@ impl DatastoreFiles {
             .await
             .map_err(|e| self.error(OP, path, e))?;
         let mut reader = body.into_blocking_reader();
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, TransportError>>(4);
         let pump = tokio::task::spawn_blocking(move || loop {
             let mut buf = vec![0u8; DOWNLOAD_CHUNK];
             let item = match reader.read(&mut buf) {
@@ -111,7 +111,9 @@ impl DatastoreFiles {
                     Ok(buf)
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => Err(e),
+                // A body whose stream broke (an idle timeout, a reset) fails with that
+                // transport error, typed, not with the I/O error the reader saw.
+                Err(e) => Err(reader.take_stream_error().unwrap_or(TransportError::Io(e))),
             };
             let failed = item.is_err();
             if tx.blocking_send(item).is_err() || failed {
@@ -122,7 +124,11 @@ impl DatastoreFiles {
         let mut outcome = Ok(());
         while let Some(item) = rx.recv().await {
             let written = match item {
-                Ok(chunk) => sink.write_all(&chunk).await.map(|_| chunk.len() as u64),
+                Ok(chunk) => sink
+                    .write_all(&chunk)
+                    .await
+                    .map(|_| chunk.len() as u64)
+                    .map_err(TransportError::Io),
                 Err(e) => Err(e),
             };
             match written {
@@ -140,8 +146,8 @@ impl DatastoreFiles {
         drop(rx);
         let _ = pump.await;
         outcome
-            .and(sink.flush().await)
-            .map_err(|e| self.error(OP, path, TransportError::Io(e)))?;
+            .and(sink.flush().await.map_err(TransportError::Io))
+            .map_err(|e| self.error(OP, path, e))?;
         Ok(total)
     }
 

@@ -356,10 +356,7 @@ fn decode_page<T: StreamItem>(
         Err(Stop::Closed) => return,
         // A read that failed because the body's stream broke (an idle timeout, a reset) is
         // that transport error, not malformed XML.
-        Err(Stop::Decode(e)) => match reader.take_stream_error() {
-            Some(t) => ErrorKind::Transport(t),
-            None => ErrorKind::Decode(e),
-        },
+        Err(Stop::Decode(e)) => ErrorKind::of_streamed_decode(e, &mut reader),
         Err(Stop::Fault(f)) => ErrorKind::Fault(Box::new(f)),
     };
     let _ = tx.blocking_send(Err(Error::new(op, Some(object), kind)));
