@@ -7,6 +7,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use vim_sdk::ops::Managers;
 use vim_sdk::session::ConnectOptions;
 use vim_sdk::testing::fault_proxy::{CannedReply, Fault, FaultProxy, Upstream};
 use vim_sdk::testing::Vcsim;
@@ -38,8 +39,8 @@ fn client(proxy: &FaultProxy, max_body: usize) -> Client {
     Client::new(Transport::new(config).expect("transport"))
 }
 
-/// A client through the proxy, logged in.
-async fn logged_in(proxy: &FaultProxy) -> (Client, vim_sdk::types::ServiceContent) {
+/// A client through the proxy, logged in, with the service content and its managers.
+async fn logged_in(proxy: &FaultProxy) -> (Client, vim_sdk::types::ServiceContent, Managers) {
     let c = client(proxy, 1 << 30);
     let content = c
         .service_instance()
@@ -50,7 +51,13 @@ async fn logged_in(proxy: &FaultProxy) -> (Client, vim_sdk::types::ServiceConten
         .login(&c, sim().username(), sim().password(), None)
         .await
         .expect("login");
-    (c, content)
+    let m = Managers::from_content(&content);
+    (c, content, m)
+}
+
+/// The simulator's first virtual machine.
+async fn first_vm(c: &Client, m: &Managers) -> mo::VirtualMachine {
+    vcsim::all_vms(c, m).await.remove(0).1
 }
 
 fn session_manager(content: &vim_sdk::types::ServiceContent) -> mo::SessionManager {
@@ -132,7 +139,7 @@ async fn a_streamed_read_whose_connection_breaks_before_the_reply_is_sent_again_
     use vim_sdk::property::{objects_spec, retrieve, Paths};
 
     let proxy = proxy().await;
-    let (c, content) = logged_in(&proxy).await;
+    let (c, content, _) = logged_in(&proxy).await;
     let collector = mo::PropertyCollector::from_ref(content.property_collector.clone());
     let spec = objects_spec(
         std::slice::from_ref(&content.root_folder),
@@ -161,9 +168,8 @@ async fn a_streamed_query_perf_broken_mid_body_is_a_transport_error() {
     use vim_sdk::types::{PerfMetricId, PerfQuerySpec};
 
     let proxy = proxy().await;
-    let (c, content) = logged_in(&proxy).await;
-    let m = vim_sdk::ops::Managers::from_content(&content);
-    let vm = vcsim::all_vms(&c, &m).await.remove(0).1;
+    let (c, _, m) = logged_in(&proxy).await;
+    let vm = first_vm(&c, &m).await;
     let counters = PerfCounters::resolve_default(&c, &["cpu.usage.average"])
         .await
         .expect("resolve");
@@ -213,8 +219,7 @@ async fn datastore_bodies_broken_mid_transfer_are_transport_errors() {
     use vim_sdk::datastore::{DatastoreFiles, DatastoreLocation};
 
     let proxy = proxy().await;
-    let (c, content) = logged_in(&proxy).await;
-    let m = vim_sdk::ops::Managers::from_content(&content);
+    let (c, _, m) = logged_in(&proxy).await;
     let dc: mo::Datacenter = vim_sdk::find::Finder::new(&m)
         .by_inventory_path(&c, "DC0")
         .await
@@ -289,7 +294,7 @@ async fn datastore_bodies_broken_mid_transfer_are_transport_errors() {
 #[tokio::test]
 async fn calls_that_change_something_are_never_sent_twice() {
     let proxy = proxy().await;
-    let (c, content) = logged_in(&proxy).await;
+    let (c, content, m) = logged_in(&proxy).await;
     let root = mo::Folder::from_ref(content.root_folder.clone());
 
     // The server creates the folder; the reply is lost.
@@ -308,10 +313,7 @@ async fn calls_that_change_something_are_never_sent_twice() {
     assert!(found.is_some(), "the server did create it, once");
 
     // A reconfiguration whose reply is cut mid-body, and a task whose reply never comes.
-    let vm = {
-        let m = vim_sdk::ops::Managers::from_content(&content);
-        vcsim::all_vms(&c, &m).await.remove(0).1
-    };
+    let vm = first_vm(&c, &m).await;
     let spec = vim_sdk::types::VirtualMachineConfigSpec {
         annotation: Some("fault proxy".into()),
         ..Default::default()
