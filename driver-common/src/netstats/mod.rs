@@ -12,17 +12,17 @@
 //! failing the poll.
 //!
 //! The totals of one host's VMs (and of the host itself) live in one small file under
-//! `~/.one/vmware-netstats/` (read and rewritten line by line: see `store.rs`), so that a probe of a host with 1,000 VMs reads and
-//! writes one file, not 1,000. The VMM `poll` and the IM probe share it: both ask for the
-//! samples newer than the entry's `last`, and re-apply their samples under an exclusive lock
-//! to the entry as it is then ([`Totals::add`] skips what is already counted), so concurrent
-//! runs neither lose nor double-count an interval. A VM that arrives from another host (or
-//! comes back after an absence) takes the newest entry among the stores of the same server,
-//! so a vMotion does not restart its totals.
+//! `~/.one/vmware-netstats/` (read once, line by line, and replaced: see `store.rs`), so that
+//! a probe of a host with 1,000 VMs reads and writes one file, not 1,000. The VMM `poll` and
+//! the IM probe share it: both ask for the samples newer than the entry's `last`, add each
+//! entity's new samples up as they stream in ([`Fresh`]), and apply the sums under an
+//! exclusive lock to the entry as it is then, only if it still counts up to where they asked
+//! from ([`Totals::apply`]; else another run counted first and the next run asks from there),
+//! so concurrent runs neither lose nor double-count an interval. A VM that arrives from another
+//! host (or comes back after an absence) takes the newest entry among the stores of the same
+//! server, so a vMotion does not restart its totals.
 
-use std::cmp::Ordering;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use vim_sdk::mo;
 use vim_sdk::types::{AnyPerfEntityMetricBase, AnyPerfMetricSeries, PerfMetricId, PerfQuerySpec};
@@ -31,7 +31,10 @@ use vim_sdk::xml::ManagedObjectReference;
 use crate::connect::Conn;
 use crate::output;
 
+mod stamp;
 mod store;
+
+pub use stamp::Stamp;
 
 /// The real-time statistics interval (s).
 const REALTIME: i32 = 20;
@@ -58,174 +61,109 @@ fn dir() -> Option<PathBuf> {
         .map(|h| h.join(".one").join("vmware-netstats"))
 }
 
-/// Compares two `xsd:dateTime` values of the same server: the date and time to the second,
-/// then the fraction as a number (`10.6Z` is later than `10.59Z`, though not as text).
-fn later(a: &str, b: &str) -> Ordering {
-    fn split(t: &str) -> (&str, u64) {
-        let head = t.get(..19).unwrap_or(t);
-        let rest = t.get(19..).unwrap_or("");
-        let frac = rest
-            .strip_prefix('.')
-            .map(|r| {
-                let digits: String = r.chars().take_while(char::is_ascii_digit).take(9).collect();
-                format!("{digits:0<9}").parse().unwrap_or(0)
-            })
-            .unwrap_or(0);
-        (head, frac)
-    }
-    split(a).cmp(&split(b))
-}
-
-/// Whether `a` has counted a later sample than `b`.
+/// Whether `a` has counted a later sample than `b` (any sample is later than none).
 fn newer_last(a: &Totals, b: &Totals) -> bool {
-    match (&a.last, &b.last) {
-        (Some(x), Some(y)) => later(x, y) == Ordering::Greater,
-        (Some(_), None) => true,
-        _ => false,
-    }
-}
-
-/// Timestamps shared by the samples and entries that carry the same text: the last few
-/// distinct ones are remembered (on ESX and vCenter the samples of one query carry the same
-/// few timestamps for every entity), without a table that would grow with the entities
-/// where each has its own (vcsim).
-#[derive(Debug, Default)]
-pub struct Stamps(Vec<Arc<str>>);
-
-/// How many distinct timestamps [`Stamps`] remembers.
-const RECENT_STAMPS: usize = 8;
-
-impl Stamps {
-    /// The shared copy of `text`.
-    pub fn get(&mut self, text: &str) -> Arc<str> {
-        if let Some(s) = self.0.iter().find(|s| s.as_ref() == text) {
-            return Arc::clone(s);
-        }
-        let s: Arc<str> = Arc::from(text);
-        if self.0.len() == RECENT_STAMPS {
-            self.0.remove(0);
-        }
-        self.0.push(Arc::clone(&s));
-        s
-    }
+    a.last > b.last
 }
 
 /// The running totals of one VM.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
-    /// Timestamp of the newest sample counted (as the server wrote it; shared, see [`Stamps`]).
-    pub last: Option<Arc<str>>,
+    /// The end of the newest sample counted.
+    pub last: Option<Stamp>,
     /// Bytes received.
     pub rx: u64,
     /// Bytes sent.
     pub tx: u64,
 }
 
-/// One real-time sample of an entity, as kept between the query and the store update: its
-/// end, its length (s) and the two rates (KBps; 0 when the interval has no value, which
-/// counts as no bytes). 40 bytes, the timestamp shared ([`Stamps`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sample {
-    /// The end of the interval (`sampleInfo.timestamp`).
-    pub timestamp: Arc<str>,
-    /// Its length in seconds.
-    pub interval: u64,
-    /// Received KBps.
-    pub rx: i64,
-    /// Sent KBps.
-    pub tx: i64,
+/// The new samples of one entity, added up as they stream in (32 bytes, whatever their
+/// number): the bytes they add and the end of the newest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fresh {
+    /// Bytes received in the samples.
+    pub rx: u64,
+    /// Bytes sent in the samples.
+    pub tx: u64,
+    /// The end of the newest sample (`None`: no sample).
+    pub newest: Option<Stamp>,
 }
 
-/// The samples of one `QueryPerf` metric, with `rx`/`tx` the counter ids (the values of
-/// every series of a counter are added; `-1`, "no value", counts as none), each handed to
-/// `each`; their timestamps are taken from `stamps`.
-pub fn samples_of(
-    metric: &AnyPerfEntityMetricBase,
-    rx: i32,
-    tx: i32,
-    stamps: &mut Stamps,
-    mut each: impl FnMut(Sample),
-) {
-    let AnyPerfEntityMetricBase::PerfEntityMetric(m) = metric else {
-        return;
-    };
-    for (i, info) in m.sample_info.iter().enumerate() {
-        let mut sample = Sample {
-            timestamp: stamps.get(&info.timestamp),
-            interval: u64::try_from(info.interval).unwrap_or(0),
-            rx: 0,
-            tx: 0,
+impl Fresh {
+    /// Adds the samples of one `QueryPerf` metric that end after `after` (all of them for
+    /// `None`), with `rx`/`tx` the counter ids: each sample's rates (KBps; the values of
+    /// every series of a counter are added; `-1`, "no value", counts as none) times its
+    /// interval. A sample whose timestamp cannot be read is left out. Returns how many
+    /// samples were added.
+    pub fn add_metric(
+        &mut self,
+        metric: &AnyPerfEntityMetricBase,
+        rx: i32,
+        tx: i32,
+        after: Option<Stamp>,
+    ) -> usize {
+        let AnyPerfEntityMetricBase::PerfEntityMetric(m) = metric else {
+            return 0;
         };
-        for series in &m.value {
-            let AnyPerfMetricSeries::PerfMetricIntSeries(s) = series else {
+        let mut added = 0;
+        for (i, info) in m.sample_info.iter().enumerate() {
+            let Some(end) = Stamp::parse(&info.timestamp) else {
                 continue;
             };
-            let Some(kbps) = s.value.get(i).copied().filter(|v| *v >= 0) else {
+            if after.is_some_and(|a| end <= a) {
                 continue;
-            };
-            let slot = if s.base.id.counter_id == rx {
-                &mut sample.rx
-            } else if s.base.id.counter_id == tx {
-                &mut sample.tx
-            } else {
-                continue;
-            };
-            *slot = slot.saturating_add(kbps);
+            }
+            let interval = u64::try_from(info.interval).unwrap_or(0);
+            for series in &m.value {
+                let AnyPerfMetricSeries::PerfMetricIntSeries(s) = series else {
+                    continue;
+                };
+                let Some(kbps) = s.value.get(i).copied().filter(|v| *v >= 0) else {
+                    continue;
+                };
+                let slot = if s.base.id.counter_id == rx {
+                    &mut self.rx
+                } else if s.base.id.counter_id == tx {
+                    &mut self.tx
+                } else {
+                    continue;
+                };
+                let bytes = (kbps as u64).saturating_mul(1024).saturating_mul(interval);
+                *slot = slot.saturating_add(bytes);
+            }
+            self.newest = self.newest.max(Some(end));
+            added += 1;
         }
-        each(sample);
+        added
     }
 }
 
 impl Totals {
-    /// Adds the samples of `metrics` newer than [`last`](Self::last); `rx`/`tx` are the
-    /// counter ids. Returns how many samples were new.
-    pub fn add(&mut self, metrics: &[AnyPerfEntityMetricBase], rx: i32, tx: i32) -> usize {
-        let mut stamps = Stamps::default();
-        metrics
-            .iter()
-            .map(|m| {
-                let mut samples = Vec::new();
-                samples_of(m, rx, tx, &mut stamps, |s| samples.push(s));
-                self.add_samples(&samples)
-            })
-            .sum()
-    }
-
-    /// Adds the `samples` newer than [`last`](Self::last). Returns how many were new.
-    pub fn add_samples<'s>(&mut self, samples: impl IntoIterator<Item = &'s Sample>) -> usize {
-        let mut newest = self.last.clone();
-        let mut added = 0;
-        for s in samples {
-            if self
-                .last
-                .as_deref()
-                .is_some_and(|l| later(&s.timestamp, l) != Ordering::Greater)
-            {
-                continue;
-            }
-            let bytes = |kbps: i64| {
-                (kbps.max(0) as u64)
-                    .saturating_mul(1024)
-                    .saturating_mul(s.interval)
-            };
-            self.rx = self.rx.saturating_add(bytes(s.rx));
-            self.tx = self.tx.saturating_add(bytes(s.tx));
-            added += 1;
-            if newest
-                .as_deref()
-                .is_none_or(|n| later(&s.timestamp, n) == Ordering::Greater)
-            {
-                newest = Some(Arc::clone(&s.timestamp));
-            }
+    /// Adds `fresh`, the samples that end after `asked_from`, if these totals still count
+    /// up to `asked_from`. Totals that moved meanwhile (another run counted some of the same
+    /// samples and wrote them first) are left as they are: the next run asks from their
+    /// `last` and counts the rest, so nothing is counted twice and nothing is lost. Returns
+    /// whether `fresh` was added.
+    pub fn apply(&mut self, fresh: &Fresh, asked_from: Option<Stamp>) -> bool {
+        if fresh.newest.is_none() || self.last != asked_from {
+            return false;
         }
-        self.last = newest;
-        added
+        self.rx = self.rx.saturating_add(fresh.rx);
+        self.tx = self.tx.saturating_add(fresh.tx);
+        self.last = self.last.max(fresh.newest);
+        true
     }
 }
 
 fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     write_atomically_with(path, |f| f.write_all(text.as_bytes()))
+}
+
+/// The temporary file beside `path` that replaces it (its name has a dot: no store file's
+/// has).
+fn temp_path(path: &std::path::Path) -> PathBuf {
+    path.with_extension(format!("tmp.{}", std::process::id()))
 }
 
 /// Writes a temporary file beside `path` with `write`, then renames it over `path`.
@@ -237,7 +175,7 @@ fn write_atomically_with(
     if let Some(d) = path.parent() {
         std::fs::create_dir_all(d)?;
     }
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    let tmp = temp_path(path);
     let written = std::fs::File::create(&tmp).and_then(|f| {
         let mut out = std::io::BufWriter::new(f);
         write(&mut out)?;
@@ -431,38 +369,40 @@ fn find_entity(
         .map(|i| *i as usize)
 }
 
-/// The new samples of one query, compact: (entity index, sample), in reply order.
-type Fresh = Vec<(u32, Sample)>;
-
 /// Sends the one `QueryPerf` of [`cumulative_many`] (again without an entity the server
-/// says is gone, at most [`MAX_GONE_RETRIES`] times, marking it in `gone`).
+/// says is gone, at most [`MAX_GONE_RETRIES`] times, marking it in `gone`), adding up each
+/// entity's samples newer than its `base` totals in `fresh` (by entity) as they stream in.
 async fn query_fresh(
     conn: &Conn,
     dir: &std::path::Path,
     entities: &(impl NetEntities + ?Sized),
-    last: &[Option<Arc<str>>],
+    base: &[Totals],
+    fresh: &mut [Fresh],
     gone: &mut [bool],
-) -> crate::Result<Fresh> {
+) -> crate::Result<()> {
     let n = entities.count();
     let (rx, tx) = counter_ids(conn, dir).await?;
     let metric = |id| PerfMetricId {
         counter_id: id,
         instance: String::new(),
     };
+    let last = |i: usize| base.get(i).and_then(|b| b.last);
     // Indices fit in u32: the entities are VMs of one host and the host.
     let mut asked: Vec<u32> = (0..n)
         .filter(|i| entities.entity(*i).running)
         .filter_map(|i| u32::try_from(i).ok())
         .collect();
     // The specs are made one at a time as the request is written and sent: for 10,000 VMs
-    // neither they nor the 3 MB request are ever held whole.
+    // neither they nor the 3 MB request are ever held whole. The samples after the last one
+    // counted (an hour of them at most: what ESX keeps); only the newest for an entity
+    // counted never.
     let spec = |i: usize| {
         let e = entities.entity(i);
-        let last = last.get(i).and_then(|l| l.as_deref().map(str::to_string));
+        let from = last(i);
         PerfQuerySpec {
             entity: ManagedObjectReference::new(e.kind, e.id),
-            max_sample: Some(if last.is_some() { MAX_SAMPLES } else { 1 }),
-            start_time: last,
+            max_sample: Some(if from.is_some() { MAX_SAMPLES } else { 1 }),
+            start_time: from.map(|t| t.to_string()),
             metric_id: vec![metric(rx), metric(tx)],
             interval_id: Some(REALTIME),
             ..Default::default()
@@ -473,9 +413,7 @@ async fn query_fresh(
     let manager = perf_manager(conn)?;
     let mut retries = 0;
     loop {
-        // One sample per entity, usually: no regrowing.
-        let mut got = Fresh::with_capacity(asked.len());
-        let mut stamps = Stamps::default();
+        fresh.fill(Fresh::default());
         let answered = vim_sdk::perf::query_perf_each_of(
             &conn.session,
             &manager,
@@ -486,18 +424,15 @@ async fn query_fresh(
                     return;
                 };
                 if let Some(i) = find_entity(entities, &by_id, &pm.base.entity) {
-                    // `i` came from `by_id`, so it fits in u32.
-                    let i = i as u32;
-                    samples_of(&m, rx, tx, &mut stamps, |s| got.push((i, s)));
+                    if let Some(f) = fresh.get_mut(i) {
+                        f.add_metric(&m, rx, tx, last(i));
+                    }
                 }
             },
         )
         .await;
         let e = match answered {
-            Ok(_) => {
-                got.shrink_to_fit();
-                return Ok(got);
-            }
+            Ok(_) => return Ok(()),
             Err(e) => e,
         };
         let missing = gone_entity(&e).and_then(|obj| find_entity(entities, &by_id, obj));
@@ -515,10 +450,14 @@ async fn query_fresh(
                 });
                 retries += 1;
                 if asked.is_empty() {
-                    return Ok(got);
+                    fresh.fill(Fresh::default());
+                    return Ok(());
                 }
             }
-            _ => return Err(e.into()),
+            _ => {
+                fresh.fill(Fresh::default());
+                return Err(e.into());
+            }
         }
     }
 }
@@ -532,9 +471,10 @@ async fn query_fresh(
 /// `full_view`: the entities are every VM of the host (the probe), so the store notes the
 /// probe and drops entries not seen for a week.
 ///
-/// Memory, per entity: 4 bytes of index by key and 4 by id, the 17 bytes of what the store
-/// said ([`store::Known`]), 48 bytes of each new sample (usually one), and the 17 bytes of
-/// the result; the store file is read and rewritten line by line, never held.
+/// The host's file is read once (see [`store::Store`]). Memory, per entity, whatever the
+/// number of new samples: 8 bytes of indices by key and by id, the 33 bytes of what the
+/// file said, the 32 bytes of its new samples added up ([`Fresh`]), and the 17 bytes of the
+/// result.
 pub async fn cumulative_many(
     conn: &Conn,
     entities: &(impl NetEntities + ?Sized),
@@ -548,36 +488,19 @@ pub async fn cumulative_many(
     };
     let (prefix, file) = store_paths(conn, &dir);
     let keys = store::Keys::new(entities);
-    let mut stamps = Stamps::default();
-    let mut known = store::Known::read(&file, &keys, &mut stamps);
-    known.adopt(&keys, &dir, &prefix, &file, &mut stamps);
-    drop(stamps);
-    // The new samples, compact: the reply itself streams by, never held.
-    let mut fresh = Fresh::new();
+    let stamp = now();
+    let mut store = store::Store::open(&file, &keys, stamp, full_view);
+    store.adopt(&keys, &dir, &prefix);
+    let mut fresh = vec![Fresh::default(); n];
     if (0..n).any(|i| entities.entity(i).running) {
-        match query_fresh(conn, &dir, entities, &known.last, &mut gone).await {
-            Ok(got) => fresh = got,
-            Err(e) => output::debug(&format!("network statistics unavailable: {e}")),
+        let base = store.base();
+        if let Err(e) = query_fresh(conn, &dir, entities, base, &mut fresh, &mut gone).await {
+            output::debug(&format!("network statistics unavailable: {e}"));
         }
     }
-    // In entity order (the reply's, usually: then this costs one pass and no memory).
-    fresh.sort_unstable_by_key(|(i, _)| *i);
-    // Applied under the lock to the store as it is now: another run may have written since.
+    // Applied under the lock to the file as it is now: another run may have written since.
     let _lock = Lock::take(&file);
-    let stamp = now();
-    let mut rewrite = |out: &mut dyn std::io::Write| {
-        let current = std::fs::File::open(&file).ok().map(std::io::BufReader::new);
-        let parts = (&keys, &known, fresh.as_slice());
-        store::merge(current, out, parts, stamp, full_view, &mut totals)
-    };
-    if let Err(e) = write_atomically_with(&file, |out| rewrite(out)) {
-        output::debug(&format!(
-            "cannot store network totals in {}: {e}",
-            file.display()
-        ));
-        // The totals all the same.
-        let _ = rewrite(&mut std::io::sink());
-    }
+    store.finish(&keys, &fresh, stamp, &mut totals);
     NetTotals { totals, gone }
 }
 
@@ -632,60 +555,58 @@ mod tests {
         }))
     }
 
+    fn at(text: &str) -> Stamp {
+        Stamp::parse(text).unwrap()
+    }
+
     #[test]
     fn each_interval_counts_once() {
         let mut t = Totals::default();
         let first = metric(&[("2026-01-01T00:00:20Z", 10, 1)]);
-        assert_eq!(t.add(std::slice::from_ref(&first), 7, 8), 1);
+        let mut f = Fresh::default();
+        assert_eq!(f.add_metric(&first, 7, 8, t.last), 1);
+        assert!(t.apply(&f, None));
         assert_eq!((t.rx, t.tx), (10 * 1024 * 20, 20 * 1024));
-        // The same sample again, and two new ones (one without data): only new ones count.
-        assert_eq!(t.add(&[first], 7, 8), 0);
+        // The same sample again, and two new ones (one without data): only new ones count,
+        // however many there are, added up as they come.
+        let mut f = Fresh::default();
+        assert_eq!(f.add_metric(&first, 7, 8, t.last), 0);
+        assert_eq!(f.newest, None);
         let next = metric(&[
             ("2026-01-01T00:00:20Z", 10, 1),
             ("2026-01-01T00:00:40Z", 5, -1),
-            ("2026-01-01T00:01:00Z", 1, 2),
+            ("not a time", 1000, 1000),
         ]);
-        assert_eq!(t.add(&[next], 7, 8), 2);
+        let later = metric(&[("2026-01-01T00:01:00Z", 1, 2)]);
+        assert_eq!(f.add_metric(&next, 7, 8, t.last), 1);
+        assert_eq!(f.add_metric(&later, 7, 8, t.last), 1);
+        let asked_from = t.last;
+        assert!(t.apply(&f, asked_from));
         assert_eq!(t.rx, (10 + 5 + 1) * 1024 * 20);
         assert_eq!(t.tx, (1 + 2) * 1024 * 20);
-        assert_eq!(t.last.as_deref(), Some("2026-01-01T00:01:00Z"));
+        assert_eq!(t.last, Some(at("2026-01-01T00:01:00Z")));
+        // Applied again (or to totals that moved since the query was asked): nothing.
+        assert!(!t.apply(&f, asked_from));
+        assert_eq!(t.rx, (10 + 5 + 1) * 1024 * 20);
+        // Empty: nothing either.
+        assert!(!t.apply(&Fresh::default(), t.last));
     }
 
     #[test]
-    fn recent_timestamps_are_shared() {
-        let mut stamps = Stamps::default();
-        let a = stamps.get("2026-01-01T00:00:20Z");
-        let b = stamps.get("2026-01-01T00:00:40Z");
-        assert!(Arc::ptr_eq(&a, &stamps.get("2026-01-01T00:00:20Z")));
-        assert!(!Arc::ptr_eq(&a, &b));
-        for i in 0..RECENT_STAMPS {
-            stamps.get(&format!("2026-01-01T01:00:{i:02}Z"));
-        }
-        let again = stamps.get("2026-01-01T00:00:20Z");
-        assert_eq!(again, a, "the same text");
-        assert!(
-            !Arc::ptr_eq(&a, &again),
-            "forgotten after {RECENT_STAMPS} others"
-        );
-    }
-
-    #[test]
-    fn timestamps_compare_as_times() {
-        assert_eq!(
-            later("2026-11-29T21:46:10.6Z", "2026-11-29T21:46:10.59Z"),
-            Ordering::Greater
-        );
-        assert_eq!(
-            later(
-                "2026-11-29T21:46:10.60180256Z",
-                "2026-11-29T21:46:10.601802560Z"
-            ),
-            Ordering::Equal
-        );
-        assert_eq!(
-            later("2026-11-29T21:46:10Z", "2026-11-29T21:46:20Z"),
-            Ordering::Less
-        );
-        assert_eq!(later("garbage", "2026-11-29T21:46:20Z"), Ordering::Greater);
+    fn later_totals_are_newer() {
+        let t = |s: Option<&str>| Totals {
+            last: s.map(at),
+            ..Totals::default()
+        };
+        assert!(newer_last(
+            &t(Some("2026-01-01T00:00:40Z")),
+            &t(Some("2026-01-01T00:00:20Z"))
+        ));
+        assert!(newer_last(&t(Some("2026-01-01T00:00:40Z")), &t(None)));
+        assert!(!newer_last(&t(None), &t(None)));
+        assert!(!newer_last(
+            &t(Some("2026-01-01T00:00:20Z")),
+            &t(Some("2026-01-01T00:00:20.0Z"))
+        ));
     }
 }
