@@ -28,16 +28,13 @@ pub fn emit(ctx: &Ctx) -> String {
         "ANY_ARRAY_NAMES",
         arrays.iter().map(|a| a.name.as_str()),
     );
-    out.push_str("impl AnyArray {\n    /// The wire type name (`ArrayOfString`).\n    pub fn type_name(&self) -> &'static str {\n        match self {\n");
-    for a in &arrays {
-        let _ = writeln!(
-            out,
-            "            Self::{}(_) => \"{}\",",
-            variant_of(&a.name),
-            a.name
-        );
+    // The name by index in `ANY_ARRAY_NAMES` (a `match` giving `&str`s would compile to a
+    // table of string pointers, a load-time relocation each).
+    out.push_str("impl AnyArray {\n    /// The wire type name (`ArrayOfString`).\n    pub fn type_name(&self) -> &'static str {\n        let i = match self {\n");
+    for (i, a) in arrays.iter().enumerate() {
+        let _ = writeln!(out, "            Self::{}(_) => {i},", variant_of(&a.name));
     }
-    out.push_str("        }\n    }\n    /// The number of items.\n    pub fn len(&self) -> usize {\n        match self {\n");
+    out.push_str("        };\n        ANY_ARRAY_NAMES.get(i).unwrap_or_default()\n    }\n    /// The number of items.\n    pub fn len(&self) -> usize {\n        match self {\n");
     for a in &arrays {
         let _ = writeln!(
             out,
@@ -54,7 +51,6 @@ pub fn emit(ctx: &Ctx) -> String {
         .collect();
     super::poly::decoder_table(
         "AnyArray",
-        names.len(),
         &mut out,
         |v| {
             let read = if objects.contains(v) {

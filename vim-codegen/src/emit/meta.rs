@@ -110,33 +110,6 @@ pub fn emit(ctx: &Ctx) -> String {
         );
     }
     out.push_str("];\n");
-    // Lean tables for the runtime's own lookups: `TYPES` and `OPERATIONS` carry every field
-    // and parameter (tens of thousands of relocated strings), which a binary links as soon as
-    // one lookup reads them.
-    let _ = writeln!(
-        out,
-        "/// `(type, base)` of every data object and fault type that has a base, sorted by type: the\n\
-         /// hierarchy alone, for lookups that need no fields (see [`TYPES`] for those)."
-    );
-    out.push_str("pub static TYPE_BASES: &[(&str, &str)] = &[\n");
-    for t in m.types.values() {
-        if let Some(b) = &t.base {
-            let _ = writeln!(out, "    (\"{}\", \"{b}\"),", t.name);
-        }
-    }
-    out.push_str("];\n");
-    let _ = writeln!(
-        out,
-        "/// `(operation, result type)` of every operation with a result, sorted by operation: for\n\
-         /// lookups that need no parameters (see [`OPERATIONS`] for those)."
-    );
-    out.push_str("pub static OPERATION_RETURNS: &[(&str, &str)] = &[\n");
-    for o in m.operations.values() {
-        if let Some(r) = &o.returns {
-            let _ = writeln!(out, "    (\"{}\", \"{}\"),", o.name, r.ty.to_text());
-        }
-    }
-    out.push_str("];\n");
     let _ = writeln!(out, "/// Every managed object type, sorted by name.\npub static MANAGED_OBJECTS: &[ManagedObjectInfo] = &[");
     for mo in m.managed_objects.values() {
         let base = mo
@@ -163,9 +136,11 @@ pub fn emit(ctx: &Ctx) -> String {
 }
 
 /// The facts the runtime looks up in every binary (a type's base, an operation's result, a
-/// managed object type's base) as tables of names and indices: the `&str` tables above cost
-/// a load-time relocation per string in a position-independent executable, written at each
-/// process start; these cost a few per table.
+/// managed object type's base) as tables of names and indices: a table of `&str`s (like
+/// `TYPES` above) costs a load-time relocation per string in a position-independent
+/// executable, written at each process start; these cost a few per table. The same facts as
+/// `(name, name)` pairs come from `type_bases` and `operation_returns`, read from these
+/// tables (no second copy).
 fn relocation_free(ctx: &Ctx, out: &mut String) {
     let m = ctx.m;
     // Each type's (or managed object type's) base as an index into the same sorted names.
@@ -233,7 +208,7 @@ fn relocation_free(ctx: &Ctx, out: &mut String) {
              let i = names.binary_search(name.as_bytes()).ok()?;
              names.get(usize::from(*base.get(i)?))
 }
-         /// The base of data object or fault type `name` (as in [`TYPE_BASES`]), if it has one.
+         /// The base of data object or fault type `name` (as in [`TYPES`]), if it has one.
          pub fn type_base(name: &str) -> Option<&'static str> {
              base_in(&TYPE_NAMES, &TYPE_BASE_INDEX, name)
 }
@@ -241,10 +216,24 @@ fn relocation_free(ctx: &Ctx, out: &mut String) {
          pub fn managed_object_base(name: &str) -> Option<&'static str> {
              base_in(&MANAGED_OBJECT_NAMES, &MANAGED_OBJECT_BASE_INDEX, name)
 }
-         /// The wire result type of operation `name` (as in [`OPERATION_RETURNS`]), if it returns one.
+         /// The wire result type of operation `name` (as in [`OPERATIONS`]), if it returns one.
          pub fn operation_return(name: &str) -> Option<&'static str> {
              let i = RETURNING_OPERATIONS.binary_search(name.as_bytes()).ok()?;
              OPERATION_RETURN_TYPES.get(i)
+}
+         /// `(type, base)` of every data object and fault type that has a base, sorted by type:
+         /// the hierarchy alone, read from the tables [`type_base`] reads (see [`TYPES`] for the
+         /// fields too).
+         pub fn type_bases() -> impl Iterator<Item = (&'static str, &'static str)> {
+             TYPE_NAMES.iter().filter_map(|t| Some((t, type_base(t)?)))
+}
+         /// `(operation, result type)` of every operation with a result, sorted by operation:
+         /// read from the tables [`operation_return`] reads (see [`OPERATIONS`] for the
+         /// parameters too).
+         pub fn operation_returns() -> impl ExactSizeIterator<Item = (&'static str, &'static str)> {
+             (0..RETURNING_OPERATIONS.len()).map(|i| {
+                 (RETURNING_OPERATIONS.get(i).unwrap_or_default(), OPERATION_RETURN_TYPES.get(i).unwrap_or_default())
+             })
 }
 ",
     );

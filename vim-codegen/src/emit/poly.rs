@@ -101,16 +101,20 @@ fn emit_enum(ctx: &Ctx, base: &str, variants: &[String], any: Option<&[String]>,
     super::name_table(out, &table, variants.iter().map(String::as_str));
 
     let _ = writeln!(out, "impl {en} {{");
-    out.push_str("    /// The wire type name of the value.\n    pub fn type_name(&self) -> &str {\n        match self {\n");
-    for v in variants {
-        let _ = writeln!(out, "            Self::{v}(_) => \"{v}\",");
+    // The name by the variant's index in the name table: a `match` giving each variant's
+    // `&str` compiles to a table of string pointers, a load-time relocation each.
+    out.push_str(
+        "    /// The wire type name of the value.\n    pub fn type_name(&self) -> &str {\n        \
+         let i = match self {\n",
+    );
+    for (i, v) in variants.iter().enumerate() {
+        let _ = writeln!(out, "            Self::{v}(_) => {i},");
     }
-    out.push_str("            Self::Unknown { wire_type, .. } => wire_type,\n        }\n    }\n");
-    out.push_str("    /// The value as its field reader/writer.\n    pub fn as_fields(&self) -> &dyn Fields {\n        match self {\n");
-    for v in variants {
-        let _ = writeln!(out, "            Self::{v}(v) => &**v,");
-    }
-    out.push_str("            Self::Unknown { value, .. } => &**value,\n        }\n    }\n");
+    let _ = writeln!(
+        out,
+        "            Self::Unknown {{ wire_type, .. }} => return wire_type,\n        }};\n        \
+         {table}.get(i).unwrap_or_default()\n    }}"
+    );
     if ctx.embeds(base) && variants.iter().all(|v| ctx.m.is_a(v, base)) {
         let _ = writeln!(out, "    /// The fields declared by `{base}` and its ancestors, whatever the concrete type.");
         let _ = writeln!(
@@ -154,13 +158,7 @@ fn emit_enum(ctx: &Ctx, base: &str, variants: &[String], any: Option<&[String]>,
     });
     match through_any {
         Some(indices) => shared_decoder(variants, &indices, out),
-        None => decoder_table(
-            &en,
-            variants.len(),
-            out,
-            |v| format!("{en}::{v}(boxed(r)?)"),
-            variants,
-        ),
+        None => decoder_table(&en, out, |v| format!("{en}::{v}(boxed(r)?)"), variants),
     }
     out.push_str("}\n");
 
@@ -178,9 +176,9 @@ fn emit_enum(ctx: &Ctx, base: &str, variants: &[String], any: Option<&[String]>,
     out.push_str(
         "            Self::Unknown { wire_type, value } => Self::Unknown { wire_type: wire_type.clone(), value: value.clone() },\n        }\n    }\n}\n",
     );
-    // Debug and Encode match on the variant and call the type's own impl: going through
-    // `as_fields()` (a `dyn Fields`) would build a vtable per variant, and a vtable keeps its
-    // type's drop glue, decoder and encoder in every binary that formats or encodes the enum.
+    // Debug and Encode match on the variant and call the type's own impl: going through a
+    // `dyn` would build a vtable per variant, and a vtable keeps its type's drop glue,
+    // decoder and encoder in every binary that formats or encodes the enum.
     let _ = writeln!(
         out,
         "impl fmt::Debug for {en} {{\n    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{\n        \
@@ -275,25 +273,33 @@ fn shared_decoder(variants: &[String], indices: &[usize], out: &mut String) {
     );
 }
 
-/// Emits `decode_variant` as a table of small decoder functions, one per variant, so that no
-/// single function holds a stack slot for every variant (debug builds do not share them).
+/// Emits `decode_variant` as a `match` on the index calling one small decoder function per
+/// variant. Small functions, so that no single function holds a stack slot for every variant
+/// (debug builds do not share them); a `match` rather than a `static` table of function
+/// pointers, which would cost a load-time relocation per variant in a position-independent
+/// executable (a jump table of relative offsets costs none).
 pub(crate) fn decoder_table(
     en: &str,
-    n: usize,
     out: &mut String,
     arm: impl Fn(&str) -> String,
     variants: &[String],
 ) {
     let _ = writeln!(
         out,
-        "    fn decode_variant(i: usize, r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {{\n        \
-         type D = fn(&mut XmlReader<'_>) -> Result<{en}, DecodeError>;\n        static DECODERS: [D; {n}] = ["
+        "    fn decode_variant(i: usize, r: &mut XmlReader<'_>) -> Result<Self, DecodeError> {{"
     );
-    for v in variants {
-        let _ = writeln!(out, "            |r| Ok({}),", arm(v));
+    for (i, v) in variants.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "        fn d{i}(r: &mut XmlReader<'_>) -> Result<{en}, DecodeError> {{ Ok({}) }}",
+            arm(v)
+        );
+    }
+    out.push_str("        match i {\n");
+    for i in 0..variants.len() {
+        let _ = writeln!(out, "            {i} => d{i}(r),");
     }
     out.push_str(
-        "        ];\n        match DECODERS.get(i) {\n            Some(d) => d(r),\n            \
-         None => Err(r.error(DecodeErrorKind::Unexpected(\"type index out of range\".into()))),\n        }\n    }\n",
+        "            _ => Err(r.error(DecodeErrorKind::Unexpected(\"type index out of range\".into()))),\n        }\n    }\n",
     );
 }

@@ -124,7 +124,7 @@ fn emit_struct(ctx: &Ctx, t: &ComplexType, out: &mut String) {
     // Reader
     let _ = writeln!(
         out,
-        "impl Fields for {name} {{\n    fn type_name(&self) -> &'static str {{ \"{name}\" }}\n    \
+        "impl Fields for {name} {{\n    \
          fn read_field(&mut self, r: &mut XmlReader<'_>, name: &[u8]) -> Result<bool, DecodeError> {{"
     );
     if t.fields.is_empty() {
@@ -178,10 +178,17 @@ fn emit_struct(ctx: &Ctx, t: &ComplexType, out: &mut String) {
         }
         out.push_str("        }\n        Ok(true)\n    }\n");
     }
+    out.push_str("}\n");
 
-    // Writer. Never inlined: it has two callers per type (its own `Encode` and the
-    // `xsi:type`-stating writer of every polymorphic enum holding it), and inlining it into
-    // both would carry every encoder twice.
+    // Writer, in `DataObject` rather than the object-safe `Fields`: only static calls, so a
+    // `dyn Fields` vtable (one per type decoded) neither holds a pointer to it (a load-time
+    // relocation) nor keeps it linked. Never inlined: it has two callers per type (its own
+    // `Encode` and the `xsi:type`-stating writer of every polymorphic enum holding it), and
+    // inlining it into both would carry every encoder twice.
+    let _ = writeln!(
+        out,
+        "impl DataObject for {name} {{\n    const TYPE_NAME: &'static str = \"{name}\";"
+    );
     out.push_str("    #[inline(never)]\n    fn write_fields(&self, w: &mut XmlWriter) {\n");
     if t.fields.is_empty() && base.is_none() {
         out.push_str("        let _ = w;\n");
@@ -214,9 +221,5 @@ fn emit_struct(ctx: &Ctx, t: &ComplexType, out: &mut String) {
             let _ = writeln!(out, "        {line}");
         }
     }
-    out.push_str("    }\n}\n");
-    let _ = writeln!(
-        out,
-        "impl DataObject for {name} {{ const TYPE_NAME: &'static str = \"{name}\"; }}\n"
-    );
+    out.push_str("    }\n}\n\n");
 }

@@ -1,12 +1,12 @@
 //! A SOAP reply to any operation: the first two bytes choose the operation from
-//! `meta::OPERATION_RETURNS` (and how many results are read), the rest is the reply body,
+//! `meta::operation_returns()` (and how many results are read), the rest is the reply body,
 //! decoded as that operation's result type through `soap::Response`, then printed and cloned.
 #![no_main]
 
 use std::cell::Cell;
 
 use libfuzzer_sys::fuzz_target;
-use vim_sdk::meta::OPERATION_RETURNS;
+use vim_sdk::meta::operation_returns;
 use vim_sdk::soap::Response;
 use vim_sdk::types::Any;
 use vim_sdk::xml::{Decode, DecodeError, XmlReader};
@@ -36,7 +36,10 @@ impl Decode for Reply {
 fuzz_target!(|data: &[u8]| {
     let [lo, hi, body @ ..] = data else { return };
     let pick = usize::from(u16::from_le_bytes([*lo, *hi]));
-    let (op, ty) = OPERATION_RETURNS[(pick >> 2) % OPERATION_RETURNS.len()];
+    let mut returns = operation_returns();
+    let Some((op, ty)) = returns.nth((pick >> 2) % returns.len()) else {
+        return;
+    };
     RESULT_TYPE.set(ty);
     vim_sdk_fuzz::bounded(body.len(), || {
         let resp = Response::new(

@@ -42,25 +42,25 @@ pub trait Encode {
     fn encode(&self, w: &mut XmlWriter, name: &str);
 }
 
-/// The field reader and writer of a data object (object-safe, so the runtime's loops over
-/// fields are not generic).
+/// The field reader of a data object (object-safe, so the runtime's loop over child elements
+/// is not generic).
 ///
-/// Not a `Debug` subtrait: every `dyn Fields` vtable would then hold the type's `Debug`, and
-/// whatever builds the vtables of all types (encoding an `anyType` value did) would link the
-/// formatting code of every type into the binary.
+/// Reading only: every type decoded through `dyn Fields` has a vtable, each function pointer
+/// in it a load-time relocation in a position-independent executable, and each function it
+/// names linked into every binary that can decode the type. Writing and the type's name are
+/// in [`DataObject`], called statically. Not a `Debug` subtrait for the same reason.
 pub trait Fields {
-    /// The wire name of the value's type.
-    fn type_name(&self) -> &'static str;
     /// Reads the child element `name` into the matching field; `Ok(false)` if no field matches.
     fn read_field(&mut self, r: &mut XmlReader<'_>, name: &[u8]) -> Result<bool, DecodeError>;
-    /// Writes all fields, inherited ones first, in schema order.
-    fn write_fields(&self, w: &mut XmlWriter);
 }
 
-/// A data object type: a struct with [`Fields`] and a `Default` to decode into.
+/// A data object type: a struct with [`Fields`], a `Default` to decode into, its wire name and
+/// its field writer.
 pub trait DataObject: Fields + Default {
     /// The wire name of the type.
     const TYPE_NAME: &'static str;
+    /// Writes all fields, inherited ones first, in schema order.
+    fn write_fields(&self, w: &mut XmlWriter);
 }
 
 impl<T: DataObject> Decode for T {

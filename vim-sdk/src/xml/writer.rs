@@ -110,10 +110,8 @@ impl XmlWriter {
         self.end(name);
     }
 
-    /// Writes a data object's fields as `<name xsi:type="ty">...</name>`. Generic rather than
-    /// over `&dyn Fields` (which it also takes): a vtable would keep the type's decoder and drop
-    /// glue alive too.
-    pub fn typed<F: super::Fields + ?Sized>(&mut self, name: &str, ty: &str, value: &F) {
+    /// Writes a data object's fields as `<name xsi:type="ty">...</name>`.
+    pub fn typed<F: super::DataObject>(&mut self, name: &str, ty: &str, value: &F) {
         self.start(name, Some(ty));
         value.write_fields(self);
         self.end(name);
