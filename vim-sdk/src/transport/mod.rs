@@ -33,7 +33,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-pub use body::{BlockingBodyReader, ResponseBody};
+pub use body::{BlockingBodyReader, Collected, ResponseBody};
 pub use config::{TlsMode, TransportConfig, DEFAULT_USER_AGENT};
 pub use error::TransportError;
 pub use tls::{
