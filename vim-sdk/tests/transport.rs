@@ -548,6 +548,49 @@ async fn verified_mode_rejects_an_unknown_ca_and_accepts_it_as_extra_ca() {
 }
 
 #[tokio::test]
+async fn ca_file_mode_trusts_its_ca_and_no_other() {
+    let pki = pki();
+    let other = pki_for(&["127.0.0.1"]);
+    let server = ok_server(Some(pki.server_config.clone())).await;
+
+    let own_ca = Transport::new(
+        TransportConfig::new(server.https_url()).tls(TlsMode::CaFile {
+            ca_pem: pki.ca_pem_path.clone(),
+        }),
+    )
+    .unwrap();
+    assert_eq!(
+        &call_ok(&own_ca).await.unwrap()[..],
+        b"<soapenv:Envelope>ok</soapenv:Envelope>"
+    );
+
+    let other_ca = Transport::new(
+        TransportConfig::new(server.https_url()).tls(TlsMode::CaFile {
+            ca_pem: other.ca_pem_path.clone(),
+        }),
+    )
+    .unwrap();
+    let message = tls_message(call_ok(&other_ca).await.unwrap_err());
+    assert!(message.contains("not signed by a trusted"), "{message}");
+    assert!(
+        message.contains(&sha256_thumbprint(&pki.leaf_der)),
+        "{message}"
+    );
+
+    // Without the platform's roots, a file without a certificate leaves nothing to trust.
+    let empty = std::env::temp_dir().join(format!("vim-sdk-empty-ca-{}.pem", std::process::id()));
+    std::fs::write(&empty, "no certificate here\n").unwrap();
+    let err = Transport::new(
+        TransportConfig::new(server.https_url()).tls(TlsMode::CaFile {
+            ca_pem: empty.clone(),
+        }),
+    )
+    .unwrap_err();
+    let _ = std::fs::remove_file(&empty);
+    assert!(tls_message(err).contains("holds no PEM certificate"));
+}
+
+#[tokio::test]
 async fn verified_mode_checks_the_host_name() {
     let pki = pki_for(&["vc.example.invalid"]);
     let server = ok_server(Some(pki.server_config.clone())).await;

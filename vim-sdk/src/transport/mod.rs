@@ -123,6 +123,7 @@ impl fmt::Debug for Transport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let tls = match &self.inner.config.tls {
             TlsMode::Verified { .. } => "verified",
+            TlsMode::CaFile { .. } => "verified (CA file only)",
             TlsMode::Pinned { .. } => "pinned",
             TlsMode::Insecure => "insecure",
         };
