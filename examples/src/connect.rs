@@ -7,7 +7,7 @@
 //! | server | `--url`, else `GOVC_URL`: `HOST`, `HOST:PORT`, `USER@HOST`, `https://USER@HOST/sdk` (scheme `https` and path `/sdk` by default) |
 //! | user | the URL's, else `--user`, else `GOVC_USERNAME`, else `VIM_SDK_USER` |
 //! | password | `GOVC_URL`'s (the environment is private to the user), else `GOVC_PASSWORD`, else `VIM_SDK_PASSWORD`, else the first line of `--password-file`, else a prompt when standard input is a terminal |
-//! | TLS | `--thumbprint HEX` (repeatable: pinned), else `--ca-file PEM` (verified, that CA trusted too), else `-k`/`--insecure` or `GOVC_INSECURE=1` (no verification), else verified against the system's roots |
+//! | TLS | `--thumbprint HEX` (repeatable: pinned), else `--ca-file PEM` (verified against that file's CAs only, as govc's `GOVC_TLS_CA_CERTS`), else `-k`/`--insecure` or `GOVC_INSECURE=1` (no verification), else verified against the system's roots |
 //! | datacenter | `--dc`, else `GOVC_DATACENTER`, else the only one |
 //!
 //! A password in `--url` is refused before anything is sent, and no message repeats the URL's
@@ -46,7 +46,7 @@ pub struct Common {
     /// Accept only a server certificate with this SHA-1 or SHA-256 thumbprint (repeatable)
     #[arg(long, value_name = "HEX")]
     pub thumbprint: Vec<String>,
-    /// Trust the CA certificates of this PEM file besides the system's
+    /// Trust only the CA certificates of this PEM file (not the system's)
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
     /// Datacenter (else $GOVC_DATACENTER, else the only one)
@@ -164,9 +164,7 @@ impl Common {
             return Ok(TlsMode::Pinned { thumbprints });
         }
         if let Some(ca) = &self.ca_file {
-            return Ok(TlsMode::Verified {
-                extra_ca_pem: Some(ca.clone()),
-            });
+            return Ok(TlsMode::CaFile { ca_pem: ca.clone() });
         }
         if self.insecure || env("GOVC_INSECURE").is_some_and(|v| truthy(&v)) {
             return Ok(TlsMode::Insecure);

@@ -250,8 +250,5 @@ pub fn print(items: &[Item], long: bool, json: bool) -> Result<()> {
         }
         return table.print();
     }
-    for i in items {
-        output::line(&i.path)?;
-    }
-    Ok(())
+    output::lines(items.iter().map(|i| &i.path))
 }

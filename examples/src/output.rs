@@ -7,8 +7,12 @@
 //! plain numbers of bytes (or MHz, or percent), never formatted strings.
 //!
 //! Writing into a closed pipe (`ls | head`) ends the program quietly with exit code 0.
+//!
+//! A table, a JSON document or a list of [`lines`] goes out in a few large writes (standard
+//! output alone is line-buffered: a write call per line, a thousand for `ls` of 1,000 VMs);
+//! [`line`] writes its line at once, for output that follows events as they come.
 
-use std::io::Write as _;
+use std::io::{BufWriter, StdoutLock, Write as _};
 
 use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement};
 use serde::Serialize;
@@ -75,13 +79,13 @@ impl Table {
 
     /// Prints the table on standard output.
     pub fn print(&self) -> Result<()> {
-        let mut out = std::io::stdout().lock();
-        for line in self.lines() {
-            writeln!(out, "{line}")?;
-        }
-        out.flush()?;
-        Ok(())
+        lines(self.lines())
     }
+}
+
+/// Standard output behind a large buffer: written in pieces of 64 KiB, and at `flush`.
+fn buffered() -> BufWriter<StdoutLock<'static>> {
+    BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
 }
 
 /// A cell's text on one line (names can hold newlines and tabs).
@@ -91,7 +95,7 @@ fn one_line(s: &str) -> String {
 
 /// Prints `value` as pretty JSON on standard output.
 pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = buffered();
     serde_json::to_writer_pretty(&mut out, value).map_err(|e| match e.io_error_kind() {
         Some(kind) => Failure::from(std::io::Error::from(kind)),
         None => Failure::new(format!("cannot write JSON: {e}")),
@@ -101,7 +105,17 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     Ok(())
 }
 
-/// Prints one line on standard output.
+/// Prints lines on standard output, in a few large writes.
+pub fn lines<T: std::fmt::Display>(lines: impl IntoIterator<Item = T>) -> Result<()> {
+    let mut out = buffered();
+    for line in lines {
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Prints one line on standard output, at once.
 pub fn line(text: impl std::fmt::Display) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{text}")?;

@@ -15,8 +15,5 @@ pub fn print(header: &[&str], rows: &[Vec<String>], with_header: bool) -> Result
     for r in rows {
         table.row(r.iter().cloned());
     }
-    for line in table.lines().into_iter().skip(usize::from(!with_header)) {
-        output::line(line)?;
-    }
-    Ok(())
+    output::lines(table.lines().into_iter().skip(usize::from(!with_header)))
 }

@@ -194,6 +194,17 @@ fn tls_insecure_thumbprint_and_ca_file() {
         assert!(run.stderr.contains("verification is OFF"), "{run}");
         assert!(run.stdout.starts_with("Field"), "{run}");
     }
+    // Only the CA file's certificates are trusted: another CA's file is refused.
+    let other = vim_sdk::testing::pki::TestCa::new("not the simulator's CA");
+    let other_file =
+        std::env::temp_dir().join(format!("examples-other-ca-{}.pem", std::process::id()));
+    std::fs::write(&other_file, other.pem()).expect("write the CA file");
+    let run = example(ABOUT)
+        .against(&sim)
+        .args(["--ca-file", other_file.to_str().expect("utf-8")])
+        .run();
+    let _ = std::fs::remove_file(&other_file);
+    assert!(run.fails(1).contains("not signed by a trusted"), "{run}");
     // A wrong pin is refused.
     let wrong = "AB:".repeat(32);
     let run = example(ABOUT)

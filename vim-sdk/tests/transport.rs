@@ -13,7 +13,7 @@ use http_body_util::channel::Channel;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use vim_sdk::transport::{
-    sha1_thumbprint, sha256_thumbprint, Thumbprint, TlsMode, Transport, TransportConfig,
+    sha1_thumbprint, sha256_thumbprint, Collected, Thumbprint, TlsMode, Transport, TransportConfig,
     TransportError,
 };
 
@@ -314,6 +314,58 @@ async fn streaming_reader_yields_chunks_before_the_reply_is_complete() {
     assert_eq!(rest, "<part2/></Envelope>");
 }
 
+/// A SOAP call to `server` over HTTP, its body through `collect_small` (1 KiB, 1 ms gap).
+async fn collected_small(server: &TestServer) -> Collected {
+    let response = http_transport(server)
+        .soap_call("urn:vim25/8.0.2.0", None, Bytes::new())
+        .await
+        .unwrap();
+    response
+        .body
+        .collect_small(1024, Duration::from_millis(1), 1 << 20)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn collect_small_reads_a_small_body_whole_and_hands_back_a_large_or_pausing_one() {
+    // Small and complete (a `Content-Length` body sent in one write): read whole.
+    let server = ok_server(None).await;
+    match collected_small(&server).await {
+        Collected::Whole(bytes) => {
+            assert_eq!(&bytes[..], b"<soapenv:Envelope>ok</soapenv:Envelope>")
+        }
+        Collected::Large(body) => panic!("a small body was not read whole: {body:?}"),
+    }
+
+    // Larger than the limit: handed back, and streaming it gives every byte in order.
+    let big: &'static [u8] = "<x/>".repeat(1000).leak().as_bytes();
+    let (server, go) = two_part_server(b"<Envelope>", Some(big)).await;
+    go.send(()).await.unwrap();
+    let Collected::Large(body) = collected_small(&server).await else {
+        panic!("a 4 KB body was read whole under a 1 KiB limit");
+    };
+    let all = read_all(body.into_blocking_reader()).await;
+    assert_eq!(all, format!("<Envelope>{}", "<x/>".repeat(1000)));
+
+    // Small but pausing (part 2 held back): handed back after the first part, which is not
+    // held until the end; the rest follows when the server sends it.
+    let (server, go) = two_part_server(b"<Envelope><part1/>", Some(b"<part2/></Envelope>")).await;
+    let Collected::Large(body) = collected_small(&server).await else {
+        panic!("a body paused by the server was awaited whole");
+    };
+    let mut reader = body.into_blocking_reader();
+    let (reader, first) = blocking(move || {
+        let mut buf = vec![0u8; b"<Envelope><part1/>".len()];
+        reader.read_exact(&mut buf).unwrap();
+        (reader, buf)
+    })
+    .await;
+    assert_eq!(first, b"<Envelope><part1/>");
+    go.send(()).await.unwrap();
+    assert_eq!(read_all(reader).await, "<part2/></Envelope>");
+}
+
 #[tokio::test]
 async fn streaming_reader_runs_its_wait_hook_before_waiting_for_the_network() {
     let (server, go) = two_part_server(b"<Envelope><part1/>", Some(b"<part2/></Envelope>")).await;
@@ -493,6 +545,49 @@ async fn verified_mode_rejects_an_unknown_ca_and_accepts_it_as_extra_ca() {
         &call_ok(&with_ca).await.unwrap()[..],
         b"<soapenv:Envelope>ok</soapenv:Envelope>"
     );
+}
+
+#[tokio::test]
+async fn ca_file_mode_trusts_its_ca_and_no_other() {
+    let pki = pki();
+    let other = pki_for(&["127.0.0.1"]);
+    let server = ok_server(Some(pki.server_config.clone())).await;
+
+    let own_ca = Transport::new(
+        TransportConfig::new(server.https_url()).tls(TlsMode::CaFile {
+            ca_pem: pki.ca_pem_path.clone(),
+        }),
+    )
+    .unwrap();
+    assert_eq!(
+        &call_ok(&own_ca).await.unwrap()[..],
+        b"<soapenv:Envelope>ok</soapenv:Envelope>"
+    );
+
+    let other_ca = Transport::new(
+        TransportConfig::new(server.https_url()).tls(TlsMode::CaFile {
+            ca_pem: other.ca_pem_path.clone(),
+        }),
+    )
+    .unwrap();
+    let message = tls_message(call_ok(&other_ca).await.unwrap_err());
+    assert!(message.contains("not signed by a trusted"), "{message}");
+    assert!(
+        message.contains(&sha256_thumbprint(&pki.leaf_der)),
+        "{message}"
+    );
+
+    // Without the platform's roots, a file without a certificate leaves nothing to trust.
+    let empty = std::env::temp_dir().join(format!("vim-sdk-empty-ca-{}.pem", std::process::id()));
+    std::fs::write(&empty, "no certificate here\n").unwrap();
+    let err = Transport::new(
+        TransportConfig::new(server.https_url()).tls(TlsMode::CaFile {
+            ca_pem: empty.clone(),
+        }),
+    )
+    .unwrap_err();
+    let _ = std::fs::remove_file(&empty);
+    assert!(tls_message(err).contains("holds no PEM certificate"));
 }
 
 #[tokio::test]

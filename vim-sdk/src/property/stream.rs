@@ -1,6 +1,10 @@
 //! `RetrievePropertiesEx` with `ContinueRetrievePropertiesEx` paging, decoded object by object.
 //!
-//! Each page is sent with [`Client::send`]; its body is read through
+//! Each page is sent with [`Client::send`]. A small page (its body ends within
+//! [`INLINE_PAGE_BYTES`], without pausing for [`INLINE_PAGE_GAP`]) is read whole and decoded
+//! where it is, without a thread: most retrievals are one small page, and starting a thread
+//! of tokio's blocking pool costs a short-lived program more than decoding it. A larger (or
+//! pausing) page's body is read through
 //! [`ResponseBody::into_blocking_reader`](crate::transport::ResponseBody::into_blocking_reader)
 //! by a decoder on tokio's blocking pool, which walks `Envelope/Body/*Response/returnval` and
 //! hands the decoded `ObjectContent`s over a small bounded channel in batches: a batch goes
@@ -18,6 +22,7 @@ use crate::error::{Error, ErrorKind};
 use crate::managed::{decode_object_content, PropertySet, TypedObject};
 use crate::mo;
 use crate::soap::{enter_body, BodyContent};
+use crate::transport::Collected;
 use crate::types::{ObjectContent, PropertyFilterSpec, RetrieveOptions};
 use crate::xml::{opt, DecodeError, Encode, Limits, NextChunk, XmlReader};
 
@@ -53,6 +58,15 @@ const CHANNEL_BATCHES: usize = 4;
 /// Most objects in one batch.
 const BATCH_OBJECTS: usize = 32;
 
+/// A page whose raw body ends within this many bytes is read whole and decoded on the
+/// caller's task (holding its async thread for the decoding of at most this much XML); a
+/// larger one is streamed through a decoder on the blocking pool.
+pub const INLINE_PAGE_BYTES: usize = 64 * 1024;
+
+/// A page whose body pauses longer than this between two chunks (a server still producing
+/// it) is streamed from there on, so the objects already received are not held back.
+pub const INLINE_PAGE_GAP: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// Default of [`PropertyStream::max_pages`], unless the client sets another
 /// ([`Client::set_max_pages`]).
 pub use crate::client::DEFAULT_MAX_PAGES;
@@ -64,6 +78,27 @@ enum Item<T> {
     End,
 }
 
+/// An item of a page, or the error that ended it.
+type PageItem<T> = Result<Item<T>, Error>;
+
+/// The items of the page being read.
+enum PageItems<T> {
+    /// Decoded already (a small page).
+    Decoded(std::vec::IntoIter<PageItem<T>>),
+    /// From the decoder streaming a large page.
+    Streamed(mpsc::Receiver<PageItem<T>>),
+}
+
+impl<T> PageItems<T> {
+    /// The next item; `None` when the decoder stopped without saying so.
+    async fn next(&mut self) -> Option<PageItem<T>> {
+        match self {
+            PageItems::Decoded(items) => items.next(),
+            PageItems::Streamed(rx) => rx.recv().await,
+        }
+    }
+}
+
 /// The objects of a retrieval, page after page, as they are decoded: [`ObjectContent`]s, or
 /// typed [`TypedObject`]s (see [`StreamItem`]).
 ///
@@ -72,7 +107,7 @@ enum Item<T> {
 pub struct PropertyStream<T: StreamItem = ObjectContent> {
     client: Client,
     collector: mo::PropertyCollector,
-    page: Option<mpsc::Receiver<Result<Item<T>, Error>>>,
+    page: Option<PageItems<T>>,
     /// Objects of the last batch not handed out yet.
     ready: std::vec::IntoIter<T>,
     token: Option<String>,
@@ -132,19 +167,32 @@ impl<T: StreamItem> PropertyStream<T> {
         Ok(stream)
     }
 
-    async fn open_page(
-        &mut self,
-        q: crate::soap::Request,
-    ) -> Result<mpsc::Receiver<Result<Item<T>, Error>>, Error> {
+    async fn open_page(&mut self, q: crate::soap::Request) -> Result<PageItems<T>, Error> {
         let op = q.op();
         let object = q.object().to_string();
         let resp = self.client.send(q).await?;
-        let reader = resp.body.into_blocking_reader();
-        let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
         self.pages += 1;
         let limits = self.client.decode_limits();
+        let body = match resp
+            .body
+            .collect_small(
+                INLINE_PAGE_BYTES,
+                INLINE_PAGE_GAP,
+                self.client.transport().config().max_body,
+            )
+            .await
+        {
+            Ok(Collected::Whole(bytes)) => {
+                let items = decode_whole_page(&bytes, limits, op, object);
+                return Ok(PageItems::Decoded(items.into_iter()));
+            }
+            Ok(Collected::Large(body)) => body,
+            Err(e) => return Err(Error::new(op, Some(object), ErrorKind::Transport(e))),
+        };
+        let reader = body.into_blocking_reader();
+        let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
         tokio::task::spawn_blocking(move || decode_page(reader, limits, &tx, op, object));
-        Ok(rx)
+        Ok(PageItems::Streamed(rx))
     }
 
     /// How many pages were requested so far.
@@ -168,8 +216,8 @@ impl<T: StreamItem> PropertyStream<T> {
             if let Some(o) = self.ready.next() {
                 return Ok(Some(o));
             }
-            if let Some(rx) = &mut self.page {
-                match rx.recv().await {
+            if let Some(page) = &mut self.page {
+                match page.next().await {
                     Some(Ok(Item::Objects(batch))) => self.ready = batch.into_iter(),
                     Some(Ok(Item::Token(t))) => self.token = Some(t).filter(|t| !t.is_empty()),
                     Some(Ok(Item::End)) => self.page = None,
@@ -304,6 +352,41 @@ enum Stop {
     Fault(crate::error::Fault),
 }
 
+impl Stop {
+    /// The error of a walk over a page read whole (whose consumer cannot be gone).
+    fn into_kind(self) -> ErrorKind {
+        match self {
+            Stop::Decode(e) => ErrorKind::Decode(e),
+            Stop::Fault(f) => ErrorKind::Fault(Box::new(f)),
+            Stop::Closed => ErrorKind::Decode(DecodeError::new(
+                crate::xml::DecodeErrorKind::Unexpected("the page's receiver closed".into()),
+                String::new(),
+                0,
+            )),
+        }
+    }
+}
+
+/// Where a page walk hands its items: the channel to the consumer (a streamed page's
+/// decoder thread) or a vector (a page read whole).
+trait PageSink<T> {
+    /// Hands `item` on; `false` when the consumer is gone.
+    fn put(&mut self, item: Item<T>) -> bool;
+}
+
+impl<T> PageSink<T> for &mpsc::Sender<PageItem<T>> {
+    fn put(&mut self, item: Item<T>) -> bool {
+        self.blocking_send(Ok(item)).is_ok()
+    }
+}
+
+impl<T> PageSink<T> for Vec<PageItem<T>> {
+    fn put(&mut self, item: Item<T>) -> bool {
+        self.push(Ok(item));
+        true
+    }
+}
+
 impl From<DecodeError> for Stop {
     fn from(e: DecodeError) -> Self {
         Stop::Decode(e)
@@ -314,9 +397,9 @@ impl From<DecodeError> for Stop {
 type Pending<T> = Arc<Mutex<Vec<T>>>;
 
 /// Sends the pending objects, if any; `false` when the consumer is gone.
-fn flush<T>(pending: &Pending<T>, tx: &mpsc::Sender<Result<Item<T>, Error>>) -> bool {
+fn flush<T>(pending: &Pending<T>, sink: &mut impl PageSink<T>) -> bool {
     let batch = std::mem::take(&mut *pending.lock().unwrap_or_else(|p| p.into_inner()));
-    batch.is_empty() || tx.blocking_send(Ok(Item::Objects(batch))).is_ok()
+    batch.is_empty() || sink.put(Item::Objects(batch))
 }
 
 /// Decodes one page from `reader`, sending its objects, its token and its end to `tx`.
@@ -332,15 +415,16 @@ fn decode_page<T: StreamItem>(
         let (pending, tx) = (pending.clone(), tx.clone());
         reader.on_wait(move || {
             // A closed channel is noticed by the walk at its next send.
-            flush(&pending, &tx);
+            flush(&pending, &mut &tx);
         });
     }
+    let mut sink = tx;
     let walked = walk_page(
         &mut XmlReader::from_chunks(Box::new(|| reader.next_chunk())).with_limits(limits),
-        tx,
+        &mut sink,
         &pending,
     );
-    if !flush(&pending, tx) {
+    if !flush(&pending, &mut sink) {
         return;
     }
     let kind = match walked {
@@ -360,6 +444,32 @@ fn decode_page<T: StreamItem>(
         Err(Stop::Fault(f)) => ErrorKind::Fault(Box::new(f)),
     };
     let _ = tx.blocking_send(Err(Error::new(op, Some(object), kind)));
+}
+
+/// Walks a page `r` reads to its end, every item (objects in batches, the token) in a
+/// vector: for a page whose bytes are all at hand.
+fn walk_whole<T: StreamItem>(r: &mut XmlReader<'_>) -> (Vec<PageItem<T>>, Result<(), Stop>) {
+    let pending: Pending<T> = Arc::new(Mutex::new(Vec::new()));
+    let mut items = Vec::new();
+    let walked = walk_page(r, &mut items, &pending);
+    flush(&pending, &mut items);
+    (items, walked)
+}
+
+/// Decodes a page read whole, on the caller's thread: its items, then its end or the error
+/// that stopped it.
+fn decode_whole_page<T: StreamItem>(
+    bytes: &[u8],
+    limits: Limits,
+    op: &'static str,
+    object: String,
+) -> Vec<PageItem<T>> {
+    let (mut items, walked) = walk_whole(&mut XmlReader::from_slice(bytes).with_limits(limits));
+    items.push(match walked {
+        Ok(()) => Ok(Item::End),
+        Err(stop) => Err(Error::new(op, Some(object), stop.into_kind())),
+    });
+    items
 }
 
 /// The reader [`decode_page_chunks`] decodes with: the default limits, `max_bytes` for the
@@ -388,40 +498,26 @@ pub fn decode_page_chunks<T: StreamItem>(
     next: NextChunk<'_>,
     max_bytes: u64,
 ) -> Result<Page<T>, Error> {
-    // Room for every batch (none is received before the walk ends); memory grows with use.
-    let (tx, mut rx) = mpsc::channel(1 << 30);
-    let pending: Pending<T> = Arc::new(Mutex::new(Vec::new()));
-    let walked = walk_page(&mut page_reader(next, max_bytes), &tx, &pending);
-    flush(&pending, &tx);
-    drop(tx);
+    let (items, walked) = walk_whole(&mut page_reader(next, max_bytes));
     let mut page = Page {
         objects: Vec::new(),
         token: None,
     };
-    while let Ok(item) = rx.try_recv() {
+    for item in items {
         match item {
             Ok(Item::Objects(batch)) => page.objects.extend(batch),
             Ok(Item::Token(t)) => page.token = Some(t),
             Ok(Item::End) | Err(_) => {}
         }
     }
-    let kind = match walked {
-        Ok(()) => return Ok(page),
-        Err(Stop::Decode(e)) => ErrorKind::Decode(e),
-        Err(Stop::Fault(f)) => ErrorKind::Fault(Box::new(f)),
-        // The receiver outlives the walk: never reached.
-        Err(Stop::Closed) => ErrorKind::Decode(DecodeError::new(
-            crate::xml::DecodeErrorKind::Unexpected("the page's receiver closed".into()),
-            String::new(),
-            0,
-        )),
-    };
-    Err(Error::new("RetrievePropertiesEx", None, kind))
+    walked
+        .map(|()| page)
+        .map_err(|stop| Error::new("RetrievePropertiesEx", None, stop.into_kind()))
 }
 
 fn walk_page<T: StreamItem>(
     r: &mut XmlReader<'_>,
-    tx: &mpsc::Sender<Result<Item<T>, Error>>,
+    sink: &mut impl PageSink<T>,
     pending: &Pending<T>,
 ) -> Result<(), Stop> {
     if let BodyContent::Fault(f) = enter_body(r)? {
@@ -442,18 +538,16 @@ fn walk_page<T: StreamItem>(
                             p.push(o);
                             p.len() >= BATCH_OBJECTS
                         };
-                        if full && !flush(pending, tx) {
+                        if full && !flush(pending, sink) {
                             return Err(Stop::Closed);
                         }
                     }
                 }
                 b"token" => {
                     let token = r.read_text()?;
-                    if !flush(pending, tx) {
+                    if !flush(pending, sink) || !sink.put(Item::Token(token)) {
                         return Err(Stop::Closed);
                     }
-                    tx.blocking_send(Ok(Item::Token(token)))
-                        .map_err(|_| Stop::Closed)?;
                 }
                 _ => r.skip()?,
             }

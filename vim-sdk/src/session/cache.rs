@@ -50,6 +50,20 @@ pub struct SessionCache {
     dir: PathBuf,
 }
 
+/// `kind:` and the digest of the CA file's content, not its name (a replaced file is another
+/// identity), or `kind-path:` and its name when it cannot be read.
+fn ca_identity(kind: &str, path: &Path) -> String {
+    let digest = fs::File::open(path).and_then(|f| {
+        let mut content = Vec::new();
+        f.take(16 << 20).read_to_end(&mut content)?;
+        Ok(Sha256::digest(&content))
+    });
+    match digest {
+        Ok(d) => format!("{kind}:{}", hex(&d)),
+        Err(_) => format!("{kind}-path:{}", path.display()),
+    }
+}
+
 /// How a connection checks the server's certificate, as a cache key: a session cached under
 /// one certificate policy (a pin, a CA set, no verification) is not reused under another,
 /// so a session made while talking to one server identity is never handed to another.
@@ -58,18 +72,8 @@ pub fn tls_identity(mode: &TlsMode) -> String {
         TlsMode::Verified { extra_ca_pem: None } => "verified".into(),
         TlsMode::Verified {
             extra_ca_pem: Some(path),
-        } => {
-            // The CA file's content, not its name: a replaced file is another identity.
-            let digest = fs::File::open(path).and_then(|f| {
-                let mut content = Vec::new();
-                f.take(16 << 20).read_to_end(&mut content)?;
-                Ok(Sha256::digest(&content))
-            });
-            match digest {
-                Ok(d) => format!("verified+ca:{}", hex(&d)),
-                Err(_) => format!("verified+ca-path:{}", path.display()),
-            }
-        }
+        } => ca_identity("verified+ca", path),
+        TlsMode::CaFile { ca_pem } => ca_identity("ca-only", ca_pem),
         TlsMode::Pinned { thumbprints } => {
             let mut pins: Vec<String> = thumbprints
                 .iter()
@@ -553,7 +557,12 @@ mod tests {
         };
         let first = with_ca();
         assert_ne!(first, tls_identity(&TlsMode::default()));
+        // The same file as the only roots is another policy.
+        let only = tls_identity(&TlsMode::CaFile { ca_pem: ca.clone() });
+        assert_ne!(only, first);
+        assert!(only.starts_with("ca-only:"), "{only}");
         fs::write(&ca, "two").unwrap();
+        assert_ne!(tls_identity(&TlsMode::CaFile { ca_pem: ca.clone() }), only);
         assert_ne!(with_ca(), first);
         let _ = fs::remove_dir_all(&dir);
     }

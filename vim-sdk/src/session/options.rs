@@ -96,6 +96,15 @@ impl ConnectOptions {
         self
     }
 
+    /// Verified TLS with only the CA certificates of this PEM file as roots, not the
+    /// platform's ([`TlsMode::CaFile`]; govc's `GOVC_TLS_CA_CERTS`).
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.tls = TlsMode::CaFile {
+            ca_pem: path.into(),
+        };
+        self
+    }
+
     /// Accepts a server certificate with this SHA-1 or SHA-256 thumbprint, and nothing else
     /// (see [`TlsMode::Pinned`]); call again to accept several.
     pub fn pin(mut self, thumbprint: Thumbprint) -> Self {

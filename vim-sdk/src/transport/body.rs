@@ -85,6 +85,9 @@ enum Source {
 /// before its end closes the connection instead of returning it to the pool.
 pub struct ResponseBody {
     source: Source,
+    /// Raw bytes already read from `source` (by [`collect_small`](Self::collect_small)),
+    /// handed out before the rest.
+    prefix: Option<Bytes>,
     gzip: bool,
     content_length: Option<u64>,
     idle_timeout: Duration,
@@ -121,6 +124,7 @@ impl ResponseBody {
     ) -> Self {
         ResponseBody {
             source: Source::Http(incoming),
+            prefix: None,
             gzip,
             content_length,
             idle_timeout,
@@ -135,6 +139,7 @@ impl ResponseBody {
         ResponseBody {
             content_length: Some(bytes.len() as u64),
             source: Source::Memory(Some(bytes)),
+            prefix: None,
             gzip: false,
             idle_timeout: Duration::MAX,
             path: Arc::from(""),
@@ -154,6 +159,9 @@ impl ResponseBody {
 
     /// The next non-empty chunk of the raw (still encoded) body, `None` at its end.
     async fn next_chunk(&mut self) -> Result<Option<Bytes>, TransportError> {
+        if let Some(prefix) = self.prefix.take() {
+            return Ok(Some(prefix));
+        }
         let idle = self.idle_timeout;
         match &mut self.source {
             Source::Memory(bytes) => Ok(bytes.take().filter(|b| !b.is_empty())),
@@ -249,6 +257,55 @@ impl ResponseBody {
         Ok(Bytes::from(decoded))
     }
 
+    /// Reads the body whole if it is small and already on its way: [`Collected::Whole`] with
+    /// the decoded bytes (as [`collect`](Self::collect) with `limit` gives them) when the raw
+    /// (still encoded) body ends within `max_raw` bytes with no chunk coming more than `gap`
+    /// after the previous one (or after the call); else [`Collected::Large`] with the body,
+    /// whose bytes read so far come first when it is read on (streamed with
+    /// [`into_blocking_reader`](Self::into_blocking_reader)). A body announcing a
+    /// `Content-Length` above `max_raw` is handed back unread.
+    ///
+    /// For replies usually small but sometimes large: a small one is decoded where it is,
+    /// without a thread; a large one, or one that pauses (a server still producing it), is
+    /// streamed, so what came first is not held back while the rest is awaited.
+    pub async fn collect_small(
+        mut self,
+        max_raw: usize,
+        gap: Duration,
+        limit: usize,
+    ) -> Result<Collected, TransportError> {
+        if self.content_length.is_some_and(|n| n > max_raw as u64) {
+            return Ok(Collected::Large(self));
+        }
+        let mut raw = bytes::BytesMut::new();
+        loop {
+            // Waiting for a frame is cancel-safe: a frame not returned yet stays in the body.
+            let chunk = match tokio::time::timeout(gap, self.next_chunk()).await {
+                Ok(next) => match next? {
+                    Some(chunk) => chunk,
+                    None => break,
+                },
+                // A pause: stream the rest.
+                Err(_) => {
+                    self.prefix = Some(raw.freeze()).filter(|p| !p.is_empty());
+                    return Ok(Collected::Large(self));
+                }
+            };
+            if raw.is_empty() && chunk.len() > max_raw {
+                self.prefix = Some(chunk);
+                return Ok(Collected::Large(self));
+            }
+            raw.extend_from_slice(&chunk);
+            if raw.len() > max_raw {
+                self.prefix = Some(raw.freeze());
+                return Ok(Collected::Large(self));
+            }
+        }
+        self.source = Source::Memory(Some(raw.freeze()));
+        self.content_length = None;
+        self.collect(limit).await.map(Collected::Whole)
+    }
+
     /// Reads at most about `raw_limit` raw bytes for an error message, waiting at most
     /// `wait` in total; returns what could be decoded, lossily, trimmed and cut to `max`
     /// bytes (plus an ellipsis when cut).
@@ -296,30 +353,29 @@ impl ResponseBody {
     ///
     /// Call this inside a tokio runtime; read the result outside async code (blocking reads
     /// on a runtime thread would stall it, and panic on a current-thread runtime).
-    pub fn into_blocking_reader(self) -> BlockingBodyReader {
+    pub fn into_blocking_reader(mut self) -> BlockingBodyReader {
         let gzip = self.gzip;
-        let raw = match self.source {
-            Source::Memory(bytes) => {
-                ChunkBuf::new(bytes.unwrap_or_default(), ChannelChunks::new(None))
-            }
-            Source::Http(_) => {
-                let (tx, rx) = mpsc::channel(READER_CHANNEL_CHUNKS);
-                let handle = self
-                    .handle
-                    .clone()
-                    .or_else(|| tokio::runtime::Handle::try_current().ok());
-                match handle {
-                    Some(handle) => {
-                        handle.spawn(feed(self, tx));
-                    }
-                    None => {
-                        let _ = tx.try_send(Err(io::Error::other(
-                            "into_blocking_reader called outside a tokio runtime",
-                        )));
-                    }
+        let raw = if let Source::Memory(bytes) = &mut self.source {
+            // `collect_small` leaves either the bytes or (having taken them) the prefix.
+            let bytes = self.prefix.take().or_else(|| bytes.take());
+            ChunkBuf::new(bytes.unwrap_or_default(), ChannelChunks::new(None))
+        } else {
+            let (tx, rx) = mpsc::channel(READER_CHANNEL_CHUNKS);
+            let handle = self
+                .handle
+                .clone()
+                .or_else(|| tokio::runtime::Handle::try_current().ok());
+            match handle {
+                Some(handle) => {
+                    handle.spawn(feed(self, tx));
                 }
-                ChunkBuf::new(Bytes::new(), ChannelChunks::new(Some(rx)))
+                None => {
+                    let _ = tx.try_send(Err(io::Error::other(
+                        "into_blocking_reader called outside a tokio runtime",
+                    )));
+                }
             }
+            ChunkBuf::new(Bytes::new(), ChannelChunks::new(Some(rx)))
         };
         let inner = if gzip {
             ReaderInner::GzipPending(Some(raw))
@@ -328,6 +384,15 @@ impl ResponseBody {
         };
         BlockingBodyReader { inner }
     }
+}
+
+/// What [`ResponseBody::collect_small`] read.
+#[derive(Debug)]
+pub enum Collected {
+    /// The whole body, decoded: it was small.
+    Whole(Bytes),
+    /// The body, larger than asked for, to be read on.
+    Large(ResponseBody),
 }
 
 /// Moves the body's chunks into the channel until the end, an error, or the reader is gone.

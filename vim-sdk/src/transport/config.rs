@@ -17,6 +17,15 @@ pub enum TlsMode {
         /// A PEM file of additional trusted CA certificates.
         extra_ca_pem: Option<PathBuf>,
     },
+    /// Standard verification as [`TlsMode::Verified`], with **only** the CA certificates of
+    /// the PEM file `ca_pem` as roots: the platform's are not loaded (so not trusted either),
+    /// as govc's `GOVC_TLS_CA_CERTS` does. The usual choice for a vCenter whose certificates
+    /// its own CA (the VMCA) signs: a certificate from a public CA is refused, and a client
+    /// does not parse the platform's hundred-odd roots at each start.
+    CaFile {
+        /// A PEM file of the trusted CA certificates (at least one).
+        ca_pem: PathBuf,
+    },
     /// Certificate pinning, the usual choice for ESXi hosts with self-signed certificates:
     /// the SHA-1 or SHA-256 digest of the end-entity certificate must equal one of the pins,
     /// **and nothing else is checked** — not the chain, the host name or the validity dates —

@@ -33,7 +33,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-pub use body::{BlockingBodyReader, ResponseBody};
+pub use body::{BlockingBodyReader, Collected, ResponseBody};
 pub use config::{TlsMode, TransportConfig, DEFAULT_USER_AGENT};
 pub use error::TransportError;
 pub use tls::{
@@ -123,6 +123,7 @@ impl fmt::Debug for Transport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let tls = match &self.inner.config.tls {
             TlsMode::Verified { .. } => "verified",
+            TlsMode::CaFile { .. } => "verified (CA file only)",
             TlsMode::Pinned { .. } => "pinned",
             TlsMode::Insecure => "insecure",
         };

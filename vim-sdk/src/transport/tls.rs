@@ -3,11 +3,11 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
@@ -320,34 +320,36 @@ fn tls_error(message: impl Into<String>) -> TransportError {
     }
 }
 
-/// Builds the trust anchors for [`TlsMode::Verified`]: the platform's roots plus the
-/// certificates of the extra PEM file.
-fn root_store(extra_ca_pem: Option<&std::path::Path>) -> Result<RootCertStore, TransportError> {
+/// The trust anchors of a verified mode: the platform's roots when `platform`
+/// ([`TlsMode::Verified`]), plus (or, for [`TlsMode::CaFile`], only) the certificates of the
+/// PEM file `extra_ca_pem`.
+fn root_store(
+    platform: bool,
+    extra_ca_pem: Option<&std::path::Path>,
+) -> Result<RootCertStore, TransportError> {
     let mut roots = RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    if !native.errors.is_empty() {
-        tracing::debug!(
-            errors = native.errors.len(),
-            "some platform root certificates could not be loaded"
-        );
+    if platform {
+        let native = rustls_native_certs::load_native_certs();
+        if !native.errors.is_empty() {
+            tracing::debug!(
+                errors = native.errors.len(),
+                "some platform root certificates could not be loaded"
+            );
+        }
+        let (added, ignored) = roots.add_parsable_certificates(native.certs);
+        tracing::debug!(added, ignored, "loaded platform root certificates");
     }
-    let (added, ignored) = roots.add_parsable_certificates(native.certs);
-    tracing::debug!(added, ignored, "loaded platform root certificates");
 
     if let Some(path) = extra_ca_pem {
         let iter = CertificateDer::pem_file_iter(path)
-            .map_err(|e| tls_error(format!("cannot read extra CA file {}: {e}", path.display())))?;
+            .map_err(|e| tls_error(format!("cannot read CA file {}: {e}", path.display())))?;
         let mut count = 0usize;
         for cert in iter {
-            let cert = cert.map_err(|e| {
-                tls_error(format!(
-                    "cannot parse extra CA file {}: {e}",
-                    path.display()
-                ))
-            })?;
+            let cert = cert
+                .map_err(|e| tls_error(format!("cannot parse CA file {}: {e}", path.display())))?;
             roots.add(cert).map_err(|e| {
                 tls_error(format!(
-                    "extra CA file {} holds an unusable certificate: {e}",
+                    "CA file {} holds an unusable certificate: {e}",
                     path.display()
                 ))
             })?;
@@ -355,7 +357,7 @@ fn root_store(extra_ca_pem: Option<&std::path::Path>) -> Result<RootCertStore, T
         }
         if count == 0 {
             return Err(tls_error(format!(
-                "extra CA file {} holds no PEM certificate",
+                "CA file {} holds no PEM certificate",
                 path.display()
             )));
         }
@@ -368,21 +370,37 @@ fn root_store(extra_ca_pem: Option<&std::path::Path>) -> Result<RootCertStore, T
     Ok(roots)
 }
 
+/// The ring crypto provider, made once per process and shared by every configuration.
+fn provider() -> Arc<CryptoProvider> {
+    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
+    PROVIDER
+        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+        .clone()
+}
+
+/// The chain verifier over `roots`, reporting a rejected certificate's thumbprints.
+fn webpki_verifier(
+    roots: RootCertStore,
+    provider: Arc<CryptoProvider>,
+) -> Result<Arc<dyn ServerCertVerifier>, TransportError> {
+    let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+        .build()
+        .map_err(|e| tls_error(format!("cannot build certificate verifier: {e}")))?;
+    Ok(Arc::new(ReportingWebPkiVerifier { inner }))
+}
+
 /// The rustls client configuration for `mode` (ring provider, TLS 1.2 and 1.3, ALPN left to
 /// the HTTPS connector).
 pub(crate) fn client_config(mode: &TlsMode) -> Result<rustls::ClientConfig, TransportError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = provider();
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| tls_error(format!("cannot configure TLS protocol versions: {e}")))?;
     let verifier: Arc<dyn ServerCertVerifier> = match mode {
         TlsMode::Verified { extra_ca_pem } => {
-            let roots = root_store(extra_ca_pem.as_deref())?;
-            let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .map_err(|e| tls_error(format!("cannot build certificate verifier: {e}")))?;
-            Arc::new(ReportingWebPkiVerifier { inner })
+            webpki_verifier(root_store(true, extra_ca_pem.as_deref())?, provider)?
         }
+        TlsMode::CaFile { ca_pem } => webpki_verifier(root_store(false, Some(ca_pem))?, provider)?,
         TlsMode::Pinned { thumbprints } => {
             if thumbprints.is_empty() {
                 return Err(tls_error("TlsMode::Pinned needs at least one thumbprint"));
@@ -408,7 +426,7 @@ pub(crate) fn client_config(mode: &TlsMode) -> Result<rustls::ClientConfig, Tran
 /// system's roots is most of a short-lived client's start-up), and any certificate it were
 /// ever shown would be refused.
 pub(crate) fn unused_config() -> Result<rustls::ClientConfig, TransportError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = provider();
     let verifier = Arc::new(FingerprintVerifier {
         accept: Accept::Pinned(Vec::new()),
         algorithms: provider.signature_verification_algorithms,
@@ -509,6 +527,19 @@ mod tests {
             sha1_thumbprint(b"abc"),
             "A9:99:3E:36:47:06:81:6A:BA:3E:25:71:78:50:C2:6C:9C:D0:D8:9D"
         );
+    }
+
+    #[cfg(feature = "vcsim")]
+    #[test]
+    fn ca_file_roots_are_the_files_certificates_only() {
+        let ca = crate::testing::pki::TestCa::new("vim-sdk root store test CA");
+        let path =
+            std::env::temp_dir().join(format!("vim-sdk-root-store-{}.pem", std::process::id()));
+        std::fs::write(&path, ca.pem()).unwrap();
+        let only = root_store(false, Some(&path));
+        let _ = std::fs::remove_file(&path);
+        // The file's one CA, none of the platform's.
+        assert_eq!(only.unwrap().len(), 1);
     }
 
     #[test]
