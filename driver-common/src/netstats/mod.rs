@@ -166,6 +166,38 @@ fn temp_path(path: &std::path::Path) -> PathBuf {
     path.with_extension(format!("tmp.{}", std::process::id()))
 }
 
+/// How old a temporary file beside a store file must be to count as left behind (by a run
+/// killed between creating and renaming it): no run takes this long.
+const STALE_TEMP_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes the temporary files of `path` ([`temp_path`] of any process) older than
+/// [`STALE_TEMP_AFTER`], so that runs killed mid-write do not pile them up.
+fn remove_stale_temps(path: &std::path::Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let mut prefix = name.to_os_string();
+    prefix.push(".tmp.");
+    let prefix = prefix.as_encoded_bytes();
+    let Ok(list) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for f in list.flatten() {
+        if !f.file_name().as_encoded_bytes().starts_with(prefix) {
+            continue;
+        }
+        let old = f
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= STALE_TEMP_AFTER);
+        if old {
+            let _ = std::fs::remove_file(f.path());
+        }
+    }
+}
+
 /// Writes a temporary file beside `path` with `write`, then renames it over `path`.
 fn write_atomically_with(
     path: &std::path::Path,
@@ -175,6 +207,7 @@ fn write_atomically_with(
     if let Some(d) = path.parent() {
         std::fs::create_dir_all(d)?;
     }
+    remove_stale_temps(path);
     let tmp = temp_path(path);
     let written = std::fs::File::create(&tmp).and_then(|f| {
         let mut out = std::io::BufWriter::new(f);
@@ -608,5 +641,37 @@ mod tests {
             &t(Some("2026-01-01T00:00:20Z")),
             &t(Some("2026-01-01T00:00:20.0Z"))
         ));
+    }
+
+    #[test]
+    fn temporary_files_left_by_killed_runs_are_removed_once_stale() {
+        let dir = std::env::temp_dir().join(format!("netstats-temps-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("host-0123");
+        let stale = dir.join("host-0123.tmp.4242");
+        let recent = dir.join("host-0123.tmp.4343");
+        let other = dir.join("host-9999.tmp.4242");
+        for f in [&stale, &recent, &other] {
+            std::fs::write(f, "v2 1\n").unwrap();
+        }
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        for f in [&stale, &other] {
+            let file = std::fs::File::options().write(true).open(f).unwrap();
+            file.set_modified(two_hours_ago).unwrap();
+        }
+        write_atomically(&path, "v2 2\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "v2 2\n");
+        assert!(
+            !stale.exists(),
+            "a stale temporary file of this store is removed"
+        );
+        assert!(
+            recent.exists(),
+            "a recent one may belong to a run still writing"
+        );
+        assert!(other.exists(), "another store's files are left alone");
+        assert!(!temp_path(&path).exists(), "this run's own is renamed");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -18,7 +18,8 @@ use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::{
-    newer_last, output, temp_path, write_atomically_with, Fresh, NetEntities, Stamp, Totals,
+    newer_last, output, remove_stale_temps, temp_path, write_atomically_with, Fresh, NetEntities,
+    Stamp, Totals,
 };
 
 /// Entries not seen for this long are dropped when a probe rewrites the file.
@@ -243,6 +244,7 @@ struct Replacement(Option<(PathBuf, BufWriter<File>)>);
 impl Replacement {
     /// Starts the replacement of `path` with its header.
     fn start(path: &Path, probed: u64) -> Replacement {
+        remove_stale_temps(path);
         let tmp = temp_path(path);
         let made = path
             .parent()
