@@ -11,7 +11,9 @@
 //! before the kill lands (which, when the proxy killed from its own thread a moment late, let
 //! a victim finish first, or let the kill land after the test had reset the proxy).
 //! It can also cut off any request body longer than a limit ([`KillProxy::cut_bodies_after`]):
-//! an upload broken midway, while the small SOAP calls go through.
+//! an upload broken midway, while the small SOAP calls go through. The server has finished
+//! with the cut request (its connection closed) before the client sees the cut, so what the
+//! client does next cannot be overtaken by the server's handling of the cut upload.
 //!
 //! HTTP/1.1 only, as the drivers speak it: bodies framed by `Content-Length` or chunked
 //! (responses without either run to the end of the connection).
@@ -200,7 +202,16 @@ fn serve(client: TcpStream, server: TcpStream, state: &Mutex<State>) -> io::Resu
         if let (Framing::Length(n), Some(limit)) = (&body, cut_after) {
             if *n > limit {
                 copy_exact(&mut from_client, &mut to_server, limit)?;
-                let _ = to_server.shutdown(Shutdown::Both);
+                // The server gets the end of its stream and finishes with the cut request
+                // (its reply is thrown away) before the client learns of the cut: otherwise
+                // the bytes still in the server's socket buffer could be handled after the
+                // client's next requests on another connection (a cleanup that then sees its
+                // work undone by the server's handler of the cut upload).
+                let _ = to_server.shutdown(Shutdown::Write);
+                from_server
+                    .get_ref()
+                    .set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+                let _ = io::copy(&mut from_server, &mut io::sink());
                 let _ = to_client.shutdown(Shutdown::Both);
                 return Ok(());
             }
