@@ -13,7 +13,7 @@ use std::fs;
 use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest as _, Sha256};
+use ring::digest::{digest, Context, SHA256};
 
 use super::options::Secret;
 use crate::transport::TlsMode;
@@ -53,13 +53,13 @@ pub struct SessionCache {
 /// `kind:` and the digest of the CA file's content, not its name (a replaced file is another
 /// identity), or `kind-path:` and its name when it cannot be read.
 fn ca_identity(kind: &str, path: &Path) -> String {
-    let digest = fs::File::open(path).and_then(|f| {
+    let sum = fs::File::open(path).and_then(|f| {
         let mut content = Vec::new();
         f.take(16 << 20).read_to_end(&mut content)?;
-        Ok(Sha256::digest(&content))
+        Ok(digest(&SHA256, &content))
     });
-    match digest {
-        Ok(d) => format!("{kind}:{}", hex(&d)),
+    match sum {
+        Ok(d) => format!("{kind}:{}", hex(d.as_ref())),
         Err(_) => format!("{kind}-path:{}", path.display()),
     }
 }
@@ -119,12 +119,13 @@ impl SessionCache {
     /// The file for `url`, `user` and the TLS identity `tls` (see [`tls_identity`]): the hex
     /// SHA-256 of the three, so none shows in the name.
     pub fn path(&self, url: &str, user: &str, tls: &str) -> PathBuf {
-        let mut h = Sha256::new();
+        let mut h = Context::new(&SHA256);
         for part in [url, user, tls] {
-            h.update((part.len() as u64).to_le_bytes());
+            h.update(&(part.len() as u64).to_le_bytes());
             h.update(part.as_bytes());
         }
-        self.dir.join(format!("{}.session", hex(&h.finalize())))
+        self.dir
+            .join(format!("{}.session", hex(h.finish().as_ref())))
     }
 
     /// The cached session for `url`, `user` and `tls`, if there is a well-formed one that

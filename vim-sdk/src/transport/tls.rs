@@ -5,13 +5,13 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
+use ring::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY, SHA256};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
-use sha1::Digest as _;
 
 use super::config::TlsMode;
 use super::error::TransportError;
@@ -30,12 +30,12 @@ fn colon_hex(bytes: &[u8]) -> String {
 
 /// SHA-1 thumbprint of a DER certificate in `AA:BB:...` form (what ESXi and vCenter display).
 pub fn sha1_thumbprint(der: &[u8]) -> String {
-    colon_hex(&sha1::Sha1::digest(der))
+    colon_hex(digest(&SHA1_FOR_LEGACY_USE_ONLY, der).as_ref())
 }
 
 /// SHA-256 thumbprint of a DER certificate in `AA:BB:...` form.
 pub fn sha256_thumbprint(der: &[u8]) -> String {
-    colon_hex(&sha2::Sha256::digest(der))
+    colon_hex(digest(&SHA256, der).as_ref())
 }
 
 /// Which digest a [`Thumbprint`] was made with.
@@ -62,11 +62,14 @@ pub struct Thumbprint {
 impl Thumbprint {
     /// The thumbprint of `der` with the given algorithm.
     pub fn of_certificate(algorithm: ThumbprintAlgorithm, der: &[u8]) -> Self {
-        let digest = match algorithm {
-            ThumbprintAlgorithm::Sha1 => sha1::Sha1::digest(der).to_vec(),
-            ThumbprintAlgorithm::Sha256 => sha2::Sha256::digest(der).to_vec(),
+        let d = match algorithm {
+            ThumbprintAlgorithm::Sha1 => digest(&SHA1_FOR_LEGACY_USE_ONLY, der),
+            ThumbprintAlgorithm::Sha256 => digest(&SHA256, der),
         };
-        Thumbprint { algorithm, digest }
+        Thumbprint {
+            algorithm,
+            digest: d.as_ref().to_vec(),
+        }
     }
 
     /// The digest algorithm.
@@ -526,6 +529,11 @@ mod tests {
         assert_eq!(
             sha1_thumbprint(b"abc"),
             "A9:99:3E:36:47:06:81:6A:BA:3E:25:71:78:50:C2:6C:9C:D0:D8:9D"
+        );
+        // Known vector: SHA-256("abc").
+        assert_eq!(
+            sha256_thumbprint(b"abc").replace(':', ""),
+            "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"
         );
     }
 
