@@ -7,6 +7,7 @@
 //!   `ERROR MESSAGE --8<------` block) and exit codes;
 //! - [`one_vm`]: OpenNebula's `<VM>` document (base64 in the network driver's argv);
 //! - [`poll`]: the poll string of one VM (contract §5);
+//! - [`datetime`]: `xsd:dateTime` read and written ([`datetime::Stamp`]);
 //! - [`error`]: [`DriverError`], the message shown to the OpenNebula user.
 //!
 //! Every action of a driver is `async fn run(args: &[String]) -> Result<String>`, run by the
@@ -17,6 +18,7 @@
 pub mod base64_arg;
 pub mod config;
 pub mod connect;
+pub mod datetime;
 pub mod error;
 pub mod netstats;
 pub mod one_vm;

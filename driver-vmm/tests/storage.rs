@@ -1178,6 +1178,11 @@ async fn context_builds_a_labelled_iso_and_uploads_it() {
         .contains(&"disk.4.iso".to_string()));
 }
 
+/// A cp whose upload is cut off midway removes its partial image and keeps its upload
+/// record, so that when the server makes the image folder again after that delete (a real ESX
+/// still handling the cut upload; here the test writes it into the simulator's datastore
+/// folder) the next monitor, or the next cp, deletes it. Nothing else goes: not a 32-hex
+/// folder without a record, not the image a later cp made.
 #[tokio::test]
 async fn cp_cut_off_midway_leaves_no_image_behind() {
     use support::kill_proxy::KillProxy;
@@ -1188,11 +1193,14 @@ async fn cp_cut_off_midway_leaves_no_image_behind() {
     let extent: Vec<u8> = (0..4 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
     user_folder(&folder, "big", "vmfs", &extent);
     let before = snapshot(&folder);
+    let ds1 = sdk::datastore_dir(&s, "1").await;
+    // A folder named like cp's images but recorded nowhere: not the drivers' to remove.
+    let stranger = "fedcba9876543210fedcba9876543210";
+    std::fs::create_dir(ds1.join(stranger)).expect("mkdir");
     let root = files(&s, "1", "").await;
     // The driver talks to the simulator through a proxy that cuts a request body off after
     // 1 MiB (the small SOAP calls go through).
     let proxy = KillProxy::start(env.vcsim.addr());
-    proxy.cut_bodies_after(Some(1024 * 1024));
     env.write_vmwarerc(&env.plain_vmwarerc(proxy.addr()));
     let data = ds_data(
         1,
@@ -1200,13 +1208,68 @@ async fn cp_cut_off_midway_leaves_no_image_behind() {
         Some(&format!("<ID>12</ID><PATH>{}</PATH>", folder.display())),
         "",
     );
+    let monitor = || ds(&env, "monitor", &ds_data(1, h, None, ""), "1");
+    // A cut cp; its image folder made again afterwards, as a server still handling the cut
+    // upload would; the name of that image.
+    let cut_and_remade = async || {
+        proxy.cut_bodies_after(Some(1024 * 1024));
+        let r = ds(&env, "cp", &data, "12");
+        proxy.cut_bodies_after(None);
+        r.assert_failed(&["cannot upload"]);
+        assert!(r.stdout.is_empty());
+        let name = r
+            .stderr
+            .split("removed the partial image [1] ")
+            .nth(1)
+            .and_then(|rest| rest.get(..32))
+            .unwrap_or_else(|| panic!("no partial image removed:\n{r}"))
+            .to_string();
+        // Nothing left on the datastore, the user's folder as it was, the record kept.
+        assert_eq!(files(&s, "1", "").await, root, "{r}");
+        assert_eq!(snapshot(&folder), before);
+        let record = env.home.join(format!(".one/vmware-uploads/{name}.upload"));
+        assert!(record.is_file(), "the failed upload's record stays:\n{r}");
+        std::fs::create_dir(ds1.join(&name)).expect("mkdir");
+        std::fs::write(
+            ds1.join(&name).join("disk-flat.vmdk"),
+            &extent[..1024 * 1024],
+        )
+        .expect("write");
+        (name, record)
+    };
+    let removed = |name: &str| {
+        format!("removed [1] {name}, left by an image upload that was killed or failed")
+    };
+
+    // The next monitor removes the leftover and its record, and nothing else.
+    let (name, record) = cut_and_remade().await;
+    assert!(files(&s, "1", "").await.contains(&name));
+    let r = monitor();
+    r.assert_ok();
+    assert!(r.stdout.contains("FREE_MB="), "{r}");
+    assert!(r.stderr.contains(&removed(&name)), "{r}");
+    assert_eq!(files(&s, "1", "").await, root, "{r}");
+    assert!(!record.exists(), "{r}");
+
+    // The next cp removes the leftover before making its own image, which a monitor after
+    // it leaves alone.
+    let (name, record) = cut_and_remade().await;
     let r = ds(&env, "cp", &data, "12");
-    r.assert_failed(&["cannot upload"]);
-    assert!(r.stderr.contains("removed the partial image"), "{r}");
-    assert!(r.stdout.is_empty());
-    // Nothing left on the datastore, the user's folder as it was.
-    assert_eq!(files(&s, "1", "").await, root);
-    assert_eq!(snapshot(&folder), before);
+    r.assert_ok();
+    assert!(r.stderr.contains(&removed(&name)), "{r}");
+    assert!(!record.exists(), "{r}");
+    let mut want = root.clone();
+    want.push(new_name(&r, "1"));
+    want.sort();
+    assert_eq!(files(&s, "1", "").await, want, "{r}");
+    let r = monitor();
+    r.assert_ok();
+    assert!(!r.stderr.contains("left by an image upload"), "{r}");
+    assert_eq!(files(&s, "1", "").await, want, "{r}");
+    let records = std::fs::read_dir(env.home.join(".one/vmware-uploads"))
+        .expect("records")
+        .count();
+    assert_eq!(records, 0, "{r}");
 }
 
 #[tokio::test]

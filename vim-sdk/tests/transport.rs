@@ -297,21 +297,34 @@ async fn read_all(mut reader: vim_sdk::transport::BlockingBodyReader) -> String 
     .await
 }
 
-#[tokio::test]
-async fn streaming_reader_yields_chunks_before_the_reply_is_complete() {
-    let (server, go) = two_part_server(b"<Envelope><part1/>", Some(b"<part2/></Envelope>")).await;
-    let mut reader = streamed(&server).await;
-    // The server holds part 2 back until `go`: reading part 1 must not wait for it.
+/// The two parts of [`two_part_server`]'s reply in the tests of a paused reply.
+const PART1: &[u8] = b"<Envelope><part1/>";
+const PART2: &[u8] = b"<part2/></Envelope>";
+
+/// Reads [`PART1`] from `reader` on the blocking pool while the server still holds part 2
+/// back, and hands the reader back: a reader that waited for the rest of the reply first
+/// would never return (the test fails when [`blocking`] gives up).
+async fn read_first_part(
+    mut reader: vim_sdk::transport::BlockingBodyReader,
+) -> vim_sdk::transport::BlockingBodyReader {
     let (reader, first) = blocking(move || {
-        let mut buf = vec![0u8; b"<Envelope><part1/>".len()];
+        let mut buf = vec![0u8; PART1.len()];
         reader.read_exact(&mut buf).unwrap();
         (reader, buf)
     })
     .await;
-    assert_eq!(first, b"<Envelope><part1/>");
+    assert_eq!(first, PART1);
+    reader
+}
+
+#[tokio::test]
+async fn streaming_reader_yields_chunks_before_the_reply_is_complete() {
+    let (server, go) = two_part_server(PART1, Some(PART2)).await;
+    // The server holds part 2 back until `go`: reading part 1 must not wait for it.
+    let reader = read_first_part(streamed(&server).await).await;
     go.send(()).await.unwrap();
     let rest = read_all(reader).await;
-    assert_eq!(rest, "<part2/></Envelope>");
+    assert_eq!(rest.as_bytes(), PART2);
 }
 
 /// A SOAP call to `server` over HTTP, its body through `collect_small` (1 KiB, 1 ms gap).
@@ -350,25 +363,18 @@ async fn collect_small_reads_a_small_body_whole_and_hands_back_a_large_or_pausin
 
     // Small but pausing (part 2 held back): handed back after the first part, which is not
     // held until the end; the rest follows when the server sends it.
-    let (server, go) = two_part_server(b"<Envelope><part1/>", Some(b"<part2/></Envelope>")).await;
+    let (server, go) = two_part_server(PART1, Some(PART2)).await;
     let Collected::Large(body) = collected_small(&server).await else {
         panic!("a body paused by the server was awaited whole");
     };
-    let mut reader = body.into_blocking_reader();
-    let (reader, first) = blocking(move || {
-        let mut buf = vec![0u8; b"<Envelope><part1/>".len()];
-        reader.read_exact(&mut buf).unwrap();
-        (reader, buf)
-    })
-    .await;
-    assert_eq!(first, b"<Envelope><part1/>");
+    let reader = read_first_part(body.into_blocking_reader()).await;
     go.send(()).await.unwrap();
-    assert_eq!(read_all(reader).await, "<part2/></Envelope>");
+    assert_eq!(read_all(reader).await.as_bytes(), PART2);
 }
 
 #[tokio::test]
 async fn streaming_reader_runs_its_wait_hook_before_waiting_for_the_network() {
-    let (server, go) = two_part_server(b"<Envelope><part1/>", Some(b"<part2/></Envelope>")).await;
+    let (server, go) = two_part_server(PART1, Some(PART2)).await;
     let mut reader = streamed(&server).await;
     // The server sends part 2 only when the hook runs: without the hook the read would hang.
     let calls = Arc::new(AtomicUsize::new(0));

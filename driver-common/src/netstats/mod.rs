@@ -31,10 +31,10 @@ use vim_sdk::xml::ManagedObjectReference;
 use crate::connect::Conn;
 use crate::output;
 
-mod stamp;
 mod store;
 
-pub use stamp::Stamp;
+/// The samples' ends as numbers (the one `xsd:dateTime` type, from [`crate::datetime`]).
+pub use crate::datetime::Stamp;
 
 /// The real-time statistics interval (s).
 const REALTIME: i32 = 20;
@@ -107,7 +107,7 @@ impl Fresh {
         };
         let mut added = 0;
         for (i, info) in m.sample_info.iter().enumerate() {
-            let Some(end) = Stamp::parse(&info.timestamp) else {
+            let Ok(end) = Stamp::parse(&info.timestamp) else {
                 continue;
             };
             if after.is_some_and(|a| end <= a) {

@@ -46,7 +46,7 @@ fn parse_line(line: &str) -> Option<(&str, Entry)> {
     let (Ok(rx), Ok(tx), Ok(seen)) = (rx.parse(), tx.parse(), seen.parse()) else {
         return None;
     };
-    let last = Stamp::parse(last);
+    let last = Stamp::parse(last).ok();
     Some((
         key,
         Entry {

@@ -22,8 +22,9 @@
 //!
 //! The path is checked against `RESTRICTED_DIRS`/`SAFE_DIRS`. Uploads stream over the
 //! datastore HTTP interface with the session cookie; a failure deletes the new folder or
-//! file, so no half-written image is left, and a `cp` killed midway (or failing once its
-//! image is complete) is cleaned up by the next one (its upload was recorded, see
+//! file, so no half-written image is left, and a `cp` killed midway, failing once its image
+//! is complete, or whose partial image a server still handling the cut upload makes again,
+//! is cleaned up by the next `cp` or `monitor` (its upload was recorded, see
 //! [`pending`](crate::storage::pending)). The
 //! image's `MD5`/`SHA1` are checked for an ISO or a local `.tar.gz` before anything is
 //! uploaded (a folder with one is refused).
@@ -186,8 +187,9 @@ pub async fn run(args: &[String]) -> Result<String> {
 
 /// Connects to the bridge host, removes what `cp` runs killed midway (or failed) left on the
 /// datastore (see [`pending`](crate::storage::pending)), runs `upload` into a new image name
-/// recorded as in progress, and returns its SOURCE; a failed upload removes what it left,
-/// and the record goes only once the action has reported its success.
+/// recorded as in progress, and returns its SOURCE. A failed upload removes what it left and
+/// keeps its record, so that a later run deletes the name again should the server make it
+/// anew; the record of a successful one goes once the action has reported its success.
 async fn register(
     data: &crate::storage::ds_data::DsData,
     id: u64,
@@ -198,51 +200,33 @@ async fn register(
     let name = new_image_name(id);
     with_site(&bridge, async |site| {
         let store = site.store(&ds)?;
-        for left in pending::leftovers(&bridge, &ds) {
-            match site.delete(store, &left.name).await {
-                Ok(found) => {
-                    if found {
-                        output::info(&format!(
-                            "removed [{ds}] {}, left by an image upload that was killed or failed",
-                            left.name
-                        ));
-                    }
-                    left.cleaned();
-                }
-                Err(e) => output::info(&format!(
-                    "cannot remove [{ds}] {}, left by an upload that was killed or failed (kept for a later run): {e}",
-                    left.name
-                )),
-            }
-        }
+        pending::remove_leftovers(site, &bridge, store).await;
         let record = Pending::begin(&bridge, &ds, &name);
         let uploaded = upload(site, store, &name).await;
-        let done = match &uploaded {
-            Ok(()) => true,
-            Err(_) => match site.delete(store, &name).await {
-                Ok(found) => {
-                    if found {
-                        output::info(&format!("removed the partial image [{ds}] {name}"));
-                    }
-                    true
-                }
-                Err(d) => {
-                    output::info(&format!(
-                        "cannot remove the partial image [{ds}] {name} (the next cp will): {d}"
-                    ));
-                    false
-                }
-            },
-        };
-        match (done, record) {
+        match (&uploaded, record) {
             // The record stays until the SOURCE is on stdout and the action ends in success:
             // a process killed before, or an action failing after this point, gives oned
             // nothing, and the next cp removes the image it made.
-            (true, Some(record)) if uploaded.is_ok() => {
-                output::after_success(move || record.finish())
+            (Ok(()), Some(record)) => output::after_success(move || record.finish()),
+            (Ok(()), None) => {}
+            // The record stays (unlocked once this process is gone): a server still handling
+            // the cut upload can make the name again after this delete.
+            (Err(_), record) => {
+                let later = if record.is_some() {
+                    "the next cp or monitor deletes it again"
+                } else {
+                    "not recorded: nothing deletes it again"
+                };
+                match site.delete(store, &name).await {
+                    Ok(true) => output::info(&format!(
+                        "removed the partial image [{ds}] {name} ({later})"
+                    )),
+                    Ok(false) => {}
+                    Err(d) => output::info(&format!(
+                        "cannot remove the partial image [{ds}] {name} ({later}): {d}"
+                    )),
+                }
             }
-            (true, Some(record)) => record.finish(),
-            _ => {}
         }
         uploaded.map(|()| format!("{VOLUMES}/{ds}/{name}"))
     })

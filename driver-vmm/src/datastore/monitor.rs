@@ -1,12 +1,15 @@
 //! `monitor <base64 DS_DRIVER_ACTION_DATA> <ds id>`: `USED_MB`, `TOTAL_MB`, `FREE_MB` of the
 //! datastore (`summary.capacity` and `summary.freeSpace` as the first reachable host of
 //! `BRIDGE_LIST` sees them; used = capacity - free, the whole datastore's use, where legacy's
-//! `du` counted only OpenNebula's files).
+//! `du` counted only OpenNebula's files). On the way it removes what uploads through that
+//! host left behind ([`pending::remove_leftovers`]: a `cp` killed midway, or failed), so that
+//! such a leftover goes within a monitoring period rather than at the next `cp`.
 
 use driver_common::{output, DriverError, Result};
 
 use crate::storage::ds_data::DsData;
 use crate::storage::location::{parse_id, shown};
+use crate::storage::pending;
 use crate::storage::{expect_args, with_site};
 
 const MB: i64 = 1024 * 1024;
@@ -35,6 +38,7 @@ pub async fn run(args: &[String]) -> Result<String> {
         let host = data.bridge(i)?.to_string();
         let r = with_site(&host, async |site| {
             let s = site.store(&ds)?;
+            pending::remove_leftovers(site, &host, s).await;
             Ok((s.capacity, s.free))
         })
         .await;

@@ -10,6 +10,7 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
+use driver_common::datetime::{Civil, Stamp};
 use driver_common::{DriverError, Result};
 
 /// Sector size.
@@ -89,69 +90,38 @@ fn ucs2(s: &str) -> Vec<u8> {
 }
 
 /// The 7-byte recording date of directory records (UTC).
-fn dir_date(t: &Tm) -> [u8; 7] {
+fn dir_date(t: &Civil) -> [u8; 7] {
     [
         (t.year - 1900) as u8,
         t.month,
         t.day,
         t.hour,
-        t.min,
-        t.sec,
+        t.minute,
+        t.second,
         0,
     ]
 }
 
 /// The 17-byte volume descriptor date.
-fn vd_date(t: &Tm) -> [u8; 17] {
+fn vd_date(t: &Civil) -> [u8; 17] {
     let s = format!(
         "{:04}{:02}{:02}{:02}{:02}{:02}00",
-        t.year, t.month, t.day, t.hour, t.min, t.sec
+        t.year, t.month, t.day, t.hour, t.minute, t.second
     );
     let mut out = [0u8; 17];
     out[..16].copy_from_slice(s.as_bytes());
     out
 }
 
-/// A UTC time broken down (no time crate needed).
-#[derive(Debug, Clone, Copy)]
-struct Tm {
-    year: i32,
-    month: u8,
-    day: u8,
-    hour: u8,
-    min: u8,
-    sec: u8,
-}
-
-fn now() -> Tm {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-    Tm {
-        year: year.clamp(1900, 2155),
-        month,
-        day,
-        hour: (rem / 3600) as u8,
-        min: (rem % 3600 / 60) as u8,
-        sec: (rem % 60) as u8,
-    }
+/// Now in UTC, the year kept within what a directory record can hold (1900–2155).
+fn now() -> Civil {
+    let mut t = Stamp::now().civil();
+    t.year = t.year.clamp(1900, 2155);
+    t
 }
 
 /// One directory record.
-fn record(extent: u32, size: u32, dir: bool, name: &[u8], t: &Tm) -> Vec<u8> {
+fn record(extent: u32, size: u32, dir: bool, name: &[u8], t: &Civil) -> Vec<u8> {
     let mut r = vec![0u8; 33];
     r[2..10].copy_from_slice(&both32(extent));
     r[10..18].copy_from_slice(&both32(size));
@@ -398,6 +368,17 @@ pub fn write_iso(out: &mut impl Write, label: &str, files: &[IsoFile]) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_written_in_utc() {
+        let t = Stamp::parse("2026-11-30T18:09:21.5+02:00")
+            .expect("a date")
+            .civil();
+        assert_eq!(dir_date(&t), [126, 11, 30, 16, 9, 21, 0]);
+        assert_eq!(&vd_date(&t), b"2026113016092100\0");
+        let n = now();
+        assert!((1900..=2155).contains(&n.year) && (1..=12).contains(&n.month));
+    }
 
     #[test]
     fn names_and_layout() {

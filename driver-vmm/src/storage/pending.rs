@@ -1,19 +1,24 @@
-//! Records of image uploads in progress, so that the leftover of a `cp` killed midway (or
-//! failing after its image was made) is removed by the next one.
+//! Records of image uploads in progress, so that the leftover of a `cp` killed midway, or of
+//! one that failed, is removed by a later run.
 //!
 //! Before `cp` makes its new image folder or file on a datastore, it writes a record
 //! `~/.one/vmware-uploads/<name>.upload` (host, datastore, image name) and holds an
-//! exclusive `flock` on it for as long as it runs. The record goes away once the action has
-//! reported its success (the SOURCE printed, just before exiting 0), or once a failed
-//! upload's partial copy is deleted. A process killed midway, or a `cp` that fails after its
-//! image is complete, leaves its record behind, unlocked (the kernel drops the lock with the
-//! process): the next `cp` through the same host and datastore takes the lock, deletes what
-//! the record names and then the record. A record still locked belongs to a running `cp` and
-//! is left alone; only names of the form [`new_image_name`](super::new_image_name) gives (32
-//! hex digits) are ever deleted, and such a name never reached OpenNebula while its record
-//! exists: oned takes the SOURCE only from a run that exits 0, and such a run removed the
-//! record after printing it (a run killed after printing it leaves the record, so its image
-//! is removed by the next one).
+//! exclusive `flock` on it for as long as it runs. The record goes away only once the action
+//! has reported its success (the SOURCE printed, just before exiting 0). A process killed
+//! midway, or a `cp` that fails (after its image is complete, or with its upload cut off and
+//! its partial copy deleted), leaves its record behind, unlocked (the kernel drops the lock
+//! with the process). A failed upload keeps its record even once it has deleted its partial
+//! copy because a server still handling the cut upload (a real ESX with the rest of the
+//! request in its buffers) can make the folder or file again after that delete. The next
+//! `cp` or datastore `monitor` through the same host and datastore ([`remove_leftovers`])
+//! takes the lock, deletes what the record names (found or not, so the same name may be
+//! deleted twice: harmless) and then the record. A record still locked belongs to a running
+//! `cp` and is left alone; only names of the form [`new_image_name`](super::new_image_name)
+//! gives (32 hex digits) are ever deleted, and such a name never reached OpenNebula while its
+//! record exists: oned takes the SOURCE only from a run that exits 0, and such a run removed
+//! the record after printing it (a run killed after printing it leaves the record, so its
+//! image is removed by the next one). Every run draws a new name, so a later upload's image
+//! is never one a record names.
 
 use std::fs::File;
 use std::io::{Read as _, Write as _};
@@ -21,6 +26,8 @@ use std::os::fd::AsRawFd as _;
 use std::path::{Path, PathBuf};
 
 use driver_common::{output, DriverError, Result};
+
+use super::site::{Site, Store};
 
 /// Records older than this that never got their final name (a `cp` killed while writing
 /// one) are removed.
@@ -118,8 +125,7 @@ impl Pending {
         Ok(Some(Pending { path, _file: file }))
     }
 
-    /// The upload is over (its image complete, or its partial copy deleted): the record
-    /// goes.
+    /// The upload is over, its image complete and reported: the record goes.
     pub fn finish(self) {
         let _ = std::fs::remove_file(&self.path);
     }
@@ -208,6 +214,34 @@ pub fn leftovers(host: &str, ds: &str) -> Vec<Leftover> {
         }
     }
     out
+}
+
+/// Deletes from `store` what the records of uploads through `host` to that datastore whose
+/// process is gone name (see [`leftovers`]), each record going once its name is deleted or
+/// found gone; a delete that fails keeps its record for a later run. Logs what it removed
+/// and what it could not; returns how many names it found and deleted.
+pub async fn remove_leftovers(site: &Site<'_>, host: &str, store: &Store) -> usize {
+    let ds = &store.name;
+    let mut removed = 0;
+    for left in leftovers(host, ds) {
+        match site.delete(store, &left.name).await {
+            Ok(found) => {
+                if found {
+                    output::info(&format!(
+                        "removed [{ds}] {}, left by an image upload that was killed or failed",
+                        left.name
+                    ));
+                    removed += 1;
+                }
+                left.cleaned();
+            }
+            Err(e) => output::info(&format!(
+                "cannot remove [{ds}] {}, left by an upload that was killed or failed (kept for a later run): {e}",
+                left.name
+            )),
+        }
+    }
+    removed
 }
 
 /// Whether `path` still names the file `f` is open on (its owner may have removed it
