@@ -123,7 +123,15 @@ impl Client {
     /// Keeps `content` as the server's `ServiceContent` (for a session that has just read
     /// it), unless one is kept already.
     pub fn remember_service_content(&self, content: &crate::types::ServiceContent) {
-        let _ = self.content.set(Arc::new(content.clone()));
+        if !self.content.initialized() {
+            self.share_service_content(Arc::new(content.clone()));
+        }
+    }
+
+    /// Like [`remember_service_content`](Self::remember_service_content), without a copy:
+    /// the client keeps `content` itself, unless one is kept already.
+    pub(crate) fn share_service_content(&self, content: Arc<crate::types::ServiceContent>) {
+        let _ = self.content.set(content);
     }
 
     /// The `ServiceContent` already retrieved or remembered, without a round trip.

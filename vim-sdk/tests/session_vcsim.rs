@@ -378,6 +378,55 @@ async fn session_cache_reuses_and_replaces_an_invalid_session() {
     let _ = std::fs::remove_dir_all(&dump);
 }
 
+/// A session resumed from the cache is the cached one, shared with other processes: closing
+/// or dropping it neither reads nor locks the cache (a cache directory removed meanwhile is
+/// not made again) and never logs it out, even when the cache holds another session by then.
+#[tokio::test]
+async fn closing_a_resumed_session_leaves_the_cache_and_the_session_alone() {
+    let sim = start(Vcsim::builder().vpx());
+    let cache = temp_dir("resumed-close");
+    let options = || creds(&sim).session_cache(&cache);
+    let first = Client::connect(sim.url(), options()).await.expect("first");
+    let cookie = first.session_cookie().unwrap();
+    first.close().await.unwrap();
+    let entry_file = std::fs::read_dir(&cache)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let cached = std::fs::read_to_string(&entry_file).unwrap();
+    let observer = Client::connect(sim.url(), creds(&sim)).await.unwrap();
+    let resume = || async {
+        let s = Client::connect(sim.url(), options()).await.expect("resume");
+        assert!(s.is_reused());
+        assert_eq!(s.session_cookie().unwrap(), cookie);
+        s
+    };
+
+    // The cache holds another live session when the resumed one closes: both stay.
+    let resumed = resume().await;
+    let other = observer.session_cookie().unwrap();
+    let foreign = cached.replace(&format!("cookie {cookie}\n"), &format!("cookie {other}\n"));
+    assert_ne!(foreign, cached);
+    std::fs::write(&entry_file, &foreign).unwrap();
+    resumed.close().await.unwrap();
+    assert!(cookie_is_live(&sim, &observer, &cookie, false).await);
+    assert_eq!(std::fs::read_to_string(&entry_file).unwrap(), foreign);
+
+    // The cache directory is gone when they close and drop: not made again.
+    std::fs::write(&entry_file, &cached).unwrap();
+    let (closed, dropped) = (resume().await, resume().await);
+    std::fs::remove_dir_all(&cache).unwrap();
+    closed.close().await.unwrap();
+    assert!(!cache.exists(), "close read or locked the cache");
+    drop(dropped);
+    assert!(!cache.exists(), "drop read or locked the cache");
+    tokio::task::yield_now().await;
+    assert!(cookie_is_live(&sim, &observer, &cookie, false).await);
+    observer.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn dropping_a_session_logs_out() {
     let sim = start(Vcsim::builder().esx());

@@ -28,6 +28,9 @@ pub const MAX_ENTRY_BYTES: u64 = 64 * 1024;
 /// The line after which an entry holds its `ServiceContent` as an XML document.
 const CONTENT_LINE: &str = "content";
 
+/// [`CONTENT_LINE`] as a whole line.
+const CONTENT_SEPARATOR: &str = "\ncontent\n";
+
 /// A cached session: the cookie (secret), the version it was negotiated with and, when
 /// known, the server's `ServiceContent`.
 #[derive(Debug, Clone)]
@@ -88,7 +91,13 @@ pub fn tls_identity(mode: &TlsMode) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
 }
 
 impl SessionCache {
@@ -132,55 +141,54 @@ impl SessionCache {
     /// passes the checks of the [module](self) (a file failing them is ignored with a
     /// warning; one merely open to others is removed).
     pub fn load(&self, url: &str, user: &str, tls: &str) -> Option<CacheEntry> {
-        let path = self.path(url, user, tls);
-        let text = match read_private(&self.dir, &path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
-            Err(e) => {
-                tracing::warn!(file = %path.display(), error = %e, "ignoring the session cache file");
-                eprintln_once(&path, &e);
-                return None;
-            }
-        };
-        let text = text.expose();
-        // The lines before the content; the content's XML is not read as lines.
-        let (head, content) = match text.split_once(&format!("\n{CONTENT_LINE}\n")) {
-            Some((head, xml)) => (head, Some(xml)),
-            None => (text, None),
-        };
-        let mut lines = head.lines();
-        if lines.next() != Some(MAGIC) {
-            return None;
-        }
-        let mut version = None;
-        let mut cookie = None;
-        for line in lines {
-            if let Some(v) = line.strip_prefix("version ") {
-                version = Some(v.to_string());
-            } else if let Some(c) = line.strip_prefix("cookie ") {
-                cookie = Some(Secret::new(c));
-            }
-        }
+        let text = self.read(&self.path(url, user, tls))?;
+        let head = Head::parse(text.expose())?;
         Some(CacheEntry {
-            cookie: cookie.filter(|c| !c.expose().is_empty())?,
-            version: version.filter(|v| !v.is_empty())?,
-            content: content
+            cookie: Secret::new(head.cookie),
+            version: head.version.to_string(),
+            content: head
+                .content
                 .and_then(|xml| crate::xml::decode_document::<ServiceContent>(xml.as_bytes()).ok())
                 .map(Box::new),
         })
     }
 
+    /// The cookie of the entry at `path` when it is one [`load`](Self::load) would return,
+    /// without decoding its `ServiceContent` (comparing cookies needs only this).
+    fn held_cookie(&self, path: &Path) -> Option<Secret> {
+        let text = self.read(path)?;
+        Head::parse(text.expose()).map(|head| Secret::new(head.cookie))
+    }
+
+    /// The text of the cache file `path` after the checks of the [module](self): `None` when
+    /// there is none, or (with a warning) when it fails them.
+    fn read(&self, path: &Path) -> Option<Secret> {
+        match read_private(&self.dir, path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "ignoring the session cache file");
+                eprintln_once(path, &e);
+                None
+            }
+        }
+    }
+
     /// Stores `entry` for `url`, `user` and `tls`: written to a temporary file created
     /// exclusively with mode 0600 in the 0700 directory, then renamed over the old one.
     pub fn store(&self, url: &str, user: &str, tls: &str, entry: &CacheEntry) -> io::Result<()> {
+        self.make_dir()?;
+        self.store_at(&self.path(url, user, tls), entry)
+    }
+
+    /// [`store`](Self::store) at `path`, the directory made.
+    fn store_at(&self, path: &Path, entry: &CacheEntry) -> io::Result<()> {
         if entry.cookie.expose().contains(['\n', '\r']) || entry.version.contains(['\n', '\r']) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "line break in cookie or version",
             ));
         }
-        self.make_dir()?;
-        let path = self.path(url, user, tls);
         let mut text = format!(
             "{MAGIC}\nversion {}\ncookie {}\n",
             entry.version,
@@ -195,11 +203,11 @@ impl SessionCache {
             )));
         }
         let text = Secret::new(text);
-        let (mut file, tmp) = create_exclusive(&path)?;
+        let (mut file, tmp) = create_exclusive(path)?;
         let written = file
             .write_all(text.expose().as_bytes())
             .and_then(|_| file.sync_all())
-            .and_then(|_| fs::rename(&tmp, &path));
+            .and_then(|_| fs::rename(&tmp, path));
         if written.is_err() {
             let _ = fs::remove_file(&tmp);
         }
@@ -217,10 +225,8 @@ impl SessionCache {
     /// cache's lock ([`with_lock`](Self::with_lock)), so that of processes logging in at once
     /// exactly one session is kept and each other process knows its own is not.
     pub fn adopt(&self, url: &str, user: &str, tls: &str, entry: &CacheEntry) -> io::Result<bool> {
-        self.with_lock(|| match self.load(url, user, tls) {
-            Some(held) => Ok(held.cookie.expose() == entry.cookie.expose()),
-            None => self.store(url, user, tls, entry).map(|()| true),
-        })
+        let cookie = entry.cookie.expose();
+        self.hold(url, user, tls, cookie, None, || entry)
     }
 
     /// Makes `entry` the cached session in place of `stale` (a session found gone, which the
@@ -237,11 +243,33 @@ impl SessionCache {
         stale: &str,
         entry: &CacheEntry,
     ) -> io::Result<bool> {
-        self.with_lock(|| match self.load(url, user, tls) {
-            Some(held) if held.cookie.expose() != stale => {
-                Ok(held.cookie.expose() == entry.cookie.expose())
+        let cookie = entry.cookie.expose();
+        self.hold(url, user, tls, cookie, Some(stale), || entry)
+    }
+
+    /// [`adopt`](Self::adopt) (without `stale`) or [`replace`](Self::replace) (with it) of
+    /// the session `cookie`, whose entry `make` builds only when it is stored; the held
+    /// entry's `ServiceContent` is not decoded to compare cookies. Runs under the lock.
+    pub(crate) fn hold<E: std::borrow::Borrow<CacheEntry>>(
+        &self,
+        url: &str,
+        user: &str,
+        tls: &str,
+        cookie: &str,
+        stale: Option<&str>,
+        make: impl FnOnce() -> E,
+    ) -> io::Result<bool> {
+        let path = self.path(url, user, tls);
+        self.with_lock(|| match self.held_cookie(&path) {
+            Some(held) if stale.is_none_or(|stale| held.expose() != stale) => {
+                Ok(held.expose() == cookie)
             }
-            _ => self.store(url, user, tls, entry).map(|()| true),
+            _ => {
+                let entry = make();
+                let entry = entry.borrow();
+                debug_assert!(entry.cookie.expose() == cookie, "another session's entry");
+                self.store_at(&path, entry).map(|()| true)
+            }
         })
     }
 
@@ -249,12 +277,13 @@ impl SessionCache {
     /// (one found expired, or logged out): a session that another process cached meanwhile
     /// stays. Runs under the cache's lock.
     pub fn remove_if(&self, url: &str, user: &str, tls: &str, cookie: &str) {
+        let path = self.path(url, user, tls);
         let _ = self.with_lock(|| {
             if self
-                .load(url, user, tls)
-                .is_some_and(|held| held.cookie.expose() == cookie)
+                .held_cookie(&path)
+                .is_some_and(|held| held.expose() == cookie)
             {
-                self.remove(url, user, tls);
+                let _ = fs::remove_file(&path);
             }
             Ok(())
         });
@@ -314,6 +343,44 @@ impl SessionCache {
             }
         }
         Ok(())
+    }
+}
+
+/// The parts of a cache file's text: its cookie and version (both non-empty) and its
+/// `ServiceContent`'s XML, if any.
+struct Head<'a> {
+    cookie: &'a str,
+    version: &'a str,
+    content: Option<&'a str>,
+}
+
+impl<'a> Head<'a> {
+    /// `None` unless `text` starts with the format's magic line and has a cookie and a
+    /// version.
+    fn parse(text: &'a str) -> Option<Head<'a>> {
+        // The lines before the content; the content's XML is not read as lines.
+        let (head, content) = match text.split_once(CONTENT_SEPARATOR) {
+            Some((head, xml)) => (head, Some(xml)),
+            None => (text, None),
+        };
+        let mut lines = head.lines();
+        if lines.next() != Some(MAGIC) {
+            return None;
+        }
+        let mut version = None;
+        let mut cookie = None;
+        for line in lines {
+            if let Some(v) = line.strip_prefix("version ") {
+                version = Some(v);
+            } else if let Some(c) = line.strip_prefix("cookie ") {
+                cookie = Some(c);
+            }
+        }
+        Some(Head {
+            cookie: cookie.filter(|c| !c.is_empty())?,
+            version: version.filter(|v| !v.is_empty())?,
+            content,
+        })
     }
 }
 
@@ -695,6 +762,40 @@ mod tests {
             .replace(URL, "u", "t", "old", &entry("other"))
             .unwrap());
         assert_eq!(held(&cache), "other");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_entry_is_built_only_when_it_is_stored() {
+        let dir = tmpdir("hold");
+        let cache = SessionCache::new(&dir);
+        assert_eq!(CONTENT_SEPARATOR, format!("\n{CONTENT_LINE}\n"));
+        let held = |c: &str| CacheEntry {
+            cookie: Secret::new(c),
+            version: "6.5".into(),
+            content: Some(Box::default()),
+        };
+        assert!(cache.hold(URL, "u", "t", "a", None, || held("a")).unwrap());
+        // Held (or another held): nothing is built, nothing written.
+        let unused = || -> CacheEntry { panic!("the entry was built") };
+        assert!(cache.hold(URL, "u", "t", "a", None, unused).unwrap());
+        assert!(!cache.hold(URL, "u", "t", "b", None, unused).unwrap());
+        assert!(!cache.hold(URL, "u", "t", "b", Some("z"), unused).unwrap());
+        // The held entry's content is not needed to compare cookies: one that does not
+        // decode leaves the comparisons as they were.
+        let path = cache.path(URL, "u", "t");
+        let text = fs::read_to_string(&path).unwrap();
+        let (head, _) = text.split_once(CONTENT_SEPARATOR).unwrap();
+        fs::write(&path, format!("{head}{CONTENT_SEPARATOR}<content><about>")).unwrap();
+        assert!(cache.hold(URL, "u", "t", "a", None, unused).unwrap());
+        assert!(cache
+            .hold(URL, "u", "t", "b", Some("a"), || held("b"))
+            .unwrap());
+        assert_eq!(cache.load(URL, "u", "t").unwrap().cookie.expose(), "b");
+        cache.remove_if(URL, "u", "t", "a");
+        assert!(cache.load(URL, "u", "t").is_some());
+        cache.remove_if(URL, "u", "t", "b");
+        assert!(cache.load(URL, "u", "t").is_none());
         let _ = fs::remove_dir_all(&dir);
     }
 

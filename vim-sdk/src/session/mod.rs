@@ -50,12 +50,17 @@ use crate::types::{
 /// ends the session for every clone of the client.
 pub struct Session {
     client: Client,
-    content: ServiceContent,
+    /// Shared with the client ([`Client::share_service_content`]).
+    content: Arc<ServiceContent>,
     /// Shared with the re-login hook, which replaces it after a new `Login`.
     user_session: Arc<Mutex<Option<UserSession>>>,
     negotiated: Negotiated,
     reused: bool,
     cache: CacheSlot,
+    /// The cookie the session was resumed from the cache with: while the client still holds
+    /// it, the session is the cached one (shared with other processes), which closing leaves
+    /// alive without reading the cache again. `None` after a fresh login.
+    resumed_cookie: Option<Secret>,
     logout_on_close: bool,
     logged_in: bool,
     keepalive: Option<JoinHandle<()>>,
@@ -223,17 +228,16 @@ fn adopt_in_cache(slot: &CacheSlot, client: &Client, stale: Option<&str>) -> boo
     let (Some((cache, url, user, tls)), Some(cookie)) = (slot, client.session_cookie()) else {
         return false;
     };
-    let entry = CacheEntry {
-        cookie: Secret::new(cookie),
+    let cookie = Secret::new(cookie);
+    // The entry (a copy of the content) is only made when it is stored.
+    let entry = || CacheEntry {
+        cookie: cookie.clone(),
         version: client.api_version(),
         content: client
             .known_service_content()
             .map(|c| Box::new(ServiceContent::clone(&c))),
     };
-    let held = match stale {
-        Some(stale) => cache.replace(url, user, tls, stale, &entry),
-        None => cache.adopt(url, user, tls, &entry),
-    };
+    let held = cache.hold(url, user, tls, cookie.expose(), stale, entry);
     match held {
         Ok(held) => held,
         Err(e) => {
@@ -301,8 +305,13 @@ impl std::fmt::Display for NoCachedSession {
     }
 }
 
-/// A resumed session: the `ServiceContent` and the `currentSession` read to check it.
-type Resumed = (ServiceContent, UserSession);
+/// A resumed session: the `ServiceContent` and the `currentSession` read to check it, and
+/// the cached cookie it was resumed with.
+struct Resumed {
+    content: Arc<ServiceContent>,
+    session: UserSession,
+    cookie: Secret,
+}
 
 /// What [`connect`] and [`resume_cached`] share before any round trip: the client built from
 /// the options, the cache slot and the user.
@@ -377,7 +386,7 @@ async fn resume_in(p: &Prepared) -> Result<Result<Resumed, NoCachedSession>, Err
     client.set_session_cookie(Some(entry.cookie.expose().to_string()));
     let cached = match entry.content {
         Some(content) => match current_session(client, &content).await {
-            Ok(s) => Some((*content, s)),
+            Ok(s) => Some((Arc::from(content), s)),
             // Not the server the content came from (a fault about the cached ids): read the
             // content again below. Anything else (the connection) fails as it would have.
             Err(e) if e.fault().is_some() => None,
@@ -393,7 +402,7 @@ async fn resume_in(p: &Prepared) -> Result<Result<Resumed, NoCachedSession>, Err
                 .retrieve_service_content(client)
                 .await?;
             let s = current_session(client, &content).await?;
-            (content, s, true)
+            (Arc::new(content), s, true)
         }
     };
     match session {
@@ -402,10 +411,14 @@ async fn resume_in(p: &Prepared) -> Result<Result<Resumed, NoCachedSession>, Err
             client.redact_in_dumps(&s.key);
             if rewrite {
                 // The next process resumes with one round trip.
-                client.remember_service_content(&content);
+                client.share_service_content(content.clone());
                 adopt_in_cache(&p.slot, client, Some(entry.cookie.expose()));
             }
-            Ok(Ok((content, s)))
+            Ok(Ok(Resumed {
+                content,
+                session: s,
+                cookie: entry.cookie,
+            }))
         }
         _ => {
             tracing::debug!("cached session is no longer valid");
@@ -446,14 +459,14 @@ async fn finish(
     let password = options.password.clone();
     let logout_on_close = options.logout_on_close.unwrap_or(slot.is_none());
 
-    let (content, negotiated, user_session, fresh_login) = match reused {
-        Some((content, s)) => {
+    let (content, negotiated, user_session, resumed_cookie) = match reused {
+        Some(r) => {
             let n = Negotiated {
                 version: client.api_version(),
                 source: VersionSource::Cache,
                 server_versions: Vec::new(),
             };
-            (content, n, Some(s), false)
+            (r.content, n, Some(r.session), Some(r.cookie))
         }
         None => {
             let (negotiated, content) = match &options.api_version {
@@ -487,10 +500,11 @@ async fn finish(
                 }
                 None => None,
             };
-            (content, negotiated, user_session, true)
+            (Arc::new(content), negotiated, user_session, None)
         }
     };
-    client.remember_service_content(&content);
+    let fresh_login = resumed_cookie.is_none();
+    client.share_service_content(content.clone());
     let logged_in = user_session.is_some();
     if fresh_login && logged_in {
         // Cached at once (so that a process killed before close leaves it for the next),
@@ -516,6 +530,7 @@ async fn finish(
         negotiated,
         reused: !fresh_login,
         cache: slot,
+        resumed_cookie,
         logout_on_close,
         logged_in,
         keepalive,
@@ -532,7 +547,8 @@ impl Session {
     /// [`logout`](Self::logout) ends it. For short-lived processes that must not spend a
     /// round trip on validation, such as a monitoring probe.
     pub fn resume(client: Client, content: ServiceContent) -> Session {
-        client.remember_service_content(&content);
+        let content = Arc::new(content);
+        client.share_service_content(content.clone());
         Session {
             negotiated: Negotiated {
                 version: client.api_version(),
@@ -544,6 +560,7 @@ impl Session {
             user_session: Arc::new(Mutex::new(None)),
             reused: true,
             cache: None,
+            resumed_cookie: None,
             logout_on_close: false,
             logged_in: true,
             keepalive: None,
@@ -675,12 +692,26 @@ impl Session {
     }
 
     /// Whether closing (or dropping) this session must log it out: when asked to, or when a
-    /// session cache is in use and does not hold it ([`adopt_in_cache`]).
+    /// session cache is in use and does not hold it ([`adopt_in_cache`]). A session still on
+    /// the cookie it was resumed with is the cached one: it is kept without reading or
+    /// locking the cache (a session re-logged in since, or logged in fresh, is checked).
     fn must_log_out(&self) -> bool {
-        self.logout_on_close
-            || (self.logged_in
-                && self.cache.is_some()
-                && !adopt_in_cache(&self.cache, &self.client, None))
+        if self.logout_on_close {
+            return true;
+        }
+        if !self.logged_in || self.cache.is_none() || self.is_on_resumed_cookie() {
+            return false;
+        }
+        !adopt_in_cache(&self.cache, &self.client, None)
+    }
+
+    /// Whether the client still holds the cookie the session was resumed from the cache with.
+    fn is_on_resumed_cookie(&self) -> bool {
+        self.resumed_cookie.as_ref().is_some_and(|resumed| {
+            self.client
+                .session_cookie()
+                .is_some_and(|now| Secret::new(now).expose() == resumed.expose())
+        })
     }
 
     /// Stops the keep-alive, logs out and forgets the cached session, whatever the options.
