@@ -681,7 +681,9 @@ impl Session {
     /// Stops the keep-alive and logs out, unless the session is cached (then it stays alive
     /// for the next process; see [`ConnectOptions::logout_on_close`]). With a session cache,
     /// a session that the cache does not hold (another process cached its own meanwhile)
-    /// is logged out too, so that no session is left alive that nobody can reach.
+    /// is logged out too, so that no session is left alive that nobody can reach. A session
+    /// resumed from the cache, still on the cookie it was resumed with, is the cached one:
+    /// it is left alive without reading the cache again.
     pub async fn close(mut self) -> Result<(), Error> {
         self.stop();
         if self.must_log_out() {
