@@ -30,6 +30,16 @@ fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
+/// The one file of a session cache directory that holds one entry.
+fn only_entry(cache: &Path) -> PathBuf {
+    std::fs::read_dir(cache)
+        .unwrap()
+        .next()
+        .expect("a cache entry")
+        .unwrap()
+        .path()
+}
+
 /// Whether `cookie` is a live session on the simulator, asked through a fresh client.
 async fn cookie_is_live(sim: &Vcsim, session: &Session, cookie: &str, tls: bool) -> bool {
     let mut config = TransportConfig::new(sim.url());
@@ -329,12 +339,7 @@ async fn session_cache_reuses_and_replaces_an_invalid_session() {
 
     // Cached content the server refuses (a property collector it does not know): the
     // content is read again, the session reused, and the entry rewritten with the content.
-    let entry_file = std::fs::read_dir(&cache)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let entry_file = only_entry(&cache);
     let text = std::fs::read_to_string(&entry_file).unwrap();
     let tampered = text.replace(">propertyCollector<", ">gone-1<");
     assert_ne!(tampered, text);
@@ -389,12 +394,7 @@ async fn closing_a_resumed_session_leaves_the_cache_and_the_session_alone() {
     let first = Client::connect(sim.url(), options()).await.expect("first");
     let cookie = first.session_cookie().unwrap();
     first.close().await.unwrap();
-    let entry_file = std::fs::read_dir(&cache)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let entry_file = only_entry(&cache);
     let cached = std::fs::read_to_string(&entry_file).unwrap();
     let observer = Client::connect(sim.url(), creds(&sim)).await.unwrap();
     let resume = || async {
